@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import Mosquitto
+import Testing
+import TestSupport
+
+@Suite("Authentication and TLS against a real mosquitto", .serialized)
+struct MosquittoAuthTests {
+    @Test("username and password are accepted")
+    func login() async throws {
+        try await MosquittoBroker.with(.init(users: ["bridge": "s3cret"])) { broker in
+            var config = try configuration(for: broker)
+            config.username = "bridge"
+            config.password = "s3cret"
+            try await withClient(config) { client in
+                #expect(client.isConnected)
+            }
+        }
+    }
+
+    @Test("a wrong password is a clear error naming the broker and the reason", arguments: [ProtocolVersion.v5, .v311])
+    func wrongPassword(version: ProtocolVersion) async throws {
+        try await MosquittoBroker.with(.init(users: ["bridge": "s3cret"])) { broker in
+            var config = try configuration(for: broker, protocolVersion: version)
+            config.username = "bridge"
+            config.password = "wrong-password"
+            let client = try MosquittoClient(configuration: config, logger: Logger(label: "test"))
+            let error = await #expect(throws: MosquittoError.self) { try await client.run() }
+            let text = String(describing: try #require(error))
+            #expect(text.contains("127.0.0.1:\(broker.port)"))
+            #expect(text.lowercased().contains("not authori") || text.lowercased().contains("bad user name or password"))
+            #expect(!text.contains("wrong-password"))
+        }
+    }
+
+    @Test("TLS with a private CA connects, and mutual TLS presents the client certificate")
+    func tls() async throws {
+        let pki = try TLSFixture.make()
+        let tls = MosquittoBroker.TLSFiles(
+            caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, requireClientCertificate: true)
+        try await MosquittoBroker.with(.init(tls: tls)) { broker in
+            var config = try configuration(for: broker)
+            #expect(config.scheme == .mqtts)
+            config.tls = .init(caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile)
+            try await withClient(config) { client in
+                try await client.publish("secure/x", string: "1", qos: .atLeastOnce)
+            }
+            let log = try String(contentsOf: broker.logFile, encoding: .utf8)
+            #expect(log.contains("u'bridge-client'"))
+        }
+    }
+
+    @Test("a server certificate from another CA is rejected")
+    func otherCA() async throws {
+        let pki = try TLSFixture.make()
+        let stranger = try TLSFixture.make(name: "some other CA")
+        let tls = MosquittoBroker.TLSFiles(caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile)
+        try await MosquittoBroker.with(.init(tls: tls)) { broker in
+            var config = try configuration(for: broker)
+            config.tls = .init(caFile: stranger.caFile)
+            let client = try MosquittoClient(configuration: config, logger: Logger(label: "test"))
+            let error = await #expect(throws: MosquittoError.self) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await client.run() }
+                    group.addTask {
+                        // Never connects: the TLS failure ends `run()` first, or this times out.
+                        try await client.waitUntilConnected(timeout: .seconds(8))
+                    }
+                    defer { group.cancelAll() }
+                    try await group.next()
+                }
+            }
+            #expect(client.isConnected == false)
+            if case .timeout = try #require(error) {
+                Issue.record("expected a TLS error, got a timeout")
+            }
+        }
+    }
+}
