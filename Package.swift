@@ -12,44 +12,97 @@ let package = Package(
     name: "api2mqtt",
     platforms: [.macOS(.v15)],
     products: [
-        
+        .executable(name: "api2mqtt", targets: ["api2mqtt"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
+        // libmosquitto 2.0 from Debian's libmosquitto-dev.
         .systemLibrary(
             name: "CMosquitto",
             pkgConfig: "libmosquitto",
             providers: [.apt(["libmosquitto-dev"])]
         ),
+        // Async MQTT client over libmosquitto; knows nothing about bridges.
         .target(
             name: "Mosquitto",
             dependencies: [
                 "CMosquitto",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
+        // The product's logic; talks to the broker through the BrokerConnection port only.
+        .target(
+            name: "BridgeCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test-only helpers: a real mosquitto on a free port, an MQTT probe, child processes.
         .target(
             name: "TestSupport",
             dependencies: [
                 "Mosquitto",
+                "BridgeCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "api2mqtt",
+            dependencies: [
+                "Mosquitto",
+                "BridgeCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "MosquittoBenchmark",
+            dependencies: [
+                "Mosquitto", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/MosquittoBenchmark",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MosquittoTests",
             dependencies: ["Mosquitto", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BridgeCoreTests",
+            dependencies: ["BridgeCore", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "api2mqttTests",
+            dependencies: ["api2mqtt"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["api2mqtt", "Mosquitto", "BridgeCore", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -116,3 +116,11 @@ public struct OutgoingMessage: Sendable, Hashable {
         self.properties = properties
     }
 }
+
+/// A change of the broker connection, reported after the client has acted on it.
+public enum ConnectionChange: Sendable, Hashable {
+    /// Connected; `reconnect` is false for the first connection of this client.
+    case connected(reconnect: Bool)
+    /// The connection was lost; the client is reconnecting.
+    case disconnected
+}

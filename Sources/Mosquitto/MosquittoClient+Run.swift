@@ -99,6 +99,7 @@ extension MosquittoClient {
                     wasConnectedBefore ? "Broker reconnected" : "Broker connected",
                     metadata: flushed > 0 ? ["mqtt.flushed": "\(flushed)"] : [:])
                 for waiter in waiters { waiter.resume() }
+                connectionChangeContinuation.yield(.connected(reconnect: wasConnectedBefore))
             case .connected(let code):
                 let reason = refusalReason(code)
                 if isPermanentRefusal(code) {
@@ -139,6 +140,7 @@ extension MosquittoClient {
                     return state.phase == .connected
                 }
                 if wasConnected {
+                    connectionChangeContinuation.yield(.disconnected)
                     logger.warning(
                         "Broker connection lost, reconnecting",
                         metadata: ["error": "\(MosquittoError.describe(code: code))"])
@@ -182,6 +184,7 @@ extension MosquittoClient {
         sharedCore.failEverything(with: .notRunning)
         sharedCore.messages.finish()
         sharedCore.events.finish()
+        connectionChangeContinuation.finish()
         if connected { logger.notice("Broker disconnected") }
     }
 

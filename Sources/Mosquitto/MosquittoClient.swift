@@ -35,6 +35,10 @@ public final class MosquittoClient: Sendable {
     public let messages: AsyncStream<MQTTMessage>
     /// Counters for metrics.
     public var statistics: Statistics { core.statistics }
+    /// Connection changes, after the client has acted on them (birth published, subscriptions
+    /// restored, offline queue flushed). Single consumer.
+    public let connectionChanges: AsyncStream<ConnectionChange>
+    let connectionChangeContinuation: AsyncStream<ConnectionChange>.Continuation
     let events: AsyncStream<LoopEvent>
     let logger: Logger
 
@@ -53,6 +57,8 @@ public final class MosquittoClient: Sendable {
         let (events, eventContinuation) = AsyncStream.makeStream(of: LoopEvent.self)
         self.messages = messages
         self.events = events
+        (connectionChanges, connectionChangeContinuation) = AsyncStream.makeStream(
+            of: ConnectionChange.self, bufferingPolicy: .bufferingNewest(64))
         let core = ClientCore(
             offlineQueueLimit: configuration.offlineQueueLimit,
             messages: messageContinuation,

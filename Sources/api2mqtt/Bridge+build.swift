@@ -1,0 +1,78 @@
+import BridgeCore
+import Logging
+import Metrics
+import Mosquitto
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// The running bridge: its service group and the parts tests and commands look at.
+struct RunningBridge {
+    let group: ServiceGroup
+    let client: MosquittoClient
+    let bridge: BridgeService
+}
+
+/// Builds every service of the bridge in dependency order.
+///
+/// `ServiceGroup` starts them in this order and shuts them down in reverse: the systemd notifier
+/// and the HTTP server stop first, then the bridge, the message pump, and the broker connection
+/// goes last, after publishing `offline` on `<base>/bridge/state`.
+func buildBridge(configuration: BridgeConfiguration, logger: Logger) throws -> RunningBridge {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+    let client = try MosquittoClient(configuration: configuration.mqtt.clientConfiguration(), logger: logger)
+    let connection = MosquittoBrokerConnection(client: client)
+    let bridge = BridgeService(configuration: configuration, broker: connection, logger: logger)
+    let pump = BrokerMessagePump(client: client, bridge: bridge, logger: logger)
+    let notifier = SystemdNotifier.fromEnvironment()
+
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        .init(
+            service: MosquittoService(client: client), successTerminationBehavior: .gracefullyShutdownGroup,
+            failureTerminationBehavior: .gracefullyShutdownGroup),
+        .init(service: pump),
+        .init(service: bridge),
+    ]
+    if configuration.http.enabled {
+        let exporter = MetricsExporter(registry: registry, client: client)
+        services.append(.init(service: buildHTTPServer(configuration.http, client: client, metrics: exporter, logger: logger)))
+    }
+    if let notifier {
+        services.append(.init(service: SystemdNotifierService(notifier: notifier)))
+        services.append(.init(service: ReadinessReporter(notifier: notifier, client: client)))
+    }
+    var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
+    groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]
+    // SIGTERM must end the process within 5 s even if something hangs.
+    groupConfiguration.maximumGracefulShutdownDuration = .seconds(4)
+    groupConfiguration.maximumCancellationDuration = .milliseconds(500)
+    return RunningBridge(group: ServiceGroup(configuration: groupConfiguration), client: client, bridge: bridge)
+}
+
+extension MQTTSettings {
+    /// The client settings: broker, credentials, TLS, and the bridge's state topic as last will
+    /// (`offline`), birth (`online` on every connect) and farewell (`offline` before a clean disconnect).
+    func clientConfiguration() -> MosquittoConfiguration {
+        let stateTopic = BridgeTopics(base: baseTopic).state
+        return MosquittoConfiguration(
+            scheme: url.scheme == .mqtts ? .mqtts : .mqtt,
+            host: url.host,
+            port: url.port,
+            clientID: clientID,
+            username: username,
+            password: password?.revealed,
+            protocolVersion: protocolVersion == .v5 ? .v5 : .v311,
+            keepalive: Int(keepalive.components.seconds),
+            tls: MosquittoConfiguration.TLS(
+                caFile: tls?.caFile, certFile: tls?.certFile, keyFile: tls?.keyFile, insecure: tls?.insecure ?? false),
+            will: OutgoingMessage(topic: stateTopic, payload: "offline", qos: .atLeastOnce, retain: true),
+            birth: OutgoingMessage(topic: stateTopic, payload: "online", qos: .atLeastOnce, retain: true),
+            farewell: OutgoingMessage(topic: stateTopic, payload: "offline", qos: .atLeastOnce, retain: true),
+            reconnectMaxDelay: Int(reconnectMaxDelay.components.seconds),
+            offlineQueueLimit: offlineQueueLimit,
+            publishTimeout: publishTimeout
+        )
+    }
+}

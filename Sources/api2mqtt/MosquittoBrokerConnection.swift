@@ -1,0 +1,74 @@
+import BridgeCore
+import Logging
+import Mosquitto
+import ServiceLifecycle
+
+/// The only place that joins `Mosquitto` to `BridgeCore`: adapts the libmosquitto client to the
+/// core's `BrokerConnection` port.
+struct MosquittoBrokerConnection: BrokerConnection {
+    let client: MosquittoClient
+
+    func publish(_ message: BridgeCore.OutboundMessage) async throws {
+        try await client.publish(
+            message.topic, payload: message.payload, qos: QoS(rawValue: Int32(message.qos)) ?? .atLeastOnce,
+            retain: message.retain, properties: message.properties)
+    }
+
+    func enqueue(_ message: BridgeCore.OutboundMessage) throws {
+        try client.send(
+            message.topic, payload: message.payload, qos: QoS(rawValue: Int32(message.qos)) ?? .atLeastOnce,
+            retain: message.retain, properties: message.properties)
+    }
+
+    func subscribe(_ filter: String) async throws {
+        try await client.subscribe(filter, qos: .atLeastOnce)
+    }
+
+    func unsubscribe(_ filter: String) {
+        client.unsubscribe(filter)
+    }
+
+    var isConnected: Bool { client.isConnected }
+    var supportsProperties: Bool { client.configuration.protocolVersion == .v5 }
+    var brokerDescription: String { client.configuration.brokerDescription }
+}
+
+extension BridgeCore.OutboundMessage {
+    var properties: PublishProperties {
+        PublishProperties(responseTopic: responseTopic, correlationData: correlationData, contentType: contentType)
+    }
+}
+
+/// Feeds what the broker client receives to the core: messages to the bridge's handlers,
+/// connection changes to what must be republished on every connect.
+struct BrokerMessagePump: Service {
+    let client: MosquittoClient
+    let bridge: BridgeService
+    let logger: Logger
+
+    func run() async throws {
+        // Stops at graceful shutdown, before the broker connection (which stops last).
+        await cancelWhenGracefulShutdown {
+            await pump()
+        }
+    }
+
+    private func pump() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await message in client.messages {
+                    await bridge.handle(
+                        InboundMessage(
+                            topic: message.topic, payload: message.payload, retain: message.retain,
+                            responseTopic: message.properties.responseTopic,
+                            correlationData: message.properties.correlationData))
+                }
+            }
+            group.addTask {
+                for await change in client.connectionChanges {
+                    if case .connected = change { await bridge.brokerConnected() }
+                }
+            }
+        }
+    }
+}
