@@ -88,7 +88,8 @@ public final class MQTTProbe: Sendable {
 
     /// Waits until a message on `topic` satisfies `predicate` (looking at all messages so far).
     public func first(
-        on topic: String, timeout: Duration = .seconds(10), where predicate: @Sendable (MQTTMessage) -> Bool = { _ in true }
+        on topic: String, timeout: Duration = .seconds(10),
+        where predicate: @escaping @Sendable (MQTTMessage) -> Bool = { _ in true }
     ) async throws -> MQTTMessage {
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -98,5 +99,10 @@ public final class MQTTProbe: Sendable {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// Waits until a message with exactly `payload` has arrived on `topic`.
+    public func first(on topic: String, payload: String, timeout: Duration = .seconds(10)) async throws -> MQTTMessage {
+        try await first(on: topic, timeout: timeout, where: { $0.payloadString == payload })
     }
 }
