@@ -178,8 +178,9 @@ public final class MosquittoClient: Sendable {
         properties: PublishProperties = .init()
     ) throws {
         let timeout = configuration.publishTimeout
+        // Token 0: nobody waits for this message, so nothing can cancel it (saves a lock per message).
         let pending = PendingPublish(
-            token: core.makeToken(), topic: topic, payload: payload, qos: qos, retain: retain,
+            token: 0, topic: topic, payload: payload, qos: qos, retain: retain,
             properties: properties, deadline: .now + timeout, timeout: timeout, continuation: nil)
         if let error = submit(pending) { throw error }
     }
@@ -189,7 +190,7 @@ public final class MosquittoClient: Sendable {
         var dropped: PendingPublish?
         let result: (any Error)? = core.state.withLock { state in
             // The task was cancelled before it got here (see `ClientCore.fail(token:with:)`).
-            if state.cancelledTokens.remove(pending.token) != nil { return CancellationError() }
+            if pending.token != 0, state.cancelledTokens.remove(pending.token) != nil { return CancellationError() }
             switch state.phase {
             case .stopped:
                 return MosquittoError.notRunning

@@ -20,10 +20,13 @@ public final class MosquittoBroker: Sendable {
         public var users: [String: String]
         /// TLS files (PEM) for the listener; nil means plain TCP.
         public var tls: TLSFiles?
+        /// Extra mosquitto.conf lines (e.g. queue limits for benchmarks).
+        public var extraConfiguration: [String]
 
-        public init(users: [String: String] = [:], tls: TLSFiles? = nil) {
+        public init(users: [String: String] = [:], tls: TLSFiles? = nil, extraConfiguration: [String] = []) {
             self.users = users
             self.tls = tls
+            self.extraConfiguration = extraConfiguration
         }
     }
 
@@ -115,6 +118,7 @@ public final class MosquittoBroker: Sendable {
                 lines += ["require_certificate true", "use_identity_as_username true"]
             }
         }
+        lines += options.extraConfiguration
         try (lines.joined(separator: "\n") + "\n").write(
             to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
     }
