@@ -36,8 +36,8 @@ func startSubscriber(port: Int, topic: String, qos: Int, output: URL) async thro
 }
 
 /// Waits for the subscriber to count everything; returns messages per second.
-func awaitThroughput(_ subscriber: ChildProcess, output: URL) throws -> Double {
-    guard subscriber.waitForExit(timeout: .seconds(180)) == 0 else { throw TestSupportError("subscriber failed") }
+func awaitThroughput(_ subscriber: ChildProcess, output: URL) async throws -> Double {
+    guard await subscriber.waitForExit(timeout: .seconds(180)) == 0 else { throw TestSupportError("subscriber failed") }
     let text = try String(contentsOf: output, encoding: .utf8)
     guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("done") }) else {
         throw TestSupportError("no result from the subscriber")
@@ -64,7 +64,7 @@ func swiftRound(broker: MosquittoBroker, qos: QoS, directory: URL, round: Int) a
         for _ in 0..<messageCount {
             try client.send(topic, payload: payload, qos: qos)
         }
-        let throughput = try awaitThroughput(subscriber, output: output)
+        let throughput = try await awaitThroughput(subscriber, output: output)
         group.cancelAll()
         return throughput
     }
@@ -76,8 +76,8 @@ func cRound(broker: MosquittoBroker, qos: QoS, directory: URL, round: Int) async
     let subscriber = try await startSubscriber(port: broker.port, topic: topic, qos: Int(qos.rawValue), output: output)
     let publisher = try ChildProcess(
         cTool, ["pub", "\(broker.port)", topic, "\(qos.rawValue)", "\(messageCount)", "\(payload.count)"])
-    let throughput = try awaitThroughput(subscriber, output: output)
-    publisher.waitForExit(timeout: .seconds(60))
+    let throughput = try await awaitThroughput(subscriber, output: output)
+    await publisher.waitForExit(timeout: .seconds(60))
     return throughput
 }
 

@@ -51,7 +51,7 @@ public final class ChildProcess: Sendable {
     deinit {
         if isRunning {
             Glibc.kill(pid, SIGKILL)
-            _ = waitForExit(timeout: .seconds(5))
+            _ = waitForExitBlocking(timeout: .seconds(5))
         }
     }
 
@@ -82,10 +82,21 @@ public final class ChildProcess: Sendable {
         Glibc.kill(pid, signal)
     }
 
-    /// Waits (polling every 10 ms) until the process exits.
+    /// Waits (polling every 10 ms, without blocking a thread) until the process exits.
     /// - Returns: its termination status, or nil when it still runs after `timeout`.
     @discardableResult
-    public func waitForExit(timeout: Duration) -> Int32? {
+    public func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while isRunning {
+            if ContinuousClock.now >= deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return terminationStatus
+    }
+
+    /// Blocking variant of ``waitForExit(timeout:)`` for `deinit` and `defer` blocks.
+    @discardableResult
+    func waitForExitBlocking(timeout: Duration) -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while isRunning {
             if ContinuousClock.now >= deadline { return nil }
@@ -99,9 +110,9 @@ public final class ChildProcess: Sendable {
         guard isRunning else { return }
         if grace > .zero {
             Glibc.kill(pid, SIGTERM)
-            if waitForExit(timeout: grace) != nil { return }
+            if waitForExitBlocking(timeout: grace) != nil { return }
         }
         Glibc.kill(pid, SIGKILL)
-        waitForExit(timeout: .seconds(10))
+        waitForExitBlocking(timeout: .seconds(10))
     }
 }

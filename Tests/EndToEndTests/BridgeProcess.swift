@@ -35,11 +35,11 @@ struct BridgeProcess {
     }
 
     /// Runs a one-shot command (`check`, `version`, `health`) and returns its status and output.
-    static func runToCompletion(_ arguments: [String], timeout: Duration = .seconds(30)) throws -> (status: Int32, output: String) {
+    static func runToCompletion(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> (status: Int32, output: String) {
         let directory = try TemporaryDirectory.make(prefix: "cmd")
         let output = directory.appendingPathComponent("out.txt")
         let process = try ChildProcess(executable, arguments, stdoutPath: output.path, stderrPath: output.path)
-        guard let status = process.waitForExit(timeout: timeout) else {
+        guard let status = await process.waitForExit(timeout: timeout) else {
             process.terminate(grace: .zero)
             throw TestSupportError("api2mqtt \(arguments.joined(separator: " ")) did not finish within \(timeout)")
         }

@@ -15,7 +15,7 @@ struct LifecycleTests {
                 #expect(try await probe.first(on: "api2mqtt/bridge/state", payload: "online").retain == false)
                 let sent = ContinuousClock.now
                 bridge.process.signal(SIGTERM)
-                let status = bridge.process.waitForExit(timeout: .seconds(5))
+                let status = await bridge.process.waitForExit(timeout: .seconds(5))
                 #expect(status == 0, "exit status \(String(describing: status)); log:\n\(bridge.log)")
                 #expect(ContinuousClock.now - sent < .seconds(5))
                 let offline = try await probe.first(on: "api2mqtt/bridge/state", payload: "offline")
@@ -53,7 +53,7 @@ struct LifecycleTests {
                 yaml: bridgeYAML(broker: broker, mqttExtra: "  username: bridge\n  password: ${BROKER_PASSWORD}"),
                 environment: ["BROKER_PASSWORD": "wrong-horse-battery"])
             defer { bridge.stop() }
-            let status = bridge.process.waitForExit(timeout: .seconds(15))
+            let status = await bridge.process.waitForExit(timeout: .seconds(15))
             #expect(status != nil && status != 0)
             #expect(bridge.log.contains("refused the connection"))
             #expect(bridge.log.contains("127.0.0.1:\(broker.port)"))
@@ -69,10 +69,10 @@ struct LifecycleTests {
             let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker, httpPort: port))
             defer { bridge.stop() }
             let url = "http://127.0.0.1:\(port)/health"
-            try await eventually { (try? BridgeProcess.runToCompletion(["health", "--url", url]).status) == 0 }
+            try await eventually { (try? await BridgeProcess.runToCompletion(["health", "--url", url]).status) == 0 }
             broker.stop()
-            try await eventually { (try? BridgeProcess.runToCompletion(["health", "--url", url]).status) == 1 }
-            let answer = try BridgeProcess.runToCompletion(["health", "--url", url])
+            try await eventually { (try? await BridgeProcess.runToCompletion(["health", "--url", url]).status) == 1 }
+            let answer = try await BridgeProcess.runToCompletion(["health", "--url", url])
             #expect(answer.output.contains("HTTP 503"))
         }
     }
@@ -81,15 +81,15 @@ struct LifecycleTests {
 @Suite("api2mqtt check and version")
 struct CheckCommandTests {
     @Test("check exits 0 for the shipped example configuration")
-    func exampleIsValid() throws {
+    func exampleIsValid() async throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Config/api2mqtt.yaml").standardized.path
-        let result = try BridgeProcess.runToCompletion(["check", "--config", example])
+        let result = try await BridgeProcess.runToCompletion(["check", "--config", example])
         #expect(result.status == 0, "\(result.output)")
     }
 
     @Test("check exits 1 and prints every error with file:line:column")
-    func invalidConfiguration() throws {
+    func invalidConfiguration() async throws {
         let directory = try TemporaryDirectory.make(prefix: "check")
         let file = directory.appendingPathComponent("bad.yaml")
         try """
@@ -99,7 +99,7 @@ struct CheckCommandTests {
             log:
               level: loud
             """.write(to: file, atomically: true, encoding: .utf8)
-        let result = try BridgeProcess.runToCompletion(["check", "--config", file.path])
+        let result = try await BridgeProcess.runToCompletion(["check", "--config", file.path])
         #expect(result.status == 1)
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("\(file.path):2:") && $0.contains("mqtt.url") })
@@ -108,7 +108,7 @@ struct CheckCommandTests {
     }
 
     @Test("check refuses an enabled source whose adapter is not in this build")
-    func unimplementedSource() throws {
+    func unimplementedSource() async throws {
         let directory = try TemporaryDirectory.make(prefix: "check")
         let file = directory.appendingPathComponent("src.yaml")
         try """
@@ -119,14 +119,14 @@ struct CheckCommandTests {
                 type: cozify_han
                 url: http://127.0.0.1:8080
             """.write(to: file, atomically: true, encoding: .utf8)
-        let result = try BridgeProcess.runToCompletion(["check", "--config", file.path])
+        let result = try await BridgeProcess.runToCompletion(["check", "--config", file.path])
         #expect(result.status == 1)
         #expect(result.output.contains("not implemented"))
     }
 
     @Test("version prints the version")
-    func version() throws {
-        let result = try BridgeProcess.runToCompletion(["version"])
+    func version() async throws {
+        let result = try await BridgeProcess.runToCompletion(["version"])
         #expect(result.status == 0)
         #expect(result.output.hasPrefix("api2mqtt "))
     }
