@@ -10,10 +10,13 @@ public struct TLSFixture: Sendable {
     public var clientCertFile: String { path("client.crt") }
     public var clientKeyFile: String { path("client.key") }
 
-    /// Generates a CA named `name` and certificates signed by it.
-    public static func make(name: String = "api2mqtt test CA") throws -> TLSFixture {
+    /// Generates a CA named `name` and certificates signed by it; the server certificate is
+    /// valid for `serverNames` (subjectAltName entries).
+    public static func make(
+        name: String = "api2mqtt test CA", serverNames: String = "DNS:localhost,IP:127.0.0.1"
+    ) throws -> TLSFixture {
         let fixture = TLSFixture(directory: try TemporaryDirectory.make(prefix: "tls"))
-        try fixture.generate(caName: name)
+        try fixture.generate(caName: name, serverNames: serverNames)
         return fixture
     }
 
@@ -23,12 +26,12 @@ public struct TLSFixture: Sendable {
         try Subprocess.run("/usr/bin/openssl", arguments)
     }
 
-    private func generate(caName: String) throws {
+    private func generate(caName: String, serverNames: String) throws {
         try openssl([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(caName)",
             "-keyout", path("ca.key"), "-out", caFile,
         ])
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(
+        try "subjectAltName=\(serverNames)\n".write(
             toFile: path("server.ext"), atomically: true, encoding: .utf8)
         try openssl([
             "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", serverKeyFile, "-out",

@@ -76,4 +76,34 @@ struct MosquittoAuthTests {
             }
         }
     }
+
+    @Test("hostname verification is on by default; the explicit insecure opt-out connects and logs a warning")
+    func hostnameVerification() async throws {
+        let pki = try TLSFixture.make(serverNames: "DNS:broker.invalid")
+        let tls = MosquittoBroker.TLSFiles(caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile)
+        try await MosquittoBroker.with(.init(tls: tls)) { broker in
+            var config = try configuration(for: broker)
+            config.tls = .init(caFile: pki.caFile)
+            let strict = try MosquittoClient(configuration: config, logger: Logger(label: "test"))
+            await #expect(throws: MosquittoError.self) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await strict.run() }
+                    group.addTask { try await strict.waitUntilConnected(timeout: .seconds(8)) }
+                    defer { group.cancelAll() }
+                    try await group.next()
+                }
+            }
+            #expect(!strict.isConnected)
+
+            config.tls.insecure = true
+            let recorder = LogRecorder()
+            let relaxed = try MosquittoClient(configuration: config, logger: Logger(label: "test") { _ in recorder })
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await relaxed.run() }
+                try await relaxed.waitUntilConnected(timeout: .seconds(8))
+                group.cancelAll()
+            }
+            #expect(recorder.lines.contains { $0.contains("hostname verification is disabled") })
+        }
+    }
 }
