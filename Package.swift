@@ -93,6 +93,8 @@ let package = Package(
         .testTarget(
             name: "BridgeCoreTests",
             dependencies: ["BridgeCore", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            // Golden files and fixtures, read through #filePath so UPDATE_GOLDEN=1 can rewrite them.
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

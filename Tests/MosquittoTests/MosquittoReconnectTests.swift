@@ -100,21 +100,29 @@ struct MosquittoReconnectTests {
         }
     }
 
-    @Test("starting while the broker is down keeps retrying and connects once it is up")
+    @Test("starting while the broker is down keeps retrying, logs once (not per attempt) and connects once it is up")
     func brokerDownAtStart() async throws {
         let broker = try await MosquittoBroker.start()
         defer { broker.stop() }
         broker.stop()
         var config = try configuration(for: broker)
         config.reconnectMaxDelay = 1
-        try await withClient(config, waitForConnection: false) { client in
-            try await Task.sleep(for: .milliseconds(1500))
+        let recorder = LogRecorder()
+        let client = try MosquittoClient(configuration: config, logger: Logger(label: "test") { _ in recorder })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            // Several attempts at a 1 s cap happen in 3.5 s.
+            try await Task.sleep(for: .milliseconds(3500))
             #expect(!client.isConnected)
             let queued = Task { try await client.publish("late/x", string: "held", qos: .atLeastOnce) }
             try await broker.restart()
             try await client.waitUntilConnected(timeout: .seconds(15))
             try await queued.value
+            group.cancelAll()
         }
+        let unreachable = recorder.lines.filter { $0.contains("not reachable") }
+        #expect(unreachable.count == 1, "\(recorder.lines)")
+        #expect(recorder.lines.filter { $0.contains("Broker connected") }.count == 1)
     }
 }
 
