@@ -9,6 +9,8 @@ public struct BridgeConfiguration: Sendable, Hashable, Encodable {
     public var mqtt: MQTTSettings
     /// Home Assistant discovery (`homeassistant:`).
     public var homeassistant: HomeAssistantSettings
+    /// How device state is published (`publish:`).
+    public var publish: PublishSettings
     /// The `/health` and `/metrics` server (`http:`).
     public var http: HTTPSettings
     /// Logging (`log:`).
@@ -24,6 +26,7 @@ public struct BridgeConfiguration: Sendable, Hashable, Encodable {
     public init(
         mqtt: MQTTSettings,
         homeassistant: HomeAssistantSettings = HomeAssistantSettings(),
+        publish: PublishSettings = PublishSettings(),
         http: HTTPSettings = HTTPSettings(),
         log: LogSettings = LogSettings(),
         mappings: MappingSettings = MappingSettings(),
@@ -32,6 +35,7 @@ public struct BridgeConfiguration: Sendable, Hashable, Encodable {
     ) {
         self.mqtt = mqtt
         self.homeassistant = homeassistant
+        self.publish = publish
         self.http = http
         self.log = log
         self.mappings = mappings

@@ -15,7 +15,7 @@ import Yams
 /// ```
 public enum ConfigLoader {
     /// The top-level sections.
-    static let sections = ["mqtt", "homeassistant", "http", "log", "mappings", "sources"]
+    static let sections = ["mqtt", "homeassistant", "publish", "http", "log", "mappings", "sources"]
 
     /// Loads the configuration file at `file`.
     ///
@@ -86,6 +86,7 @@ public enum ConfigLoader {
             mqtt = MQTTSettings.read(section, reader: reader)
         }
         let homeassistant = reader.section("homeassistant", in: top).map { HomeAssistantSettings.read($0, reader: reader) }
+        let publish = reader.section("publish", in: top).map { PublishSettings.read($0, reader: reader) }
         let http = reader.section("http", in: top).map { HTTPSettings.read($0, reader: reader) }
         let log = reader.section("log", in: top).map { LogSettings.read($0, reader: reader) }
         let mappings = reader.section("mappings", in: top).map { MappingSettings.read($0, reader: reader) }
@@ -94,6 +95,7 @@ public enum ConfigLoader {
         return BridgeConfiguration(
             mqtt: mqtt,
             homeassistant: homeassistant ?? HomeAssistantSettings(),
+            publish: publish ?? PublishSettings(),
             http: http ?? HTTPSettings(),
             log: log ?? LogSettings(),
             mappings: mappings ?? MappingSettings(),

@@ -79,9 +79,17 @@ struct ConfigLoaderValidationTests {
                 "test.yaml:2:17: http.listen: expected host:port with a port from 1 to 65535, like 127.0.0.1:9180 or [::1]:9180, got '::1:9180'"
             ),
             ("log: { format: xml }", "test.yaml:2:16: log.format: expected one of text, json, got 'xml'"),
+            (
+                "publish: { output: xml }",
+                "test.yaml:2:20: publish.output: expected one of json, attribute, attribute_and_json, got 'xml'"
+            ),
+            (
+                "publish: { republish_interval: 1s }",
+                "test.yaml:2:32: publish.republish_interval: must be between 10s and 1d, got 1s"
+            ),
             ("mappings: { directory: /nonexistent/mappings }", "test.yaml:2:24: mappings.directory: '/nonexistent/mappings' does not exist"),
             ("sources: { id: x }", "test.yaml:2:10: sources: expected a list, got a mapping"),
-            ("colour: red", "test.yaml:2:1: colour: unknown key 'colour' (known: mqtt, homeassistant, http, log, mappings, sources)"),
+            ("colour: red", "test.yaml:2:1: colour: unknown key 'colour' (known: mqtt, homeassistant, publish, http, log, mappings, sources)"),
         ]
     )
     func sectionRules(section: String, expected: String) {

@@ -62,6 +62,7 @@ struct ExampleConfigTests {
         }
         let everyKey =
             ConfigLoader.sections + MQTTSettings.keys + MQTTSettings.tlsKeys + HomeAssistantSettings.keys
+            + PublishSettings.keys
             + HTTPSettings.keys + LogSettings.keys + MappingSettings.keys + SourceConfiguration.commonKeys
             + SourceType.allCases.flatMap(\.schema.keyNames)
         for key in everyKey {
