@@ -53,14 +53,15 @@ public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
 /// The loader collects all of them before failing, so one run of `api2mqtt check`
 /// shows everything to fix; ``description`` is one ``ConfigError`` per line.
 public struct ConfigErrors: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The problems, sorted by line and column; never empty.
+    /// The problems, sorted by file, line and column; never empty.
     public let errors: [ConfigError]
 
     /// Wraps problems, sorting them into file order (stable for problems at one position).
     public init(_ errors: [ConfigError]) {
         self.errors = errors.enumerated()
             .sorted { lhs, rhs in
-                (lhs.element.line, lhs.element.column, lhs.offset) < (rhs.element.line, rhs.element.column, rhs.offset)
+                (lhs.element.file, lhs.element.line, lhs.element.column, lhs.offset)
+                    < (rhs.element.file, rhs.element.line, rhs.element.column, rhs.offset)
             }
             .map(\.element)
     }

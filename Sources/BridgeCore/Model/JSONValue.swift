@@ -1,124 +1,144 @@
 import Foundation
 
-/// A JSON document as a Sendable value: what sources return, what commands carry, what the
-/// bridge answers. Numbers are `Double`; integral values render without a fraction.
+/// A JSON document or a part of one, as read from a device API or written to MQTT.
+///
+/// Numbers are `Double`, the way JSON itself has one number type; integral values render
+/// without a fractional part (`52000`, not `52000.0`), see ``jsonString`` and ``text``.
+///
+/// ```swift
+/// let document = try JSONValue(parsing: Data(#"{"pi":[1520.5]}"#.utf8))
+/// document["pi"]?[0]        // .number(1520.5)
+/// ```
 public enum JSONValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// Any number; integers are exact up to 2^53.
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object; key order is not kept (rendering sorts the keys).
     case object([String: JSONValue])
-
-    /// Why bytes could not be parsed as JSON.
-    public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
-        public let description: String
-    }
-
-    /// Parses UTF-8 JSON. Top-level scalars are accepted.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(ParseError) -> JSONValue {
-        let data = Data(bytes)
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw ParseError(description: "not valid JSON (\(data.count) bytes)")
-        }
-    }
 
     /// The value of `key` when this is an object.
     public subscript(key: String) -> JSONValue? {
-        guard case .object(let object) = self else { return nil }
-        return object[key]
+        guard case .object(let members) = self else { return nil }
+        return members[key]
     }
 
-    /// The object's members, or nil.
-    public var objectValue: [String: JSONValue]? {
-        guard case .object(let object) = self else { return nil }
-        return object
+    /// The element at `index` when this is an array and the index is in range.
+    public subscript(index: Int) -> JSONValue? {
+        guard case .array(let elements) = self, elements.indices.contains(index) else { return nil }
+        return elements[index]
     }
 
-    /// The string, or nil.
+    /// The value at `path` (see ``ValuePath``), or `nil` when any step is missing.
+    public subscript(path: ValuePath) -> JSONValue? {
+        path.resolve(in: self)
+    }
+
+    /// Whether this is `null`.
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// The number, when this is a number.
+    public var numberValue: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
+    /// The string, when this is a string.
     public var stringValue: String? {
-        guard case .string(let string) = self else { return nil }
-        return string
+        if case .string(let value) = self { return value }
+        return nil
     }
 
-    /// Compact JSON text with sorted keys (stable, so retained payloads compare equal).
-    public var jsonString: String {
-        var output = ""
-        write(into: &output)
-        return output
+    /// The flag, when this is a boolean.
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
     }
 
-    /// The JSON text as bytes.
-    public var jsonBytes: [UInt8] { Array(jsonString.utf8) }
+    /// The elements, when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
 
-    private func write(into output: inout String) {
+    /// The members, when this is an object.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    /// A number read leniently: a number, or a string holding a decimal number (`"230.5"`),
+    /// as many device APIs send them.
+    public var numericValue: Double? {
         switch self {
-        case .null: output += "null"
-        case .bool(let value): output += value ? "true" : "false"
-        case .number(let value): output += JSONValue.render(number: value)
-        case .string(let value): JSONValue.writeEscaped(value, into: &output)
-        case .array(let values):
-            output += "["
-            for (index, value) in values.enumerated() {
-                if index > 0 { output += "," }
-                value.write(into: &output)
-            }
-            output += "]"
-        case .object(let members):
-            output += "{"
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { output += "," }
-                JSONValue.writeEscaped(key, into: &output)
-                output += ":"
-                members[key, default: .null].write(into: &output)
-            }
-            output += "}"
+        case .number(let value):
+            return value
+        case .string(let text):
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty, let value = Double(trimmed), value.isFinite else { return nil }
+            return value
+        default:
+            return nil
         }
     }
 
-    /// Integral values without a fraction (`230`, not `230.0`); non-finite values as `null`.
-    static func render(number: Double) -> String {
-        guard number.isFinite else { return "null" }
-        if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
-        return "\(number)"
+    /// The value's type and, for scalars, its text cut at 40 characters, for error messages:
+    /// `a string ('abc')`, `a number (12)`, `an object`.
+    public var shortDescription: String {
+        switch self {
+        case .null, .array, .object:
+            return kindDescription
+        case .bool, .number, .string:
+            let text = self.text
+            return "\(kindDescription) ('\(text.count > 40 ? String(text.prefix(40)) + "…" : text)')"
+        }
     }
 
-    static func writeEscaped(_ string: String, into output: inout String) {
-        output += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                output += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: output.unicodeScalars.append(scalar)
-            }
+    /// A short description of the value's type, for error messages: "a string", "a number", ….
+    public var kindDescription: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
         }
-        output += "\""
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByFloatLiteral,
-    ExpressibleByIntegerLiteral, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByNilLiteral
+extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
-    public init(stringLiteral value: String) { self = .string(value) }
+    /// `null`.
+    public init(nilLiteral: ()) { self = .null }
+    /// A boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(floatLiteral value: Double) { self = .number(value) }
+    /// A whole number.
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// A number.
+    public init(floatLiteral value: Double) { self = .number(value) }
+    /// A string.
+    public init(stringLiteral value: String) { self = .string(value) }
+    /// An array.
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// An object; a repeated key keeps its last value.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(nilLiteral: ()) { self = .null }
 }
 
 extension JSONValue: Codable {
+    /// Decodes any JSON value.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -131,28 +151,30 @@ extension JSONValue: Codable {
             self = .string(value)
         } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
+        } else if let value = try? container.decode([String: JSONValue].self) {
+            self = .object(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a JSON value")
         }
     }
 
+    /// Encodes the plain JSON value; integral numbers are encoded as integers.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
+        case .number(let value):
+            if let integer = JSONValue.exactInteger(value) {
+                try container.encode(integer)
+            } else if value.isFinite {
+                try container.encode(value)
+            } else {
+                try container.encodeNil()
+            }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         }
-    }
-}
-
-extension JSONValue {
-    /// Converts any `Encodable` into a JSON value (e.g. the redacted configuration).
-    public init(encoding value: some Encodable) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
     }
 }

@@ -1,0 +1,74 @@
+/// Expands one entity into one per item of a list, each on its own child device
+/// (connectors, cells, network clients).
+///
+/// ```yaml
+/// child:
+///   kind: connector                       # names children "Connector 1" unless `name` is given
+///   endpoint: point                       # optional: the entity's endpoint by default
+///   list: connectors                      # or [cells[*], battery.cells[*]]: the first present wins
+///   id: connector_id                      # or [charge_point_id, connector_id], $index, $key
+///   name: connector_id_name               # optional path in the item
+///   device: { model: type }               # optional: device fields from the item
+/// ```
+///
+/// Inside an expanded entity, `from` paths start at the item (`@` is the item itself,
+/// `$.…` the document root).
+public struct ChildExpansion: Sendable, Hashable {
+    /// One part of a child's id.
+    public enum IDPart: Sendable, Hashable, CustomStringConvertible {
+        /// A value in the item.
+        case path(ValuePath)
+        /// The item's position in the list, from 0 (`$index`).
+        case index
+        /// The item's key when the list is an object (`$key`).
+        case key
+
+        /// As written in a mapping file.
+        public var description: String {
+            switch self {
+            case .path(let path): path.text
+            case .index: "$index"
+            case .key: "$key"
+            }
+        }
+    }
+
+    /// What a child is (`connector`, `cell`, `client`): used in default names and to group
+    /// the child ids seen, so the bridge can remove children that vanished.
+    public var kind: String
+    /// The endpoint whose document holds the list.
+    public var endpoint: String
+    /// Where the list is; alternatives, the first present wins. A path without `[*]` must
+    /// address an array (its elements) or an object (its values, by key).
+    public var listPaths: [ValuePath]
+    /// The parts of a child's id, joined with `_` and made topic-safe.
+    public var idParts: [IDPart]
+    /// Where a child's display name is in its item; `nil` names it "<Kind> <id>".
+    public var namePath: ValuePath?
+    /// Device fields (model, sw_version, …) read from the item.
+    public var device: DeviceTemplate?
+    /// Where the expansion is written.
+    public var position: MappingPosition
+
+    /// Creates an expansion.
+    public init(
+        kind: String,
+        endpoint: String,
+        listPaths: [ValuePath],
+        idParts: [IDPart],
+        namePath: ValuePath? = nil,
+        device: DeviceTemplate? = nil,
+        position: MappingPosition = .unknown()
+    ) {
+        self.kind = kind
+        self.endpoint = endpoint
+        self.listPaths = listPaths
+        self.idParts = idParts
+        self.namePath = namePath
+        self.device = device
+        self.position = position
+    }
+
+    /// The first list path (the one the documentation shows).
+    public var listPath: ValuePath? { listPaths.first }
+}

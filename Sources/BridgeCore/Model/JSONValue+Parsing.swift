@@ -1,0 +1,73 @@
+import Foundation
+
+extension JSONValue {
+    /// Why bytes from a device could not be read as JSON.
+    public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// What is wrong, with the position when the parser gave one ("Unexpected character 'x' around line 1, column 3").
+        public let reason: String
+
+        /// Creates an error with a reason.
+        public init(reason: String) {
+            self.reason = reason
+        }
+
+        /// `malformed JSON: <reason>`.
+        public var description: String { "malformed JSON: \(reason)" }
+    }
+
+    /// Parses UTF-8 JSON; top-level scalars are accepted.
+    ///
+    /// - Throws: ``ParseError`` naming what is wrong and, where known, where.
+    public static func parse(_ bytes: some Sequence<UInt8>) throws(ParseError) -> JSONValue {
+        try JSONValue(parsing: bytes)
+    }
+}
+
+extension JSONValue {
+    /// Parses a JSON document: an object, an array, or a single scalar.
+    ///
+    /// - Parameter bytes: UTF-8 JSON text, such as an HTTP body or a WebSocket text frame.
+    /// - Throws: ``ParseError`` naming what is wrong and, where known, where.
+    public init(parsing bytes: some Sequence<UInt8>) throws(ParseError) {
+        let data = Data(bytes)
+        guard !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
+            throw ParseError(reason: "the document is empty")
+        }
+        do {
+            self = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw ParseError(reason: Self.reason(error))
+        }
+    }
+
+    /// Parses JSON text.
+    ///
+    /// - Throws: ``ParseError`` naming what is wrong.
+    public init(parsing text: String) throws(ParseError) {
+        try self.init(parsing: Array(text.utf8))
+    }
+
+    /// The most specific message a decoding failure carries.
+    private static func reason(_ error: any Error) -> String {
+        guard case DecodingError.dataCorrupted(let context) = error else { return "\(error)" }
+        if let underlying = context.underlyingError {
+            let nsError = underlying as NSError
+            if let detail = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
+            return "\(underlying)"
+        }
+        return context.debugDescription
+    }
+}
+
+extension JSONValue {
+    /// Reads an MQTT command payload: JSON when it parses as JSON (`21`, `true`, `"x"`,
+    /// `{"a":1}`), otherwise the text itself as a string (`ON`, `Hard`).
+    public init(mqttPayload text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let value = try? JSONValue(parsing: trimmed) {
+            self = value
+        } else {
+            self = .string(text)
+        }
+    }
+}
