@@ -124,9 +124,9 @@ public struct DiscoveryContext: Sendable, Hashable {
         }
     }
 
-    /// Booleans render as `True`/`False` through a JSON template and as `true`/`false` on plain topics.
-    private var booleanOn: String { output.publishesJSON ? "True" : "true" }
-    private var booleanOff: String { output.publishesJSON ? "False" : "false" }
+    /// Booleans render as `True`/`False` through a JSON template and as `ON`/`OFF` on plain topics.
+    private var booleanOn: String { output.publishesJSON ? "True" : "ON" }
+    private var booleanOff: String { output.publishesJSON ? "False" : "OFF" }
 
     private func addComponentFields(to payload: inout [String: JSONValue], entity: DiscoveryEntity) {
         switch entity.component {

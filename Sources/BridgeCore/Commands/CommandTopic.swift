@@ -1,0 +1,64 @@
+/// The command topics the router accepts (design.md topic contract):
+///
+/// - `<base>/<device>/set` — JSON `{"<entity>": value, ...}`, optional `"transaction"`
+/// - `<base>/<device>/<entity>/set` — a plain value, or JSON for structured commands
+///   (`{"value": ..., "transaction": ...}` carries a transaction)
+///
+/// It subscribes to `<base>/+/set` and `<base>/+/+/set` and nothing broader.
+public struct CommandTopic: Sendable, Hashable {
+    public var device: String
+    /// nil for the device-level form.
+    public var entity: String?
+
+    /// The two subscription filters.
+    public static func filters(base: String) -> [String] { ["\(base)/+/set", "\(base)/+/+/set"] }
+
+    /// Parses a topic of either form under `base`; nil for anything else.
+    public init?(topic: String, base: String) {
+        guard topic.hasPrefix(base + "/"), topic.hasSuffix("/set") else { return nil }
+        let middle = topic.dropFirst(base.count + 1).dropLast(4)
+        let levels = middle.split(separator: "/", omittingEmptySubsequences: false)
+        switch levels.count {
+        case 1 where !levels[0].isEmpty:
+            device = String(levels[0])
+            entity = nil
+        case 2 where !levels[0].isEmpty && !levels[1].isEmpty:
+            device = String(levels[0])
+            entity = String(levels[1])
+        default:
+            return nil
+        }
+    }
+}
+
+/// One command to run: an entity, its value and the request's bookkeeping.
+public struct CommandRequest: Sendable, Hashable {
+    public var device: String
+    public var entity: String
+    public var value: JSONValue
+    public var transaction: JSONValue?
+    public var responseTopic: String?
+    public var correlationData: [UInt8]?
+}
+
+/// The single result of a command, published on `<base>/<device>/result` (and the MQTT 5
+/// response topic): `{"entity","status":"ok"/"error","error","error_code","transaction","http_status"}`.
+public struct CommandResult: Sendable, Hashable {
+    public var device: String
+    public var entity: String?
+    public var failure: CommandFailure?
+    public var httpStatus: Int?
+    public var transaction: JSONValue?
+
+    public var json: JSONValue {
+        var object: [String: JSONValue] = ["status": failure == nil ? "ok" : "error"]
+        object["entity"] = entity.map(JSONValue.string)
+        object["transaction"] = transaction
+        if let failure {
+            object["error"] = .string(failure.message)
+            object["error_code"] = .string(failure.code.rawValue)
+        }
+        if let status = failure?.httpStatus ?? httpStatus { object["http_status"] = .number(Double(status)) }
+        return .object(object)
+    }
+}

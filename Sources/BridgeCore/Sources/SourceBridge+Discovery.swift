@@ -1,0 +1,115 @@
+import Foundation
+
+extension SourceBridge {
+    /// The Home Assistant device of the source itself.
+    var mainDevice: DiscoveryDevice {
+        DiscoveryDevice(
+            id: deviceID,
+            name: deviceFields[.name] ?? mapping.device.literal(.name) ?? configuration.name,
+            manufacturer: deviceFields[.manufacturer] ?? mapping.device.literal(.manufacturer),
+            model: deviceFields[.model] ?? mapping.device.literal(.model),
+            swVersion: deviceFields[.swVersion] ?? mapping.device.literal(.swVersion),
+            hwVersion: deviceFields[.hwVersion] ?? mapping.device.literal(.hwVersion),
+            serialNumber: deviceFields[.serialNumber] ?? mapping.device.literal(.serialNumber),
+            configurationURL: configuration.url.map { "\($0.scheme ?? "http")://\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" })
+    }
+
+    /// The Home Assistant device of a child, linked to the main device by `via_device`.
+    func childDevice(_ child: ChildDevice) -> DiscoveryDevice {
+        DiscoveryDevice(
+            id: deviceID(child: child.id),
+            name: child.name,
+            manufacturer: child.device[.manufacturer],
+            model: child.device[.model],
+            swVersion: child.device[.swVersion],
+            hwVersion: child.device[.hwVersion],
+            serialNumber: child.device[.serialNumber],
+            viaDevice: deviceID)
+    }
+
+    /// Every discovery message this source produces now: the main device's entities and, for
+    /// every known child, the entities of its kind.
+    public func discoveryMessages() -> [DiscoveryMessage] {
+        var messages = entities(forChildKind: nil).map { context.message(device: mainDevice, entity: $0) }
+        for record in children.values.sorted(by: { $0.child.id < $1.child.id }) {
+            let device = childDevice(record.child)
+            messages += entities(forChildKind: record.child.kind).map { context.message(device: device, entity: $0) }
+        }
+        return messages
+    }
+
+    /// Publishes discovery for every device of this source (only what changed goes out).
+    func publishDiscovery() async {
+        var devices: Set<String> = [deviceID]
+        for childID in children.keys { devices.insert(deviceID(child: childID)) }
+        await discovery.update(devices: devices, messages: discoveryMessages())
+    }
+
+    /// The Home Assistant entities of the main device (`kind == nil`) or of one child kind: each
+    /// mapping entity, merged with the command of the same id (which makes it writable), plus
+    /// commands that have no entity of their own.
+    func entities(forChildKind kind: String?) -> [DiscoveryEntity] {
+        let acceptsCommands = !configuration.readOnly
+        var result: [DiscoveryEntity] = []
+        var covered: Set<String> = []
+        for entity in mapping.entities where entity.enabled && entity.child?.kind == kind {
+            let command = acceptsCommands ? mapping.command(entity.id).flatMap { $0.enabled ? $0 : nil } : nil
+            result.append(Self.discoveryEntity(entity, command: command))
+            covered.insert(entity.id)
+        }
+        guard acceptsCommands else { return result }
+        for command in mapping.commands where command.enabled && command.child?.kind == kind && !covered.contains(command.id) {
+            result.append(Self.discoveryEntity(command))
+        }
+        return result
+    }
+
+    static func discoveryEntity(_ entity: EntityMapping, command: CommandMapping?) -> DiscoveryEntity {
+        DiscoveryEntity(
+            id: entity.id,
+            component: component(entity.component),
+            name: entity.name,
+            deviceClass: entity.deviceClass,
+            stateClass: entity.stateClass?.rawValue,
+            unit: entity.unit,
+            entityCategory: entity.entityCategory?.rawValue,
+            icon: entity.icon,
+            enabledByDefault: entity.enabledByDefault,
+            suggestedDisplayPrecision: entity.precision,
+            expireAfter: entity.expireAfter.map { Int($0.components.seconds) },
+            writable: command != nil && entity.component.isWritable,
+            hasState: entity.component != .button,
+            options: entity.options ?? command?.options,
+            min: entity.min ?? command?.min ?? command?.validation.min,
+            max: entity.max ?? command?.max ?? command?.validation.max,
+            step: entity.step ?? command?.step,
+            maxLength: command?.validation.maxLength,
+            pattern: command?.validation.pattern,
+            hasAttributes: entity.attributesFrom != nil)
+    }
+
+    static func discoveryEntity(_ command: CommandMapping) -> DiscoveryEntity {
+        let component = command.component ?? .button
+        return DiscoveryEntity(
+            id: command.id,
+            component: self.component(component),
+            name: command.name,
+            deviceClass: command.deviceClass,
+            unit: command.unit,
+            entityCategory: command.entityCategory?.rawValue,
+            icon: command.icon,
+            enabledByDefault: command.enabledByDefault,
+            writable: true,
+            hasState: component != .button && command.state != nil,
+            options: command.options ?? command.validation.options,
+            min: command.min ?? command.validation.min,
+            max: command.max ?? command.validation.max,
+            step: command.step,
+            maxLength: command.validation.maxLength,
+            pattern: command.validation.pattern)
+    }
+
+    static func component(_ component: HAComponent) -> DiscoveryEntity.Component {
+        DiscoveryEntity.Component(rawValue: component.rawValue) ?? .sensor
+    }
+}

@@ -1,0 +1,145 @@
+import Logging
+
+/// Turns one source's documents into MQTT state and Home Assistant entities, following its
+/// mapping file: readings go through the counter guard and the change filter to
+/// `<base>/<device>` (and/or per-entity topics), devices and child devices get discovery, and
+/// children that disappear are removed after the grace period.
+///
+/// One actor per configured source; the supervisor feeds it documents, the command router asks it
+/// which command an entity maps to.
+public actor SourceBridge {
+    public typealias Instant = ContinuousClock.Instant
+
+    /// A child device seen in a list (connector, cell, network client).
+    struct ChildRecord {
+        var child: ChildDevice
+        var lastSeen: Instant
+    }
+
+    public let configuration: SourceConfiguration
+    public let mapping: MappingFile
+    let context: DiscoveryContext
+    let settings: PublishSettings
+    let broker: any BrokerConnection
+    let discovery: DiscoveryPublisher
+    let availability: AvailabilityPublisher
+    let logger: Logger
+    let now: @Sendable () -> Instant
+    let engine = MappingEngine()
+
+    /// Device fields read from documents (`device:` templates), merged across endpoints.
+    var deviceFields: [DeviceTemplate.Field: String] = [:]
+    var children: [String: ChildRecord] = [:]
+    /// When each child kind's list was last present in a document.
+    var kindListedAt: [String: Instant] = [:]
+    /// Current values per device id, entity id.
+    var values: [String: [String: JSONValue]] = [:]
+    var lastAttributes: [String: JSONValue] = [:]
+    var changeFilter: ChangeFilter<ReadingValue>
+    var counterGuard: CounterGuard
+    var online: Bool?
+    var discoveryStarted = false
+    /// Mapping issues already logged (logged once per entity and message, not per document).
+    var loggedIssues: Set<String> = []
+
+    public init(
+        configuration: SourceConfiguration, mapping: MappingFile, context: DiscoveryContext, settings: PublishSettings,
+        broker: any BrokerConnection, discovery: DiscoveryPublisher, availability: AvailabilityPublisher,
+        logger: Logger, now: @escaping @Sendable () -> Instant = { .now }
+    ) {
+        self.configuration = configuration
+        self.mapping = mapping
+        self.context = context
+        self.settings = settings
+        self.broker = broker
+        self.discovery = discovery
+        self.availability = availability
+        var logger = logger
+        logger[metadataKey: "source.id"] = "\(configuration.id)"
+        logger[metadataKey: "source.type"] = "\(configuration.type.rawValue)"
+        self.logger = logger
+        self.now = now
+        self.changeFilter = ChangeFilter(republishInterval: settings.republishInterval)
+        self.counterGuard = CounterGuard(persistence: settings.counterResetReadings)
+    }
+
+    /// The source's main device id (its configured id, topic-safe by validation).
+    public nonisolated var deviceID: String { configuration.id }
+
+    /// The device id of a child: `<source id>_<child id>`.
+    public nonisolated func deviceID(child childID: String) -> String { "\(configuration.id)_\(childID)" }
+
+    /// Feeds one document read from `endpoint` (poll, SSE event or WebSocket message).
+    /// - Parameter sourceSaysReset: the source reported a genuine counter reset (meter replaced).
+    public func ingest(endpoint: String, document: JSONValue, sourceSaysReset: Bool = false) async {
+        let instant = now()
+        let output = engine.readings(endpoint: endpoint, document: document, mapping: mapping)
+        logIssues(output.issues)
+        var discoveryChanged = false
+        for (field, value) in output.device where deviceFields[field] != value {
+            deviceFields[field] = value
+            discoveryChanged = true
+        }
+        for kind in output.childIDs.keys { kindListedAt[kind] = instant }
+        for child in output.children {
+            if children[child.id] == nil || children[child.id]?.child != child { discoveryChanged = true }
+            children[child.id] = ChildRecord(child: child, lastSeen: instant)
+            if let online { await availability.set(deviceID(child: child.id), online: online) }
+        }
+        if discoveryChanged || !discoveryStarted {
+            discoveryStarted = true
+            await publishDiscovery()
+        }
+        apply(output.readings, at: instant, sourceSaysReset: sourceSaysReset)
+    }
+
+    /// Sets every device of this source `online` or `offline` (from the source's health).
+    public func setOnline(_ online: Bool) async {
+        self.online = online
+        await availability.set(deviceID, online: online)
+        for childID in children.keys.sorted() { await availability.set(deviceID(child: childID), online: online) }
+    }
+
+    /// Releases debounced values whose window passed and removes children gone for longer than
+    /// the grace period. Called by the supervisor's tick.
+    public func tick() async {
+        let instant = now()
+        let released = changeFilter.due(now: instant)
+        var dirty: Set<String> = []
+        for (key, value) in released {
+            let (device, entity) = Self.split(key)
+            store(value, device: device, entity: entity)
+            dirty.insert(device)
+        }
+        publishDevices(dirty)
+        await sweepChildren(at: instant)
+    }
+
+    /// After a reconnect: publish every device's current state again.
+    public func republishState() {
+        changeFilter.reset()
+        publishDevices(Set(values.keys))
+    }
+
+    /// The current child devices.
+    public var childDevices: [ChildDevice] { children.values.map(\.child).sorted { $0.id < $1.id } }
+
+    /// The child whose device id suffix is `childID`.
+    public func child(_ childID: String) -> ChildDevice? { children[childID]?.child }
+
+    /// Current values of a device (for tests and `bridge/info`-like views).
+    public func currentValues(device: String) -> [String: JSONValue] { values[device] ?? [:] }
+
+    private func logIssues(_ issues: [MappingIssue]) {
+        for issue in issues where loggedIssues.insert("\(issue.entityID)|\(issue.message)").inserted {
+            logger.warning(
+                "Mapping could not use a value",
+                metadata: ["entity.id": "\(issue.entityID)", "endpoint": "\(issue.endpoint)", "error": "\(issue.message)"])
+        }
+    }
+
+    static func split(_ key: String) -> (device: String, entity: String) {
+        guard let slash = key.firstIndex(of: "/") else { return (key, "") }
+        return (String(key[..<slash]), String(key[key.index(after: slash)...]))
+    }
+}
