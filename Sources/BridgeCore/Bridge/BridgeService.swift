@@ -1,44 +1,86 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
-/// The bridge's own MQTT surface: `bridge/info` (retained, on every connect), and the
-/// `bridge/request/<action>` → `bridge/response/<action>` mechanism with the built-in actions
-/// `health_check` and `info`. Later parts (discovery, sources) register more actions on
-/// ``requests``.
+/// The core of a running bridge: the bridge's own topics (`bridge/info`, `bridge/sources`,
+/// `bridge/request/<action>`), Home Assistant discovery (republished on every connect and when
+/// `homeassistant/status` turns `online`, stale entries cleared at start), the bridge's own Home
+/// Assistant device, and routing of received messages to the command router.
 ///
 /// `bridge/state` (`online` on every connect, `offline` as last will and before a clean
 /// disconnect) is carried by the broker client itself, so it is right even if this service hangs.
 public final class BridgeService: Service {
-    /// What `bridge/info` says about one source.
-    public struct SourceSummary: Sendable, Hashable, Encodable {
+    /// What `bridge/info` and `bridge/sources` say about one source.
+    public struct SourceSummary: Sendable, Hashable {
         public var id: String
         public var type: String
         public var name: String
         public var status: String
+        /// Details for `bridge/sources` (last success, last error, counts, latency, budget).
+        public var details: JSONValue
 
-        public init(id: String, type: String, name: String, status: String) {
+        public init(id: String, type: String, name: String, status: String, details: JSONValue = .object([:])) {
             self.id = id
             self.type = type
             self.name = name
             self.status = status
+            self.details = details
+        }
+    }
+
+    /// Source operations the bridge requests and buttons reach (the supervisor provides them).
+    public struct SourceControl: Sendable {
+        public var summaries: @Sendable () async -> [SourceSummary]
+        public var refresh: @Sendable (_ sourceID: String?) async throws(BridgeRequestError) -> Void
+        public var restart: @Sendable (_ sourceID: String?) async throws(BridgeRequestError) -> Void
+        public var republishState: @Sendable () async -> Void
+
+        public init(
+            summaries: @escaping @Sendable () async -> [SourceSummary],
+            refresh: @escaping @Sendable (_ sourceID: String?) async throws(BridgeRequestError) -> Void,
+            restart: @escaping @Sendable (_ sourceID: String?) async throws(BridgeRequestError) -> Void,
+            republishState: @escaping @Sendable () async -> Void
+        ) {
+            self.summaries = summaries
+            self.refresh = refresh
+            self.restart = restart
+            self.republishState = republishState
+        }
+
+        /// No sources are running: summaries from the configuration, refresh and restart refuse.
+        static func none(_ configuration: BridgeConfiguration) -> SourceControl {
+            let sources = configuration.sources
+            return SourceControl(
+                summaries: {
+                    sources.map {
+                        SourceSummary(id: $0.id, type: $0.type.rawValue, name: $0.name, status: $0.enabled ? "unavailable" : "disabled")
+                    }
+                },
+                refresh: { _ throws(BridgeRequestError) in throw BridgeRequestError("no source is running in this build") },
+                restart: { _ throws(BridgeRequestError) in throw BridgeRequestError("no source is running in this build") },
+                republishState: {})
         }
     }
 
     public let configuration: BridgeConfiguration
     public let topics: BridgeTopics
     public let requests: BridgeRequestHandler
-    private let broker: any BrokerConnection
-    private let buildInfo: BuildInfo
-    private let startedAt: ContinuousClock.Instant
-    private let startedAtDate: Date
-    private let sourceSummaries: @Sendable () -> [SourceSummary]
-    private let logger: Logger
+    public let discovery: DiscoveryPublisher
+    public let availability: AvailabilityPublisher
+    public let router: CommandRouter
+    public let context: DiscoveryContext
+    let broker: any BrokerConnection
+    let buildInfo: BuildInfo
+    let startedAt: ContinuousClock.Instant
+    let startedAtDate: Date
+    let logger: Logger
+    let sources: Mutex<SourceControl>
+    /// Retained discovery messages collected during the stale-cleanup window (nil outside it).
+    let collectedDiscovery = Mutex<[InboundMessage]?>(nil)
 
-    /// - Parameter sourceSummaries: the sources' current status, read whenever info is built.
     public init(
-        configuration: BridgeConfiguration, broker: any BrokerConnection, buildInfo: BuildInfo = .current,
-        sourceSummaries: (@Sendable () -> [SourceSummary])? = nil, logger: Logger
+        configuration: BridgeConfiguration, broker: any BrokerConnection, buildInfo: BuildInfo = .current, logger: Logger
     ) {
         self.configuration = configuration
         self.topics = BridgeTopics(base: configuration.mqtt.baseTopic)
@@ -48,58 +90,89 @@ public final class BridgeService: Service {
         self.startedAtDate = Date()
         self.logger = logger
         self.requests = BridgeRequestHandler(topics: topics, logger: logger)
-        let sources = configuration.sources
-        self.sourceSummaries =
-            sourceSummaries ?? {
-                sources.map {
-                    SourceSummary(id: $0.id, type: $0.type.rawValue, name: $0.name, status: $0.enabled ? "unknown" : "disabled")
-                }
-            }
+        self.context = DiscoveryContext(
+            baseTopic: configuration.mqtt.baseTopic, discoveryPrefix: configuration.homeassistant.discoveryPrefix,
+            output: configuration.publish.output, build: buildInfo)
+        self.discovery = DiscoveryPublisher(context: context, broker: broker, logger: logger)
+        self.availability = AvailabilityPublisher(context: context, broker: broker, logger: logger)
+        self.router = CommandRouter(base: configuration.mqtt.baseTopic, broker: broker, logger: logger)
+        self.sources = Mutex(.none(configuration))
     }
 
-    /// Registers the built-in actions and subscribes to requests, then waits for shutdown.
+    /// Connects the running sources (the supervisor calls this before the group starts).
+    public func attach(_ control: SourceControl) {
+        sources.withLock { $0 = control }
+    }
+
+    /// Registers actions and subscriptions, publishes the bridge device, clears stale discovery,
+    /// then waits for shutdown and lets in-flight commands finish (bounded).
     public func run() async throws {
         await registerBuiltInActions()
+        await registerBridgeDeviceCommands()
         try await broker.subscribe(topics.requestFilter)
-        if broker.isConnected { await publishInfo() }
+        try await router.subscribe()
+        if configuration.homeassistant.enabled {
+            try await broker.subscribe(configuration.homeassistant.statusTopic)
+            await publishBridgeDevice()
+            await cleanStaleDiscovery()
+        }
+        if broker.isConnected { await brokerConnected() }
         try? await gracefulShutdown()
+        await router.drain(timeout: .seconds(2))
     }
 
-    /// Called after every (re)connect: republishes `bridge/info`.
+    /// Called after every (re)connect: info, bridge device state, discovery, availability, state.
     public func brokerConnected() async {
         await publishInfo()
+        await publishBridgeState()
+        guard configuration.homeassistant.enabled else { return }
+        await discovery.republishAll()
+        await availability.republishAll()
+        await sources.withLock { $0 }.republishState()
     }
 
-    /// Routes one incoming message; publishes the responses of bridge requests.
+    /// Routes one incoming message: bridge requests, commands, Home Assistant's status, and
+    /// retained discovery during the stale-cleanup window.
     public func handle(_ message: InboundMessage) async {
-        let responses = await requests.handle(message)
-        for response in responses {
-            do {
-                try broker.enqueue(response)
-            } catch {
-                logger.warning(
-                    "Could not publish a bridge response",
-                    metadata: ["mqtt.topic": "\(response.topic)", "error": "\(error)"])
+        if message.topic.hasPrefix(topics.base + "/bridge/request/") {
+            for response in await requests.handle(message) { send(response) }
+            return
+        }
+        if message.topic == configuration.homeassistant.statusTopic {
+            if message.payloadString == "online" {
+                logger.info("Home Assistant is online: republishing discovery and state")
+                await brokerConnected()
             }
+            return
+        }
+        if await router.handle(message) { return }
+        if message.retain, TopicFilter.matches(context.configFilter, message.topic) {
+            collectedDiscovery.withLock { $0?.append(message) }
         }
     }
 
-    /// Publishes `bridge/info`, retained.
+    /// Publishes `bridge/info` (retained) and `bridge/sources` (retained).
     public func publishInfo() async {
-        do {
-            try broker.enqueue(OutboundMessage(topic: topics.info, payload: info().jsonBytes, qos: 1, retain: true))
-        } catch {
-            logger.warning("Could not publish bridge/info", metadata: ["error": "\(error)"])
-        }
+        send(OutboundMessage(topic: topics.info, payload: await info().jsonBytes, qos: 1, retain: true))
+        let summaries = await sources.withLock { $0 }.summaries()
+        let perSource = Dictionary(summaries.map { ($0.id, Self.sourceDocument($0)) }, uniquingKeysWith: { first, _ in first })
+        send(OutboundMessage(topic: topics.sources, payload: JSONValue.object(perSource).jsonBytes, qos: 1, retain: true))
+    }
+
+    static func sourceDocument(_ summary: SourceSummary) -> JSONValue {
+        var document = summary.details.objectValue ?? [:]
+        document["status"] = .string(summary.status)
+        document["type"] = .string(summary.type)
+        return .object(document)
     }
 
     /// The `bridge/info` document: version, commit, uptime, broker, sources, redacted configuration.
-    public func info() -> JSONValue {
-        let sources = sourceSummaries().map { summary -> JSONValue in
+    public func info() async -> JSONValue {
+        let summaries = await sources.withLock { $0 }.summaries()
+        let sources = summaries.map { summary -> JSONValue in
             ["id": .string(summary.id), "type": .string(summary.type), "name": .string(summary.name),
              "status": .string(summary.status)]
         }
-        let configuration = (try? JSONValue(encoding: self.configuration)) ?? .null
         return [
             "version": .string(buildInfo.version),
             "commit": .string(buildInfo.commit),
@@ -107,32 +180,24 @@ public final class BridgeService: Service {
             "uptime_s": .number(uptimeSeconds),
             "broker": .string(broker.brokerDescription),
             "broker_connected": .bool(broker.isConnected),
-            "protocol": .string(self.configuration.mqtt.protocolVersion.rawValue),
-            "client_id": .string(self.configuration.mqtt.clientID),
-            "base_topic": .string(self.configuration.mqtt.baseTopic),
+            "protocol": .string(configuration.mqtt.protocolVersion.rawValue),
+            "client_id": .string(configuration.mqtt.clientID),
+            "base_topic": .string(configuration.mqtt.baseTopic),
             "sources": .array(sources),
-            "config": configuration,
+            "config": (try? JSONValue(encoding: configuration)) ?? .null,
         ]
     }
 
     /// Whole seconds since the service was created.
     public var uptimeSeconds: Double {
-        let elapsed = ContinuousClock.now - startedAt
-        return Double(elapsed.components.seconds)
+        Double((ContinuousClock.now - startedAt).components.seconds)
     }
 
-    private func registerBuiltInActions() async {
-        await requests.register("health_check") { [weak self] _ in
-            guard let self else { throw BridgeRequestError("bridge is shutting down") }
-            return [
-                "healthy": .bool(self.broker.isConnected),
-                "broker": .string(self.broker.isConnected ? "connected" : "disconnected"),
-                "uptime_s": .number(self.uptimeSeconds),
-            ]
-        }
-        await requests.register("info") { [weak self] _ in
-            guard let self else { throw BridgeRequestError("bridge is shutting down") }
-            return self.info()
+    func send(_ message: OutboundMessage) {
+        do {
+            try broker.enqueue(message)
+        } catch {
+            logger.warning("Could not publish", metadata: ["mqtt.topic": "\(message.topic)", "error": "\(error)"])
         }
     }
 }

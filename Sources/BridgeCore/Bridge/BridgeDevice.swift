@@ -1,0 +1,40 @@
+/// The bridge's own Home Assistant device: a connectivity sensor per source, the version, a
+/// restart button (restarts the sources, not the process) and a "republish discovery" button.
+/// Its state lives on `<base>/bridge` as JSON, its commands on `<base>/bridge/<entity>/set`.
+struct BridgeDevice {
+    static let id = "bridge"
+    let configuration: BridgeConfiguration
+    let build: BuildInfo
+
+    var device: DiscoveryDevice {
+        let base = configuration.mqtt.baseTopic
+        return DiscoveryDevice(
+            id: Self.id, name: base == "api2mqtt" ? "api2mqtt bridge" : "api2mqtt bridge (\(base))",
+            manufacturer: "api2mqtt", model: "api2mqtt", swVersion: build.version)
+    }
+
+    static func connectivityID(_ sourceID: String) -> String { "connectivity_\(sourceID)" }
+
+    var entities: [DiscoveryEntity] {
+        var entities = [
+            DiscoveryEntity(
+                id: "version", component: .sensor, name: "Version", entityCategory: "diagnostic", icon: "mdi:information"),
+            DiscoveryEntity(
+                id: "restart", component: .button, name: "Restart sources", deviceClass: "restart",
+                entityCategory: "config", writable: true, hasState: false),
+            DiscoveryEntity(
+                id: "republish_discovery", component: .button, name: "Republish discovery", entityCategory: "config",
+                icon: "mdi:home-assistant", writable: true, hasState: false),
+        ]
+        for source in configuration.sources where source.enabled {
+            entities.append(
+                DiscoveryEntity(
+                    id: Self.connectivityID(source.id), component: .binarySensor, name: "\(source.name) connection",
+                    deviceClass: "connectivity", entityCategory: "diagnostic"))
+        }
+        return entities
+    }
+
+    /// Writable entity ids, for the command router.
+    static let commandEntities: Set<String> = ["restart", "republish_discovery"]
+}
