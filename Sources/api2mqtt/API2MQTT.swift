@@ -6,7 +6,10 @@ struct API2MQTT: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api2mqtt",
         abstract: "Bridges device and cloud HTTP APIs to MQTT, with Home Assistant discovery.",
-        subcommands: [RunCommand.self, CheckCommand.self, VersionCommand.self, HealthCommand.self],
+        subcommands: [
+            RunCommand.self, CheckCommand.self, MappingsCommand.self, DiscoveryCommand.self, VersionCommand.self,
+            HealthCommand.self,
+        ],
         defaultSubcommand: nil
     )
 }

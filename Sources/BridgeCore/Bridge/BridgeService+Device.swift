@@ -24,12 +24,15 @@ extension BridgeService {
         await discovery.clearStale(retained: retained)
     }
 
+    /// The discovery messages of the bridge's own device.
+    public func bridgeDeviceDiscovery() -> [DiscoveryMessage] {
+        let device = BridgeDevice(configuration: configuration, build: buildInfo)
+        return device.entities.map { context.message(device: device.device, entity: $0) }
+    }
+
     /// Publishes the bridge device's discovery and marks it available.
     func publishBridgeDevice() async {
-        let device = BridgeDevice(configuration: configuration, build: buildInfo)
-        await discovery.update(
-            devices: [BridgeDevice.id],
-            messages: device.entities.map { context.message(device: device.device, entity: $0) })
+        await discovery.update(devices: [BridgeDevice.id], messages: bridgeDeviceDiscovery())
         await availability.set(BridgeDevice.id, online: true)
     }
 

@@ -1,0 +1,66 @@
+import ArgumentParser
+import BridgeCore
+import Foundation
+
+/// `api2mqtt mappings lint [DIR]`: loads and lints mapping files (the built-in ones, or a user
+/// overlay directory on top of them) and prints every problem as `file:line:column: key: message`.
+struct MappingsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mappings", abstract: "Work with mapping files.", subcommands: [Lint.self])
+
+    struct Lint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "lint",
+            abstract: "Check mapping files against the schema and Home Assistant's device-class table.")
+
+        @Argument(help: "A user mapping directory to check as an overlay on the built-in mappings (default: the built-in ones alone).")
+        var directory: String?
+
+        @Option(help: "The built-in mappings directory (default: located automatically).")
+        var builtIn: String?
+
+        func run() async throws {
+            guard let builtIn = builtIn ?? MappingLocator.builtInDirectory() else {
+                ConfigurationGate.printError("cannot find the built-in Mappings/ directory (set API2MQTT_MAPPINGS)")
+                throw ExitCode.failure
+            }
+            let problems = MappingLinter.check(builtIn: builtIn, overlay: directory)
+            for problem in problems { ConfigurationGate.printError(problem.description) }
+            if !problems.isEmpty { throw ExitCode.failure }
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: directory ?? builtIn))?
+                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.count ?? 0
+            print("\(directory ?? builtIn): OK (\(files) mapping files)")
+        }
+    }
+}
+
+/// `api2mqtt discovery dump --config FILE`: prints every discovery message the configuration and
+/// mappings would publish now (the bridge device and each enabled source's main device; child
+/// devices appear only once a source has reported them).
+struct DiscoveryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "discovery", abstract: "Inspect Home Assistant discovery.", subcommands: [Dump.self])
+
+    struct Dump: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dump", abstract: "Print every discovery payload the configuration would publish.")
+
+        @Option(name: .shortAndLong, help: "The configuration file.")
+        var config: String = "Config/api2mqtt.yaml"
+
+        func run() async throws {
+            let configuration: BridgeConfiguration
+            do {
+                configuration = try ConfigLoader.load(file: config)
+            } catch {
+                ConfigurationGate.printError(error.description)
+                throw ExitCode.failure
+            }
+            let messages = try await DiscoveryPreview.messages(for: configuration)
+            for message in messages {
+                print("\(message.topic)\n\(message.payload.jsonString)\n")
+            }
+            FileHandle.standardError.write(Data("\(messages.count) discovery messages\n".utf8))
+        }
+    }
+}
