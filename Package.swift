@@ -85,6 +85,15 @@ let package = Package(
             path: "Benchmarks/MosquittoBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "CoreBenchmark",
+            dependencies: [
+                "BridgeCore", "Mosquitto", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/CoreBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MosquittoTests",
             dependencies: ["Mosquitto", "TestSupport"],

@@ -1,0 +1,266 @@
+// Mapping + publish throughput of BridgeCore on a real loopback mosquitto, and the time to
+// publish discovery for 20,000 entities.
+//
+// 1. A 16-cell battery document (2 pack entities + 2 entities per cell → 17 devices, 34 readings)
+//    and a 1,000-item list document (1,000 network clients × 3 entities) go through
+//    `SourceBridge.ingest` with values that change every time, so every reading is published.
+//    A C subscriber (Benchmarks/c/mqttbench.c) counts the state messages; documents/s,
+//    readings/s and messages/s are from the first to the last arrival.
+// 2. The raw client publishing the same number of messages of the same size in the same run
+//    gives the baseline messages/s; the ratio is printed (target ≥ 0.9).
+// 3. Discovery: a 2,000-child × 10-entity mapping is ingested once; the time until the
+//    subscriber has all 20,000 retained config messages is printed (target ≤ 3 s).
+//
+// Usage: CoreBenchmark <path to mqttbench> [rounds]
+import BridgeCore
+import Foundation
+import Logging
+import Mosquitto
+import TestSupport
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    print("usage: CoreBenchmark <path to mqttbench> [rounds]")
+    exit(2)
+}
+let cTool = arguments[1]
+let rounds = arguments.count > 2 ? Int(arguments[2]) ?? 3 : 3
+let logger: Logger = {
+    var logger = Logger(label: "bench")
+    logger.logLevel = .error
+    return logger
+}()
+
+/// The benchmark's own BrokerConnection over the real client (the product's lives in the executable).
+struct ClientConnection: BrokerConnection {
+    let client: MosquittoClient
+    func publish(_ message: OutboundMessage) async throws { try enqueue(message) }
+    func enqueue(_ message: OutboundMessage) throws {
+        try client.send(message.topic, payload: message.payload, qos: QoS(rawValue: Int32(message.qos)) ?? .atMostOnce, retain: message.retain)
+    }
+    func subscribe(_ filter: String) async throws { try await client.subscribe(filter) }
+    func unsubscribe(_ filter: String) { client.unsubscribe(filter) }
+    var isConnected: Bool { client.isConnected }
+    var supportsProperties: Bool { true }
+    var brokerDescription: String { client.configuration.brokerDescription }
+}
+
+func subscriber(port: Int, filter: String, count: Int, qos: Int = 0) async throws -> (ChildProcess, URL) {
+    let output = try TemporaryDirectory.make(prefix: "sub").appendingPathComponent("out.txt")
+    let process = try ChildProcess(cTool, ["sub", "\(port)", filter, "\(qos)", "\(count)"], stdoutPath: output.path)
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ContinuousClock.now < deadline {
+        if (try? String(contentsOf: output, encoding: .utf8))?.contains("ready") == true { return (process, output) }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    throw TestSupportError("subscriber not ready")
+}
+
+/// Seconds between the first and last arrival, as measured by the subscriber.
+func arrivalSpan(_ process: ChildProcess, _ output: URL, expected: Int) async throws -> Double {
+    guard await process.waitForExit(timeout: .seconds(300)) == 0,
+        let line = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").first(where: { $0.hasPrefix("done") })
+    else { throw TestSupportError("subscriber failed") }
+    let fields = line.split(separator: " ")
+    guard fields.count == 4, let first = Double(fields[1]), let last = Double(fields[2]), Int(fields[3]) == expected else {
+        throw TestSupportError("subscriber got \(line), expected \(expected)")
+    }
+    return (last - first) / 1e9
+}
+
+func sourceConfiguration(_ id: String) -> SourceConfiguration {
+    SourceConfiguration(id: id, type: .tinyBMS, name: id, url: URL(string: "http://127.0.0.1:1"))
+}
+
+func mapping(_ yaml: String) throws -> MappingFile {
+    try MappingLoader.load(yaml: yaml, file: "bench.yaml")
+}
+
+let batteryMapping = try mapping(
+    """
+    source: bench_bms
+    device: { manufacturer: Bench, model: BMS }
+    entities:
+      - { id: pack_voltage, from: { endpoint: status, path: pack.voltage_mv, scale: 0.001 }, device_class: voltage, precision: 3 }
+      - { id: soc, from: { endpoint: status, path: pack.soc }, device_class: battery, unit: "%" }
+      - id: cell_voltage
+        child: { kind: cell, endpoint: status, list: "cells[*]", id: $index }
+        from: { path: voltage_mv, scale: 0.001 }
+        device_class: voltage
+        precision: 3
+      - id: cell_temperature
+        child: { kind: cell, endpoint: status, list: "cells[*]", id: $index }
+        from: { path: temperature }
+        device_class: temperature
+    """)
+
+let clientsMapping = try mapping(
+    """
+    source: bench_net
+    entities:
+      - id: rx_rate
+        child: { kind: client, endpoint: clients, list: "items[*]", id: mac, name: name }
+        from: { path: rx_bps }
+        device_class: data_rate
+        unit: bit/s
+      - id: tx_rate
+        child: { kind: client, endpoint: clients, list: "items[*]", id: mac, name: name }
+        from: { path: tx_bps }
+        device_class: data_rate
+        unit: bit/s
+      - id: connected
+        component: binary_sensor
+        child: { kind: client, endpoint: clients, list: "items[*]", id: mac, name: name }
+        from: { path: active }
+        device_class: connectivity
+    """)
+
+func batteryDocument(_ n: Int) -> JSONValue {
+    let cells: [JSONValue] = (0..<16).map { cell in
+        ["voltage_mv": .number(Double(3200 + (n + cell) % 400)), "temperature": .number(Double(20 + (n + cell) % 15))]
+    }
+    return ["pack": ["voltage_mv": .number(Double(51200 + n % 1000)), "soc": .number(Double(n % 100))], "cells": .array(cells)]
+}
+
+func clientsDocument(_ n: Int) -> JSONValue {
+    var items: [JSONValue] = []
+    items.reserveCapacity(1000)
+    for index in 0..<1000 {
+        let mac = String(format: "aa:bb:cc:%02x:%02x:%02x", index / 65536, (index / 256) % 256, index % 256)
+        var item: [String: JSONValue] = [:]
+        item["mac"] = .string(mac)
+        item["name"] = .string("client \(index)")
+        item["rx_bps"] = .number(Double(n * 10 + index))
+        item["tx_bps"] = .number(Double(n * 7 + index))
+        item["active"] = .bool((n + index) % 2 == 0)
+        items.append(.object(item))
+    }
+    return ["items": .array(items)]
+}
+
+func withClient<T>(_ broker: MosquittoBroker, _ body: (MosquittoClient) async throws -> T) async throws -> T {
+    let client = try MosquittoClient(
+        configuration: MosquittoConfiguration(host: "127.0.0.1", port: broker.port, clientID: "bench-\(UUID().uuidString.prefix(6))", offlineQueueLimit: 1_000_000),
+        logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await client.run() }
+        try await client.waitUntilConnected(timeout: .seconds(10))
+        let result = try await body(client)
+        group.cancelAll()
+        return result
+    }
+}
+
+func makeBridge(_ client: MosquittoClient, base: String, mapping: MappingFile, id: String) -> SourceBridge {
+    let connection = ClientConnection(client: client)
+    let context = DiscoveryContext(baseTopic: base, discoveryPrefix: "\(base)-ha")
+    let settings = PublishSettings(republishInterval: .seconds(3600), staleCleanupWindow: .zero)
+    return SourceBridge(
+        configuration: sourceConfiguration(id), mapping: mapping, context: context, settings: settings, broker: connection,
+        discovery: DiscoveryPublisher(context: context, broker: connection, logger: logger),
+        availability: AvailabilityPublisher(context: context, broker: connection, logger: logger), logger: logger)
+}
+
+/// Mapping + publish: returns (documents/s, readings/s, messages/s).
+func mappingRound(
+    broker: MosquittoBroker, name: String, mapping: MappingFile, documents: Int, devicesPerDocument: Int,
+    readingsPerDocument: Int, document: (Int) -> JSONValue
+) async throws -> (Double, Double, Double) {
+    let base = "bench\(name)\(UUID().uuidString.prefix(4).lowercased())"
+    let expected = documents * devicesPerDocument
+    let (process, output) = try await subscriber(port: broker.port, filter: "\(base)/+", count: expected)
+    try await withClient(broker) { client in
+        let bridge = makeBridge(client, base: base, mapping: mapping, id: "src")
+        for n in 0..<documents { await bridge.ingest(endpoint: mapping.entities[0].child?.endpoint ?? "status", document: document(n + 1)) }
+    }
+    let span = try await arrivalSpan(process, output, expected: expected)
+    return (Double(documents) / span, Double(documents * readingsPerDocument) / span, Double(expected) / span)
+}
+
+/// The raw client publishing `count` messages of `size` bytes: messages/s.
+func rawRound(broker: MosquittoBroker, count: Int, size: Int) async throws -> Double {
+    let topic = "raw\(UUID().uuidString.prefix(4).lowercased())"
+    let (process, output) = try await subscriber(port: broker.port, filter: "\(topic)/+", count: count)
+    let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+    try await withClient(broker) { client in
+        for index in 0..<count { try client.send("\(topic)/src_\(index % 17)", payload: payload) }
+    }
+    return Double(count) / (try await arrivalSpan(process, output, expected: count))
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+let broker = try await MosquittoBroker.start(.init(extraConfiguration: ["max_queued_messages 0"]))
+defer { broker.stop() }
+print("BridgeCore benchmark, \(rounds) rounds, loopback mosquitto, medians")
+
+// Sizes of one device message, to give the raw baseline the same payload size.
+let batterySize = JSONValue.object(["cell_temperature": 27, "cell_voltage": 3.456]).jsonBytes.count
+var battery: [(Double, Double, Double)] = []
+var rawBattery: [Double] = []
+for _ in 0..<rounds {
+    battery.append(
+        try await mappingRound(
+            broker: broker, name: "bms", mapping: batteryMapping, documents: 2000, devicesPerDocument: 17,
+            readingsPerDocument: 34, document: batteryDocument))
+    rawBattery.append(try await rawRound(broker: broker, count: 2000 * 17, size: batterySize))
+}
+print(
+    String(
+        format: "16-cell battery document: %.0f documents/s, %.0f readings/s, %.0f messages/s; raw client %.0f messages/s (%d-byte payloads); ratio %.2f",
+        median(battery.map(\.0)), median(battery.map(\.1)), median(battery.map(\.2)), median(rawBattery), batterySize,
+        median(battery.map(\.2)) / median(rawBattery)))
+
+let clientsSize = JSONValue.object(["connected": true, "rx_rate": 12345, "tx_rate": 6789]).jsonBytes.count
+var clients: [(Double, Double, Double)] = []
+var rawClients: [Double] = []
+for _ in 0..<rounds {
+    clients.append(
+        try await mappingRound(
+            broker: broker, name: "net", mapping: clientsMapping, documents: 30, devicesPerDocument: 1000,
+            readingsPerDocument: 3000, document: clientsDocument))
+    rawClients.append(try await rawRound(broker: broker, count: 30 * 1000, size: clientsSize))
+}
+print(
+    String(
+        format: "1,000-item list document: %.1f documents/s, %.0f readings/s, %.0f messages/s; raw client %.0f messages/s (%d-byte payloads); ratio %.2f",
+        median(clients.map(\.0)), median(clients.map(\.1)), median(clients.map(\.2)), median(rawClients), clientsSize,
+        median(clients.map(\.2)) / median(rawClients)))
+
+// Discovery for 20,000 entities: 2,000 children × 10 entities.
+let discoveryEntities = (0..<10).map { index in
+    """
+      - id: value_\(index)
+        child: { kind: item, endpoint: items, list: "items[*]", id: id }
+        from: { path: v\(index) }
+        device_class: power
+    """
+}.joined(separator: "\n")
+let discoveryMapping = try mapping("source: bench_discovery\nentities:\n" + discoveryEntities)
+var discoveryItems: [JSONValue] = []
+for item in 0..<2000 {
+    var object: [String: JSONValue] = ["id": .string("item\(item)")]
+    for value in 0..<10 { object["v\(value)"] = .number(Double(item)) }
+    discoveryItems.append(.object(object))
+}
+let discoveryDocument: JSONValue = ["items": .array(discoveryItems)]
+var discoveryTimes: [Double] = []
+for _ in 0..<rounds {
+    let base = "disc\(UUID().uuidString.prefix(4).lowercased())"
+    let (process, output) = try await subscriber(port: broker.port, filter: "\(base)-ha/#", count: 20_000, qos: 1)
+    var elapsed = 0.0
+    try await withClient(broker) { client in
+        let bridge = makeBridge(client, base: base, mapping: discoveryMapping, id: "src")
+        let start = ContinuousClock.now
+        await bridge.ingest(endpoint: "items", document: discoveryDocument)
+        guard await process.waitForExit(timeout: .seconds(120)) == 0 else { throw TestSupportError("discovery subscriber failed") }
+        let duration = ContinuousClock.now - start
+        elapsed = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+    _ = output
+    discoveryTimes.append(elapsed)
+}
+print(
+    String(
+        format: "discovery for 20,000 entities (2,000 child devices × 10): median %.2f s until the subscriber had all (rounds: %@)",
+        median(discoveryTimes), discoveryTimes.map { String(format: "%.2f", $0) }.joined(separator: " ")))
