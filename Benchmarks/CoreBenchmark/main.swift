@@ -56,16 +56,21 @@ func subscriber(port: Int, filter: String, count: Int, qos: Int = 0) async throw
     throw TestSupportError("subscriber not ready")
 }
 
-/// Seconds between the first and last arrival, as measured by the subscriber.
+/// Messages lost (QoS 0) across all rounds, reported at the end.
+nonisolated(unsafe) var lostMessages = 0
+
+/// Seconds between the first and last arrival, as measured by the subscriber, scaled to the
+/// expected count when QoS 0 messages were lost (and the loss is counted).
 func arrivalSpan(_ process: ChildProcess, _ output: URL, expected: Int) async throws -> Double {
     guard await process.waitForExit(timeout: .seconds(300)) == 0,
         let line = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").first(where: { $0.hasPrefix("done") })
     else { throw TestSupportError("subscriber failed") }
     let fields = line.split(separator: " ")
-    guard fields.count == 4, let first = Double(fields[1]), let last = Double(fields[2]), Int(fields[3]) == expected else {
-        throw TestSupportError("subscriber got \(line), expected \(expected)")
-    }
-    return (last - first) / 1e9
+    guard fields.count == 4, let first = Double(fields[1]), let last = Double(fields[2]), let received = Int(fields[3]),
+        received > 1, last > first
+    else { throw TestSupportError("subscriber got \(line), expected \(expected)") }
+    lostMessages += expected - received
+    return (last - first) / 1e9 * Double(expected) / Double(received)
 }
 
 func sourceConfiguration(_ id: String) -> SourceConfiguration {
@@ -169,9 +174,12 @@ func mappingRound(
     let base = "bench\(name)\(UUID().uuidString.prefix(4).lowercased())"
     let expected = documents * devicesPerDocument
     let (process, output) = try await subscriber(port: broker.port, filter: "\(base)/+", count: expected)
+    // Documents are built before the clock starts, so only mapping and publishing are measured.
+    let prepared = (0..<documents).map { document($0 + 1) }
+    let endpoint = mapping.entities[0].child?.endpoint ?? mapping.entities[0].sources.first?.endpoint ?? "status"
     try await withClient(broker) { client in
         let bridge = makeBridge(client, base: base, mapping: mapping, id: "src")
-        for n in 0..<documents { await bridge.ingest(endpoint: mapping.entities[0].child?.endpoint ?? "status", document: document(n + 1)) }
+        for document in prepared { await bridge.ingest(endpoint: endpoint, document: document) }
     }
     let span = try await arrivalSpan(process, output, expected: expected)
     return (Double(documents) / span, Double(documents * readingsPerDocument) / span, Double(expected) / span)
@@ -264,3 +272,4 @@ print(
     String(
         format: "discovery for 20,000 entities (2,000 child devices × 10): median %.2f s until the subscriber had all (rounds: %@)",
         median(discoveryTimes), discoveryTimes.map { String(format: "%.2f", $0) }.joined(separator: " ")))
+print("QoS 0 state messages lost in all rounds: \(lostMessages)")

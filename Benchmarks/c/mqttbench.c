@@ -35,11 +35,13 @@ static void on_connect(struct mosquitto *m, void *obj, int rc) { (void)m; (void)
 static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const int *q) {
     (void)m; (void)obj; (void)mid; (void)n; (void)q; subscribed = 1;
 }
+static long long latest_ns = 0;
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg) {
     (void)m; (void)obj; (void)msg;
     long n = ++received;
-    if (n == 1) first_ns = now_ns();
-    if (n == expected) last_ns = now_ns();
+    latest_ns = now_ns();
+    if (n == 1) first_ns = latest_ns;
+    if (n == expected) last_ns = latest_ns;
 }
 static void on_publish(struct mosquitto *m, void *obj, int mid) { (void)m; (void)obj; (void)mid; ++acknowledged; }
 
@@ -67,7 +69,15 @@ int main(int argc, char **argv) {
         while (!subscribed) usleep(1000);
         printf("ready\n");
         fflush(stdout);
-        while (received < expected && now_ns() < deadline) usleep(1000);
+        /* Stop at the expected count, at the deadline, or after 5 s without a message. */
+        long seen = 0;
+        long long quiet_since = now_ns();
+        while (received < expected && now_ns() < deadline) {
+            usleep(1000);
+            if (received != seen) { seen = received; quiet_since = now_ns(); }
+            else if (seen > 0 && now_ns() - quiet_since > 5000000000LL) break;
+        }
+        if (last_ns == 0) last_ns = latest_ns; /* incomplete: span up to the last message */
         printf("done %lld %lld %ld\n", first_ns, last_ns, (long)received);
     } else {
         int size = argc > 6 ? atoi(argv[6]) : 100;

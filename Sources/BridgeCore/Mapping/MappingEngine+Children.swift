@@ -36,9 +36,10 @@ extension MappingEngine {
                 ))
                 continue
             }
-            seen.insert(id)
             let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: key.text)
-            if !output.children.contains(where: { $0.kind == child.kind && $0.id == id }) {
+            // `seen` holds every child of this kind already added to the output (by earlier
+            // entities too), so this stays O(1) per item instead of scanning the children.
+            if seen.insert(id).inserted {
                 output.children.append(childDevice(child, id: id, key: key, context: context))
             }
             if let reading = read(entity, endpoint: endpoint, context: context, childID: id, issues: &output.issues) {

@@ -80,6 +80,12 @@ extension JSONValue {
 
     private static func writeString(_ string: String, into output: inout String) {
         output += "\""
+        // Fast path: most keys and values need no escaping and are copied whole.
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
+            output += string
+            output += "\""
+            return
+        }
         for scalar in string.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""
