@@ -18,13 +18,16 @@ struct RunningBridge {
 /// `ServiceGroup` starts them in this order and shuts them down in reverse: the systemd notifier
 /// and the HTTP server stop first, then the bridge, the message pump, and the broker connection
 /// goes last, after publishing `offline` on `<base>/bridge/state`.
-func buildBridge(configuration: BridgeConfiguration, logger: Logger) throws -> RunningBridge {
+func buildBridge(configuration: BridgeConfiguration, logger: Logger) async throws -> RunningBridge {
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
     let client = try MosquittoClient(configuration: configuration.mqtt.clientConfiguration(), logger: logger)
     let connection = MosquittoBrokerConnection(client: client)
     let bridge = BridgeService(configuration: configuration, broker: connection, logger: logger)
+    let mappings = try loadMappings(configuration)
+    let supervisor = try await SourceSupervisor(
+        bridgeService: bridge, mappings: mappings, adapters: AdapterRegistry.makeAdapter, logger: logger)
     let pump = BrokerMessagePump(client: client, bridge: bridge, logger: logger)
     let notifier = SystemdNotifier.fromEnvironment()
 
@@ -33,8 +36,7 @@ func buildBridge(configuration: BridgeConfiguration, logger: Logger) throws -> R
             service: MosquittoService(client: client), successTerminationBehavior: .gracefullyShutdownGroup,
             failureTerminationBehavior: .gracefullyShutdownGroup),
         .init(service: pump),
-        .init(service: bridge),
-    ]
+    ] + supervisor.services.map { .init(service: $0) } + [.init(service: bridge)]
     if configuration.http.enabled {
         let exporter = MetricsExporter(registry: registry, client: client)
         services.append(.init(service: buildHTTPServer(configuration.http, client: client, metrics: exporter, logger: logger)))
@@ -49,6 +51,17 @@ func buildBridge(configuration: BridgeConfiguration, logger: Logger) throws -> R
     groupConfiguration.maximumGracefulShutdownDuration = .seconds(4)
     groupConfiguration.maximumCancellationDuration = .milliseconds(500)
     return RunningBridge(group: ServiceGroup(configuration: groupConfiguration), client: client, bridge: bridge)
+}
+
+/// The built-in mappings plus the user's overlay directory; only needed when a source is enabled.
+func loadMappings(_ configuration: BridgeConfiguration) throws -> [String: MappingFile] {
+    guard configuration.sources.contains(where: \.enabled) else { return [:] }
+    guard let builtIn = MappingLocator.builtInDirectory() else {
+        throw ConfigErrors([
+            ConfigError(unpositionedIn: configuration.file, message: "cannot find the built-in Mappings/ directory (set API2MQTT_MAPPINGS)")
+        ])
+    }
+    return try MappingLoader.load(builtIn: builtIn, overlay: configuration.mappings.directory)
 }
 
 extension MQTTSettings {

@@ -8,7 +8,7 @@ import Foundation
 enum ConfigurationGate {
     /// Source types this build has an adapter for. Until an adapter exists, an enabled source of
     /// its type is a configuration error rather than a silently idle source.
-    static let implementedSourceTypes: Set<SourceType> = []
+    static var implementedSourceTypes: Set<SourceType> { AdapterRegistry.implemented }
 
     static func load(file: String) throws -> BridgeConfiguration {
         let configuration: BridgeConfiguration

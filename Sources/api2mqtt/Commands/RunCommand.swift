@@ -15,7 +15,7 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = try ConfigurationGate.load(file: config)
         LoggingBootstrap.bootstrap(configuration.log)
         let logger = Logger(label: "api2mqtt")
-        let bridge = try buildBridge(configuration: configuration, logger: logger)
+        let bridge = try await buildBridge(configuration: configuration, logger: logger)
         logger.notice(
             "api2mqtt starting",
             metadata: [

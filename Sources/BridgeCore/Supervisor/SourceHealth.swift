@@ -1,0 +1,64 @@
+/// A source's health as the supervisor sees it: pure state, stepped by the supervisor with
+/// explicit instants, so transitions can be tested without a clock.
+///
+/// - `online`: reads succeed (and the stream, if any, is up).
+/// - `degraded`: data still flows, but not as designed (stream down with polling fallback
+///   working, or some endpoints failing while others succeed).
+/// - `offline`: `offlineAfter` consecutive failures and nothing succeeding.
+public struct SourceHealth: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable {
+        case starting, online, degraded, offline
+    }
+
+    public private(set) var status: Status = .starting
+    public private(set) var lastSuccess: ContinuousClock.Instant?
+    public private(set) var lastError: String?
+    public private(set) var consecutiveFailures = 0
+    public private(set) var streamUp: Bool?
+    /// Endpoints whose last read failed.
+    public private(set) var failingEndpoints: Set<String> = []
+    public let offlineAfter: Int
+
+    public init(offlineAfter: Int = 3) {
+        self.offlineAfter = max(1, offlineAfter)
+    }
+
+    /// Records a successful read or stream document. Returns the new status if it changed.
+    public mutating func succeeded(endpoint: String?, at instant: ContinuousClock.Instant) -> Status? {
+        lastSuccess = instant
+        consecutiveFailures = 0
+        if let endpoint { failingEndpoints.remove(endpoint) }
+        return update()
+    }
+
+    /// Records a failed read. Returns the new status if it changed.
+    public mutating func failed(endpoint: String?, error: String) -> Status? {
+        lastError = error
+        consecutiveFailures += 1
+        if let endpoint { failingEndpoints.insert(endpoint) }
+        return update()
+    }
+
+    /// Records the stream going up or down. Returns the new status if it changed.
+    public mutating func stream(up: Bool, error: String? = nil) -> Status? {
+        streamUp = up
+        if let error { lastError = error }
+        return update()
+    }
+
+    private mutating func update() -> Status? {
+        let next: Status
+        if consecutiveFailures >= offlineAfter || (lastSuccess == nil && consecutiveFailures > 0) {
+            next = consecutiveFailures >= offlineAfter ? .offline : (status == .starting ? .starting : status)
+        } else if lastSuccess == nil {
+            next = .starting
+        } else if streamUp == false || !failingEndpoints.isEmpty {
+            next = .degraded
+        } else {
+            next = .online
+        }
+        guard next != status else { return nil }
+        status = next
+        return next
+    }
+}

@@ -1,0 +1,257 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Drives one source: polls its endpoints on their schedules, consumes its stream (polling the
+/// fallback endpoints while the stream is down), feeds every document to its `SourceBridge`,
+/// tracks its health (availability in Home Assistant, `bridge/sources`) and executes commands.
+///
+/// Failures are contained: a read that throws or hangs (bounded by the source timeout) only
+/// changes this source's health; nothing here throws out of `run()` for device trouble, so one
+/// source never stops the others or the broker. Health changes are logged once per transition.
+public final class SourceService: Service, CommandExecutor {
+    public let bridge: SourceBridge
+    let adapter: any SourceAdapter
+    let clock: any Clock<Duration>
+    let logger: Logger
+    let readTimeout: Duration
+    let state: Mutex<State>
+    let refreshes: AsyncStream<Set<String>>
+    let refreshContinuation: AsyncStream<Set<String>>.Continuation
+    let restarts: AsyncStream<Void>
+    let restartContinuation: AsyncStream<Void>.Continuation
+
+    struct State {
+        var health = SourceHealth()
+        var streamUp = false
+        var runs = 0
+    }
+
+    public init(
+        bridge: SourceBridge, adapter: any SourceAdapter, clock: any Clock<Duration> = ContinuousClock(), logger: Logger
+    ) {
+        self.bridge = bridge
+        self.adapter = adapter
+        self.clock = clock
+        var logger = logger
+        logger[metadataKey: "source.id"] = "\(bridge.configuration.id)"
+        logger[metadataKey: "source.type"] = "\(bridge.configuration.type.rawValue)"
+        self.logger = logger
+        self.readTimeout = bridge.configuration.timeout * 2
+        self.state = Mutex(State())
+        (refreshes, refreshContinuation) = AsyncStream.makeStream(of: Set<String>.self, bufferingPolicy: .bufferingNewest(16))
+        (restarts, restartContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The source's configured id.
+    public var id: String { bridge.configuration.id }
+
+    /// The current health.
+    public var health: SourceHealth { state.withLock { $0.health } }
+
+    /// Runs until cancelled or graceful shutdown; restarts its work on `restart()`.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.runUntilRestart() }
+                for await _ in self.restarts {
+                    group.cancelAll()
+                    self.logger.notice("Source restarting")
+                    group.addTask { await self.runUntilRestart() }
+                }
+            }
+        }
+    }
+
+    /// Asks the source to re-read `endpoints` now (all polled endpoints when empty).
+    public func refresh(endpoints: Set<String>) async {
+        refreshContinuation.yield(endpoints)
+    }
+
+    /// Restarts the source's polling and stream.
+    public func restart() {
+        restartContinuation.yield(())
+    }
+
+    // MARK: CommandExecutor
+
+    public func execute(_ call: RenderedCall) async throws(CommandFailure) -> Int? {
+        try await adapter.execute(call)
+    }
+
+    public func perform(action: String, value: JSONValue, childKey: JSONValue?) async throws(CommandFailure) -> Int? {
+        try await adapter.perform(action: action, value: value, childKey: childKey)
+    }
+
+    public var isAvailable: Bool {
+        get async { state.withLock { $0.health.status != .offline } }
+    }
+
+    // MARK: Running
+
+    private func runUntilRestart() async {
+        await withDiscardingTaskGroup { group in
+            for schedule in adapter.polls {
+                group.addTask { await self.poll(schedule) }
+            }
+            if adapter.hasStream {
+                group.addTask { await self.consumeStream() }
+                for schedule in adapter.streamFallback {
+                    group.addTask { await self.poll(schedule, onlyWhileStreamDown: true) }
+                }
+            }
+            group.addTask { await self.serveRefreshes() }
+            group.addTask { await self.tick() }
+        }
+    }
+
+    private func poll(_ schedule: PollSchedule, onlyWhileStreamDown: Bool = false) async {
+        while !Task.isCancelled {
+            if !onlyWhileStreamDown || !state.withLock({ $0.streamUp }) {
+                await read(schedule.endpoint)
+            }
+            do {
+                try await clock.sleep(for: schedule.interval)
+            } catch {
+                return
+            }
+        }
+    }
+
+    private func serveRefreshes() async {
+        for await endpoints in refreshes {
+            let all = Set(adapter.polls.map(\.endpoint) + adapter.streamFallback.map(\.endpoint))
+            for endpoint in (endpoints.isEmpty ? all : endpoints.intersection(all)).sorted() {
+                await read(endpoint)
+            }
+        }
+    }
+
+    private func tick() async {
+        while !Task.isCancelled {
+            await bridge.tick()
+            do {
+                try await clock.sleep(for: .seconds(1))
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// One read, bounded by the read timeout so a hanging device cannot stall this endpoint forever.
+    func read(_ endpoint: String) async {
+        let adapter = self.adapter
+        let timeout = readTimeout
+        let clock = self.clock
+        let outcome: Result<JSONValue?, ReadFailure> = await withTaskGroup(of: Result<JSONValue?, ReadFailure>?.self) { group in
+            group.addTask {
+                do {
+                    return .success(try await adapter.read(endpoint: endpoint))
+                } catch {
+                    return .failure(ReadFailure(description: String(describing: error)))
+                }
+            }
+            group.addTask {
+                do {
+                    try await clock.sleep(for: timeout)
+                } catch {
+                    return nil
+                }
+                return .failure(ReadFailure(description: "no answer within \(timeout)"))
+            }
+            defer { group.cancelAll() }
+            while let next = await group.next() {
+                if let next { return next }
+            }
+            return .failure(ReadFailure(description: "cancelled"))
+        }
+        switch outcome {
+        case .success(let document):
+            if let document { await bridge.ingest(endpoint: endpoint, document: document) }
+            await record(state.withLock { $0.health.succeeded(endpoint: endpoint, at: .now) })
+        case .failure(let failure):
+            guard !Task.isCancelled else { return }
+            await record(state.withLock { $0.health.failed(endpoint: endpoint, error: failure.description) })
+        }
+    }
+
+    private func consumeStream() async {
+        var delay = Duration.seconds(1)
+        while !Task.isCancelled {
+            guard let stream = adapter.stream() else { return }
+            var received = false
+            var failure = "stream ended"
+            do {
+                for try await document in stream {
+                    if !received {
+                        received = true
+                        delay = .seconds(1)
+                        setStream(up: true)
+                        await record(state.withLock { $0.health.stream(up: true) })
+                    }
+                    await bridge.ingest(endpoint: document.endpoint, document: document.document, sourceSaysReset: document.counterReset)
+                    await record(state.withLock { $0.health.succeeded(endpoint: nil, at: .now) })
+                }
+            } catch {
+                failure = String(describing: error)
+            }
+            guard !Task.isCancelled else { return }
+            setStream(up: false)
+            await record(state.withLock { $0.health.stream(up: false, error: failure) })
+            do {
+                try await clock.sleep(for: delay)
+            } catch {
+                return
+            }
+            delay = min(delay * 2, .seconds(60))
+        }
+    }
+
+    private func setStream(up: Bool) {
+        state.withLock { $0.streamUp = up }
+    }
+
+    /// Logs a health transition once and updates availability.
+    private func record(_ change: SourceHealth.Status?) async {
+        guard let change else { return }
+        let health = self.health
+        switch change {
+        case .online:
+            logger.notice("Source online")
+        case .degraded:
+            logger.warning("Source degraded", metadata: ["error": "\(health.lastError ?? "")"])
+        case .offline:
+            logger.warning("Source offline", metadata: ["error": "\(health.lastError ?? "")"])
+        case .starting:
+            break
+        }
+        await bridge.setOnline(change != .offline)
+    }
+
+    /// The health figures for `bridge/sources`.
+    public func summary() async -> BridgeService.SourceSummary {
+        let health = self.health
+        let statistics = await adapter.statistics()
+        var details: [String: JSONValue] = [
+            "consecutive_failures": .number(Double(health.consecutiveFailures)),
+            "request_count": .number(Double(statistics.requests)),
+        ]
+        details["last_error"] = health.lastError.map(JSONValue.string)
+        if let lastSuccess = health.lastSuccess {
+            details["last_success_s_ago"] = .number(Double((ContinuousClock.now - lastSuccess).components.seconds))
+        }
+        if let latency = statistics.lastLatency {
+            details["latency_ms"] = .number(Double(latency.components.attoseconds) / 1e15 + Double(latency.components.seconds) * 1000)
+        }
+        details["rate_budget_left"] = statistics.rateBudgetLeft.map { .number(Double($0)) }
+        if let streamUp = health.streamUp { details["stream"] = .string(streamUp ? "up" : "down") }
+        return BridgeService.SourceSummary(
+            id: id, type: bridge.configuration.type.rawValue, name: bridge.configuration.name,
+            status: health.status.rawValue, details: .object(details))
+    }
+}
+
+/// Why a read failed, as one secrets-free line.
+struct ReadFailure: Error, CustomStringConvertible {
+    let description: String
+}

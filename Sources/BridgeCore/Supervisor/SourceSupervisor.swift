@@ -1,0 +1,80 @@
+import Logging
+
+/// Builds a `SourceBridge` and a `SourceService` for every enabled source, registers them with
+/// the command router and gives the bridge service its `SourceControl` (summaries for
+/// `bridge/info` and `bridge/sources`, refresh, restart).
+public struct SourceSupervisor: Sendable {
+    /// Makes the adapter for a source; nil when this build has none for its type.
+    public typealias AdapterFactory = @Sendable (SourceConfiguration) throws -> (any SourceAdapter)?
+
+    public let services: [SourceService]
+
+    /// - Throws: `ConfigErrors` for a missing mapping or a source type without an adapter.
+    public init(
+        bridgeService: BridgeService, mappings: [String: MappingFile], adapters: AdapterFactory,
+        clock: any Clock<Duration> = ContinuousClock(), logger: Logger
+    ) async throws {
+        let configuration = bridgeService.configuration
+        var services: [SourceService] = []
+        var problems: [ConfigError] = []
+        for (index, source) in configuration.sources.enumerated() where source.enabled {
+            guard var mapping = mappings[source.type.rawValue] else {
+                problems.append(
+                    ConfigError(
+                        file: configuration.file, line: 0, column: 0, keyPath: "sources[\(index)].type",
+                        message: "no mapping file for source type \(source.type.rawValue)"))
+                continue
+            }
+            if let overlay = source.mapping {
+                mapping = try MappingLoader.overlay(mapping, with: overlay)
+            }
+            guard let adapter = try adapters(source) else {
+                problems.append(
+                    ConfigError(
+                        file: configuration.file, line: 0, column: 0, keyPath: "sources[\(index)].type",
+                        message: "source type \(source.type.rawValue) has no adapter in this build"))
+                continue
+            }
+            let bridge = SourceBridge(
+                configuration: source, mapping: mapping, context: bridgeService.context,
+                settings: configuration.publish, broker: bridgeService.broker, discovery: bridgeService.discovery,
+                availability: bridgeService.availability, logger: logger)
+            let service = SourceService(bridge: bridge, adapter: adapter, clock: clock, logger: logger)
+            await bridgeService.router.register(CommandRouter.Route(bridge: bridge, executor: service))
+            services.append(service)
+        }
+        if !problems.isEmpty { throw ConfigErrors(problems) }
+        self.services = services
+        let byID = Dictionary(services.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let all = services
+        let disabled = configuration.sources.filter { !$0.enabled }
+        bridgeService.attach(
+            BridgeService.SourceControl(
+                summaries: {
+                    var summaries: [BridgeService.SourceSummary] = []
+                    for service in all { summaries.append(await service.summary()) }
+                    return summaries
+                        + disabled.map { .init(id: $0.id, type: $0.type.rawValue, name: $0.name, status: "disabled") }
+                },
+                refresh: { id throws(BridgeRequestError) in
+                    for service in try Self.select(id, in: byID, all: all) { await service.refresh(endpoints: []) }
+                },
+                restart: { id throws(BridgeRequestError) in
+                    for service in try Self.select(id, in: byID, all: all) { service.restart() }
+                },
+                republishState: {
+                    for service in all { await service.bridge.republishState() }
+                }))
+    }
+
+    static func select(_ id: String?, in byID: [String: SourceService], all: [SourceService]) throws(BridgeRequestError)
+        -> [SourceService]
+    {
+        guard let id else {
+            if all.isEmpty { throw BridgeRequestError("no source is running") }
+            return all
+        }
+        guard let service = byID[id] else { throw BridgeRequestError("no running source with id '\(id)'") }
+        return [service]
+    }
+}

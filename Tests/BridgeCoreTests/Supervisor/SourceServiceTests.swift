@@ -1,0 +1,149 @@
+import BridgeCore
+import Foundation
+import Logging
+import Synchronization
+import Testing
+import TestSupport
+
+/// A scripted adapter: healthy (counts up), throwing, or hanging; optionally with a stream.
+final class ScriptedAdapter: SourceAdapter, Sendable {
+    enum Behaviour: Sendable { case healthy, throwing, hanging }
+
+    let behaviour: Mutex<Behaviour>
+    let reads = Mutex<[String]>([])
+    let polls: [PollSchedule]
+    let streamFallback: [PollSchedule]
+    let streamDocuments: Mutex<[[JSONValue]]>
+    let hasStream: Bool
+
+    init(_ behaviour: Behaviour, polls: [PollSchedule], fallback: [PollSchedule] = [], streams: [[JSONValue]]? = nil) {
+        self.behaviour = Mutex(behaviour)
+        self.polls = polls
+        self.streamFallback = fallback
+        self.streamDocuments = Mutex(streams ?? [])
+        self.hasStream = streams != nil
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description = "HTTP 500 from the device"
+    }
+
+    func read(endpoint: String) async throws -> JSONValue? {
+        let count = reads.withLock { reads in
+            reads.append(endpoint)
+            return reads.count
+        }
+        switch behaviour.withLock({ $0 }) {
+        case .healthy:
+            return ["v": .number(Double(count))]
+        case .throwing:
+            throw Failure()
+        case .hanging:
+            try await Task.sleep(for: .seconds(3600))
+            return nil
+        }
+    }
+
+    /// Each call delivers the next scripted batch, then the stream drops (ends).
+    func stream() -> AsyncThrowingStream<SourceDocument, any Error>? {
+        let batch = streamDocuments.withLock { batches in batches.isEmpty ? nil : batches.removeFirst() }
+        return AsyncThrowingStream { continuation in
+            for document in batch ?? [] { continuation.yield(SourceDocument(endpoint: "data", document: document)) }
+            continuation.finish(throwing: batch == nil ? Failure() : nil)
+        }
+    }
+
+    func execute(_ call: RenderedCall) async throws(CommandFailure) -> Int? { 200 }
+}
+
+@Suite("SourceService supervises sources in isolation")
+struct SourceServiceTests {
+    static let mapping = """
+        source: test
+        entities:
+          - { id: value, from: { endpoint: data, path: v }, device_class: power, unit: W }
+        """
+
+    func service(
+        _ id: String, adapter: ScriptedAdapter, broker: InMemoryBroker, clock: ManualClock, logger: Logger
+    ) async throws -> SourceService {
+        let context = DiscoveryContext(baseTopic: "api2mqtt", discoveryPrefix: "homeassistant")
+        let bridge = SourceBridge(
+            configuration: SourceConfiguration(id: id, type: .tinyBMS, timeout: .seconds(1)),
+            mapping: try MappingLoader.load(yaml: Self.mapping, file: "test.yaml"), context: context,
+            settings: PublishSettings(), broker: broker,
+            discovery: DiscoveryPublisher(context: context, broker: broker, logger: logger),
+            availability: AvailabilityPublisher(context: context, broker: broker, logger: logger), logger: logger,
+            now: { .now })
+        return SourceService(bridge: bridge, adapter: adapter, clock: clock, logger: logger)
+    }
+
+    /// Lets the tasks run until `condition` holds (bounded; no wall-clock sleeps).
+    func settle(_ condition: () -> Bool = { false }) async {
+        for _ in 0..<2000 {
+            if condition() { return }
+            await Task.yield()
+        }
+    }
+
+    @Test("a throwing and a hanging source go offline; the healthy one keeps publishing on schedule")
+    func isolation() async throws {
+        let broker = InMemoryBroker()
+        let clock = ManualClock()
+        let recorder = LogRecorder()
+        let logger = Logger(label: "test") { _ in recorder }
+        let every = [PollSchedule(endpoint: "data", every: .seconds(10))]
+        let healthy = ScriptedAdapter(.healthy, polls: every)
+        let services = [
+            try await service("good", adapter: healthy, broker: broker, clock: clock, logger: logger),
+            try await service("bad", adapter: ScriptedAdapter(.throwing, polls: every), broker: broker, clock: clock, logger: logger),
+            try await service("stuck", adapter: ScriptedAdapter(.hanging, polls: every), broker: broker, clock: clock, logger: logger),
+        ]
+        await withTaskGroup(of: Void.self) { group in
+            for service in services { group.addTask { try? await service.run() } }
+            for round in 1...6 {
+                await settle { healthy.reads.withLock { $0.count } >= round }
+                await settle { broker.published(on: "api2mqtt/good").count >= round }
+                clock.advance(by: .seconds(10))
+            }
+            await settle { broker.retained["api2mqtt/stuck/availability"]?.payload == Array("offline".utf8) }
+            group.cancelAll()
+        }
+        let states = broker.published(on: "api2mqtt/good").map { String(decoding: $0.payload, as: UTF8.self) }
+        #expect(states.count >= 6)
+        #expect(states.first == #"{"value":1}"#)
+        #expect(broker.retained["api2mqtt/good/availability"]?.payload == Array("online".utf8))
+        #expect(broker.retained["api2mqtt/bad/availability"]?.payload == Array("offline".utf8))
+        #expect(broker.retained["api2mqtt/stuck/availability"]?.payload == Array("offline".utf8))
+        #expect(services[1].health.lastError == "HTTP 500 from the device")
+        #expect(services[2].health.lastError?.contains("no answer within") == true)
+        // One line per transition, not one per failed poll.
+        #expect(recorder.lines.filter { $0.contains("Source offline") && $0.contains("source.id=bad") }.count == 1)
+    }
+
+    @Test("while the stream is down the fallback endpoint is polled; the stream comes back")
+    func streamFallback() async throws {
+        let broker = InMemoryBroker()
+        let clock = ManualClock()
+        let logger = Logger(label: "test")
+        let adapter = ScriptedAdapter(
+            .healthy, polls: [], fallback: [PollSchedule(endpoint: "data", every: .seconds(5))],
+            streams: [[["v": 100], ["v": 101]], [["v": 200]]])
+        let service = try await service("han", adapter: adapter, broker: broker, clock: clock, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await service.run() }
+            await settle { broker.published(on: "api2mqtt/han").count >= 2 }
+            // The first stream ended: the fallback polls while the supervisor backs off.
+            await settle { service.health.streamUp == false }
+            await settle { adapter.reads.withLock { $0.count } >= 1 }
+            clock.advance(by: .seconds(1))
+            await settle { broker.published(on: "api2mqtt/han").contains { $0.payload == Array(#"{"value":200}"#.utf8) } }
+            group.cancelAll()
+        }
+        let values = broker.published(on: "api2mqtt/han").map { String(decoding: $0.payload, as: UTF8.self) }
+        #expect(values.prefix(2) == [#"{"value":100}"#, #"{"value":101}"#])
+        #expect(values.contains(#"{"value":1}"#), "the fallback poll delivered while the stream was down: \(values)")
+        #expect(values.contains(#"{"value":200}"#))
+        #expect(adapter.reads.withLock { $0 }.allSatisfy { $0 == "data" })
+    }
+}
