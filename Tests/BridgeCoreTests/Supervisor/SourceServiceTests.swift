@@ -135,7 +135,7 @@ struct SourceServiceTests {
             await settle { broker.published(on: "api2mqtt/han").count >= 2 }
             // The first stream ended: the fallback polls while the supervisor backs off.
             await settle { service.health.streamUp == false }
-            await settle { adapter.reads.withLock { $0.count } >= 1 }
+            await settle { broker.published(on: "api2mqtt/han").contains { $0.payload == Array(#"{"value":1}"#.utf8) } }
             clock.advance(by: .seconds(1))
             await settle { broker.published(on: "api2mqtt/han").contains { $0.payload == Array(#"{"value":200}"#.utf8) } }
             group.cancelAll()
