@@ -95,21 +95,6 @@ public struct CommandMapping: Sendable, Hashable, Identifiable {
         self.keyPositions = keyPositions
     }
 
-    /// Where `key` is written, or the command's own position when the file does not write it.
-    public func position(of key: String) -> MappingPosition {
-        keyPositions[key] ?? MappingPosition(
-            file: position.file,
-            line: position.line,
-            column: position.column,
-            keyPath: ConfigNode.path(position.keyPath, key)
-        )
-    }
-
-    /// Whether the file writes `key` for this command.
-    public func writes(_ key: String) -> Bool {
-        keyPositions[key] != nil
-    }
-
     /// Validates a payload, then applies the command's transforms: the value to render into
     /// the call.
     ///

@@ -103,21 +103,6 @@ public struct EntityMapping: Sendable, Hashable, Identifiable {
         self.keyPositions = keyPositions
     }
 
-    /// Where `key` is written, or the entity's own position when the file does not write it.
-    public func position(of key: String) -> MappingPosition {
-        keyPositions[key] ?? MappingPosition(
-            file: position.file,
-            line: position.line,
-            column: position.column,
-            keyPath: ConfigNode.path(position.keyPath, key)
-        )
-    }
-
-    /// Whether the file writes `key` for this entity.
-    public func writes(_ key: String) -> Bool {
-        keyPositions[key] != nil
-    }
-
     /// Whether the value is numeric: a sensor with a unit, a state class or a numeric device
     /// class, or a number control.
     public var isNumeric: Bool {
