@@ -58,7 +58,9 @@ extension SourceBridge {
             covered.insert(entity.id)
         }
         guard acceptsCommands else { return result }
-        for command in mapping.commands where command.enabled && command.child?.kind == kind && !covered.contains(command.id) {
+        // A command without a component is MQTT-only: it has a set topic but no Home Assistant entity.
+        for command in mapping.commands
+        where command.enabled && command.component != nil && command.child?.kind == kind && !covered.contains(command.id) {
             result.append(Self.discoveryEntity(command))
         }
         return result
@@ -89,7 +91,7 @@ extension SourceBridge {
     }
 
     static func discoveryEntity(_ command: CommandMapping) -> DiscoveryEntity {
-        let component = command.component ?? .button
+        let component = command.component ?? .sensor
         return DiscoveryEntity(
             id: command.id,
             component: self.component(component),
