@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Turns MQTT commands into source calls, and answers every command with exactly one result.
 ///
@@ -68,7 +69,7 @@ public actor CommandRouter {
             requests = parsed
         case .failure(let failure):
             publish(
-                CommandResult(device: topic.device, entity: topic.entity, failure: failure),
+                CommandResult(device: topic.device, entity: topic.entity, failure: failure, transaction: Self.transaction(of: message)),
                 responseTopic: message.responseTopic, correlationData: message.correlationData)
             return true
         }
@@ -79,12 +80,7 @@ public actor CommandRouter {
     /// Waits for queued and running commands (graceful shutdown), at most `timeout`.
     public func drain(timeout: Duration) async {
         let pending = Array(tails.values)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { for task in pending { await task.value } }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-        }
+        await Self.race(timeout: timeout, fallback: ()) { for task in pending { await task.value } }
     }
 
     private func enqueue(_ request: CommandRequest) {
@@ -174,21 +170,32 @@ public actor CommandRouter {
 
     private func withTimeout(_ operation: @escaping @Sendable () async throws(CommandFailure) -> Int?) async throws(CommandFailure) -> Int? {
         let timeout = commandTimeout
-        let outcome: Result<Int?, CommandFailure> = await withTaskGroup(of: Result<Int?, CommandFailure>?.self) { group in
-            group.addTask {
-                do throws(CommandFailure) { return .success(try await operation()) } catch { return .failure(error) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .failure(CommandFailure(.timeout, "no answer within \(timeout)"))
-            }
-            defer { group.cancelAll() }
-            while let next = await group.next() {
-                if let next { return next }
-            }
-            return .failure(CommandFailure(.internalError, "command ended without an outcome"))
+        let expired = Result<Int?, CommandFailure>.failure(CommandFailure(.timeout, "no answer within \(timeout)"))
+        let outcome = await Self.race(timeout: timeout, fallback: expired) { () async -> Result<Int?, CommandFailure> in
+            do throws(CommandFailure) { return .success(try await operation()) } catch { return .failure(error) }
         }
         return try outcome.get()
+    }
+
+    /// Runs `operation` in its own task and returns its value, or `fallback` once `timeout` has
+    /// passed. It never waits for an operation past the timeout: one that ignores cancellation (a
+    /// call stuck in a library) is cancelled and left to end on its own, so the command still gets
+    /// its one result in time and `drain` stays bounded.
+    static func race<Value: Sendable>(
+        timeout: Duration, fallback: Value, _ operation: @escaping @Sendable () async -> Value
+    ) async -> Value {
+        let work = Task { await operation() }
+        return await withCheckedContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                if once.resume(returning: fallback) { work.cancel() }
+            }
+            Task {
+                let value = await work.value
+                if once.resume(returning: value) { timer.cancel() }
+            }
+        }
     }
 
     /// The route owning `device` (the source's own id, or `<source id>_<child>`), longest id first.
@@ -217,6 +224,12 @@ public actor CommandRouter {
         }
     }
 
+    /// The `transaction` of a payload that could not become a command, so its error result echoes it too.
+    static func transaction(of message: InboundMessage) -> JSONValue? {
+        guard case .object(let object)? = try? JSONValue.parse(message.payload) else { return nil }
+        return object["transaction"]
+    }
+
     /// Reads the commands a message carries.
     static func requests(from message: InboundMessage, topic: CommandTopic) -> Result<[CommandRequest], CommandFailure> {
         let text = message.payloadString.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -239,5 +252,20 @@ public actor CommandRouter {
         let transaction = object.removeValue(forKey: "transaction")
         guard !object.isEmpty else { return .failure(CommandFailure(.invalidPayload, "no entity in the command")) }
         return .success(object.keys.sorted().map { request($0, object[$0, default: .null], transaction) })
+    }
+}
+
+/// Resumes a continuation once; later calls do nothing and return false.
+private final class ResumeOnce<Value: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Value, Never>?>
+
+    init(_ continuation: CheckedContinuation<Value, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(returning value: Value) -> Bool {
+        guard let continuation = continuation.withLock({ stored in defer { stored = nil }; return stored }) else { return false }
+        continuation.resume(returning: value)
+        return true
     }
 }

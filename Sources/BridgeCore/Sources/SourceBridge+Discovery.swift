@@ -54,13 +54,17 @@ extension SourceBridge {
         var covered: Set<String> = []
         for entity in mapping.entities where entity.enabled && entity.child?.kind == kind {
             let command = acceptsCommands ? mapping.command(entity.id).flatMap { $0.enabled ? $0 : nil } : nil
-            result.append(Self.discoveryEntity(entity, command: command))
             covered.insert(entity.id)
+            let discovered = Self.discoveryEntity(entity, command: command)
+            if entity.component.isWritable && !discovered.writable {
+                // Home Assistant rejects a number/select/switch/text/button without command_topic.
+                if let shown = Self.readOnlyView(of: discovered) { result.append(shown) }
+            } else {
+                result.append(discovered)
+            }
         }
         guard acceptsCommands else { return result }
-        // A command without a component is MQTT-only: it has a set topic but no Home Assistant entity.
-        for command in mapping.commands
-        where command.enabled && command.component != nil && command.child?.kind == kind && !covered.contains(command.id) {
+        for command in mapping.commands where command.enabled && command.child?.kind == kind && !covered.contains(command.id) {
             result.append(Self.discoveryEntity(command))
         }
         return result
@@ -90,8 +94,34 @@ extension SourceBridge {
             hasAttributes: entity.attributesFrom != nil)
     }
 
+    /// A control that cannot be commanded (its source is `read_only`) shown as the matching
+    /// read-only component; a button has nothing to show.
+    static func readOnlyView(of entity: DiscoveryEntity) -> DiscoveryEntity? {
+        var entity = entity
+        switch entity.component {
+        case .switch:
+            entity.component = .binarySensor
+            entity.deviceClass = nil
+        case .number:
+            entity.component = .sensor
+        case .select:
+            entity.component = .sensor
+            entity.deviceClass = entity.options == nil ? nil : "enum"
+            entity.stateClass = nil
+            entity.unit = nil
+        case .text:
+            entity.component = .sensor
+            entity.deviceClass = nil
+        case .button:
+            return nil
+        default:
+            break
+        }
+        return entity
+    }
+
     static func discoveryEntity(_ command: CommandMapping) -> DiscoveryEntity {
-        let component = command.component ?? .sensor
+        let component = command.component ?? .button
         return DiscoveryEntity(
             id: command.id,
             component: self.component(component),

@@ -103,6 +103,11 @@ extension SourceBridge {
             let device = deviceID(child: record.child.id)
             children.removeValue(forKey: record.child.id)
             values.removeValue(forKey: device)
+            // Its state topic is cleared below: if it comes back, its values must go out again
+            // (and a value held by a debounce must not resurrect the removed device).
+            for entityID in Set(mapping.entities.map(\.id) + mapping.commands.map(\.id)) {
+                changeFilter.forget(key: "\(device)/\(entityID)")
+            }
             removedDevices.insert(device)
             await availability.remove(device)
             send(OutboundMessage(topic: context.deviceTopic(device), payload: [], qos: 1, retain: true))

@@ -198,6 +198,9 @@ public final class SourceService: Service, CommandExecutor {
             guard !Task.isCancelled else { return }
             setStream(up: false)
             await record(state.withLock { $0.health.stream(up: false, error: failure) })
+            // Poll the fallback endpoints at once rather than at their next scheduled time.
+            let fallback = Set(adapter.streamFallback.map(\.endpoint))
+            if !fallback.isEmpty { refreshContinuation.yield(fallback) }
             do {
                 try await clock.sleep(for: delay)
             } catch {

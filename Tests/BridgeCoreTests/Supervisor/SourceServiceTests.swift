@@ -78,10 +78,11 @@ struct SourceServiceTests {
         return SourceService(bridge: bridge, adapter: adapter, clock: clock, logger: logger)
     }
 
-    /// Lets the tasks run until `condition` holds (bounded; no wall-clock sleeps).
-    func settle(_ condition: () -> Bool = { false }) async {
-        for _ in 0..<2000 {
-            if condition() { return }
+    /// Lets the tasks run until `condition` holds: yields (no sleeps), bounded by 10 s of wall
+    /// time so a loaded machine cannot make it give up early.
+    func settle(_ condition: () -> Bool) async {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() && ContinuousClock.now < deadline {
             await Task.yield()
         }
     }

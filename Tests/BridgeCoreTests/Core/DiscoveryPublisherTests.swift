@@ -1,0 +1,139 @@
+import BridgeCore
+import TestSupport
+import Testing
+
+@Suite("DiscoveryPublisher")
+struct DiscoveryPublisherTests {
+    let broker = InMemoryBroker()
+    let context = DiscoveryContext(baseTopic: "api2mqtt", discoveryPrefix: "homeassistant")
+    let publisher: DiscoveryPublisher
+
+    init() {
+        publisher = DiscoveryPublisher(context: context, broker: broker, logger: CoreTestSupport.logger)
+    }
+
+    func message(_ device: String, _ entity: String, in context: DiscoveryContext? = nil, name: String? = nil) -> DiscoveryMessage {
+        (context ?? self.context).message(
+            device: DiscoveryDevice(id: device, name: device.uppercased()),
+            entity: DiscoveryEntity(id: entity, component: .sensor, name: name))
+    }
+
+    func payloads(_ topic: String) -> [[UInt8]] { broker.published(on: topic).map(\.payload) }
+
+    @Test("update publishes new and changed configs retained at QoS 1, and nothing for unchanged ones")
+    func update() async throws {
+        let power = message("han", "power")
+        let voltage = message("han", "voltage")
+        await publisher.update(devices: ["han"], messages: [power, voltage])
+        #expect(broker.published.count == 2)
+        #expect(broker.published.allSatisfy { $0.retain && $0.qos == 1 })
+        #expect(payloads(power.topic) == [power.payload.jsonBytes])
+        #expect(await publisher.topics == [power.topic, voltage.topic])
+
+        await publisher.update(devices: ["han"], messages: [power, voltage])
+        #expect(broker.published.count == 2)
+
+        let renamed = message("han", "voltage", name: "Mains voltage")
+        await publisher.update(devices: ["han"], messages: [power, renamed])
+        #expect(broker.published.count == 3)
+        #expect(payloads(voltage.topic).last == renamed.payload.jsonBytes)
+    }
+
+    @Test("update clears what the listed devices no longer have, and leaves other devices alone")
+    func updateClears() async throws {
+        let power = message("han", "power")
+        let voltage = message("han", "voltage")
+        let connector = message("han_a", "connector_power")
+        await publisher.update(devices: ["han", "han_a"], messages: [power, voltage, connector])
+        broker.clearPublished()
+
+        await publisher.update(devices: ["han"], messages: [power])
+        #expect(broker.published.map(\.topic) == [voltage.topic])
+        #expect(payloads(voltage.topic) == [[]])
+        #expect(broker.retained[voltage.topic] == nil)
+        #expect(broker.retained[connector.topic] != nil)
+        #expect(await publisher.topics == [power.topic, connector.topic])
+    }
+
+    @Test("remove clears every config of the given devices only")
+    func remove() async throws {
+        let power = message("han", "power")
+        let a = message("han_a", "connector_power")
+        let b = message("han_b", "connector_power")
+        await publisher.update(devices: ["han", "han_a", "han_b"], messages: [power, a, b])
+        broker.clearPublished()
+
+        await publisher.remove(devices: ["han_b"])
+        #expect(broker.published.map(\.topic) == [b.topic])
+        #expect(broker.published.first?.payload == [])
+        #expect(broker.published.first?.retain == true)
+        #expect(Set(broker.retained.keys) == [power.topic, a.topic])
+        #expect(await publisher.topics == [power.topic, a.topic])
+
+        await publisher.remove(devices: ["han_b"])
+        #expect(broker.published.count == 1, "nothing left to clear")
+    }
+
+    @Test("republishAll sends every current config again")
+    func republishAll() async throws {
+        let messages = [message("han", "power"), message("han", "voltage"), message("han_a", "connector_power")]
+        await publisher.update(devices: ["han", "han_a"], messages: messages)
+        broker.clearPublished()
+
+        #expect(await publisher.republishAll() == 3)
+        #expect(Set(broker.published.map(\.topic)) == Set(messages.map(\.topic)))
+        #expect(broker.published.allSatisfy { $0.retain && $0.qos == 1 && !$0.payload.isEmpty })
+    }
+
+    @Test("clearStale clears only retained configs of ours that are no longer produced")
+    func clearStale() async throws {
+        let current = message("han", "power")
+        await publisher.update(devices: ["han"], messages: [current])
+
+        let stale = message("old_source", "gone")
+        let otherInstance = message("garage", "power", in: DiscoveryContext(baseTopic: "api2mqtt_b", discoveryPrefix: "homeassistant"))
+        let foreignTopic = "homeassistant/sensor/0x00158d0001/temperature/config"
+        let foreign: JSONValue = [
+            "unique_id": "0x00158d0001_temperature", "state_topic": "zigbee2mqtt/kitchen",
+            "availability": [["topic": "zigbee2mqtt/bridge/state"]],
+        ]
+        let noAvailabilityTopic = "homeassistant/binary_sensor/door/contact/config"
+        let bridgeStateNotFirstTopic = "homeassistant/sensor/han/legacy/config"
+        let bridgeStateNotFirst: JSONValue = [
+            "availability": [["topic": "api2mqtt/han/availability"], ["topic": "api2mqtt/bridge/state"]],
+        ]
+        let garbageTopic = "homeassistant/sensor/x/y/config"
+        for seeded in [current, stale, otherInstance] {
+            broker.seedRetained(topic: seeded.topic, payload: seeded.payload.jsonString)
+        }
+        broker.seedRetained(topic: foreignTopic, payload: foreign.jsonString)
+        broker.seedRetained(topic: noAvailabilityTopic, payload: #"{"state_topic": "door/state"}"#)
+        broker.seedRetained(topic: bridgeStateNotFirstTopic, payload: bridgeStateNotFirst.jsonString)
+        broker.seedRetained(topic: garbageTopic, payload: "not json")
+        broker.clearPublished()
+
+        var delivered = broker.retainedMessages(matching: context.configFilter)
+        #expect(delivered.count == 7)
+        // A live (not retained) publish of a stale-looking config is not ours to judge.
+        delivered.append(InboundMessage(topic: "homeassistant/sensor/old_source/live/config", payload: stale.payload.jsonBytes))
+        let cleared = await publisher.clearStale(retained: delivered)
+
+        #expect(cleared == [stale.topic])
+        #expect(broker.published.map(\.topic) == [stale.topic])
+        #expect(broker.published.first?.payload == [] && broker.published.first?.retain == true)
+        #expect(broker.retained[stale.topic] == nil)
+        for kept in [current.topic, otherInstance.topic, foreignTopic, noAvailabilityTopic, bridgeStateNotFirstTopic, garbageTopic] {
+            #expect(broker.retained[kept] != nil, "\(kept)")
+        }
+        #expect(await publisher.topics == [current.topic])
+    }
+
+    @Test("clearStale with nothing stale publishes nothing")
+    func clearStaleNothing() async {
+        let current = message("han", "power")
+        await publisher.update(devices: ["han"], messages: [current])
+        broker.clearPublished()
+        #expect(await publisher.clearStale(retained: broker.retainedMessages(matching: context.configFilter)).isEmpty)
+        #expect(broker.published.isEmpty)
+    }
+}

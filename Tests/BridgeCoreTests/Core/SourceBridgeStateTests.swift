@@ -1,0 +1,185 @@
+import BridgeCore
+import TestSupport
+import Testing
+
+@Suite("SourceBridge state")
+struct SourceBridgeStateTests {
+    let device = "api2mqtt/han"
+
+    @Test("a document becomes the device JSON on <base>/<device>, scaled, converted and rounded by the mapping, retained")
+    func deviceJSON() async throws {
+        let harness = try BridgeHarness()
+        await harness.ingest("meter", #"{"p": 1520, "u_dv": 2301.49, "e_wh": 1234567}"#)
+
+        let messages = harness.messages(device)
+        #expect(messages.count == 1)
+        let message = try #require(messages.first)
+        #expect(message.retain)
+        #expect(CoreTestSupport.parse(message) == ["power": 1520, "voltage": 230.1, "energy": 1234.567])
+        #expect(String(decoding: message.payload, as: UTF8.self) == #"{"energy":1234.567,"power":1520,"voltage":230.1}"#)
+        #expect(harness.broker.retained[device]?.payload == message.payload)
+        #expect(await harness.bridge.currentValues(device: "han") == ["power": 1520, "voltage": 230.1, "energy": 1234.567])
+
+        // The units and precision the values were scaled to are the ones discovery announces.
+        let voltage = try #require(harness.retainedConfig("sensor", device: "han", entity: "voltage"))
+        #expect(voltage["unit_of_measurement"] == "V")
+        #expect(voltage["suggested_display_precision"] == 1)
+        #expect(voltage["device_class"] == "voltage")
+        #expect(voltage["state_class"] == "measurement")
+        #expect(voltage["state_topic"] == "api2mqtt/han")
+        #expect(voltage["value_template"] == "{{ value_json.voltage }}")
+        let energy = try #require(harness.retainedConfig("sensor", device: "han", entity: "energy"))
+        #expect(energy["unit_of_measurement"] == "kWh")
+        #expect(energy["state_class"] == "total_increasing")
+    }
+
+    @Test("retain: false publishes the device state unretained")
+    func unretained() async throws {
+        let harness = try BridgeHarness(settings: PublishSettings(retain: false))
+        await harness.ingest("meter", #"{"p": 1520}"#)
+        let message = try #require(harness.messages(device).first)
+        #expect(message.retain == false)
+        #expect(harness.broker.retained[device] == nil)
+    }
+
+    @Test("an unchanged value is not republished before republish_interval; a change goes out at once")
+    func republishInterval() async throws {
+        let harness = try BridgeHarness(settings: PublishSettings(republishInterval: .seconds(300)))
+        await harness.ingest("meter", #"{"p": 1520}"#)
+        #expect(harness.messages(device).count == 1)
+
+        await harness.ingest("meter", #"{"p": 1520}"#)
+        harness.clock.advance(.seconds(299))
+        await harness.ingest("meter", #"{"p": 1520}"#)
+        #expect(harness.messages(device).count == 1)
+
+        harness.clock.advance(.seconds(1))
+        await harness.ingest("meter", #"{"p": 1520}"#)
+        #expect(harness.messages(device).count == 2)
+
+        await harness.ingest("meter", #"{"p": 1521}"#)
+        #expect(harness.states(device).map { $0["power"] } == [1520, 1520, 1521])
+    }
+
+    @Test("a debounced entity holds a change until its window ends and tick() releases the newest value")
+    func debounce() async throws {
+        let harness = try BridgeHarness()
+        await harness.ingest("meter", #"{"fp": 100}"#)
+        #expect(harness.states(device) == [["fast_power": 100]])
+
+        harness.clock.advance(.seconds(1))
+        await harness.ingest("meter", #"{"fp": 200}"#)
+        await harness.bridge.tick()
+        harness.clock.advance(.seconds(3))
+        await harness.ingest("meter", #"{"fp": 300}"#)
+        await harness.bridge.tick()
+        #expect(harness.states(device).count == 1, "held inside the 5 s window")
+
+        harness.clock.advance(.seconds(1))
+        await harness.bridge.tick()
+        #expect(harness.states(device) == [["fast_power": 100], ["fast_power": 300]], "released at the window's end, newest only")
+
+        await harness.bridge.tick()
+        #expect(harness.states(device).count == 2, "released once")
+    }
+
+    @Test("a debounced value that returns to the published one before the window ends publishes nothing")
+    func debounceCancelled() async throws {
+        let harness = try BridgeHarness()
+        await harness.ingest("meter", #"{"fp": 100}"#)
+        harness.clock.advance(.seconds(1))
+        await harness.ingest("meter", #"{"fp": 200}"#)
+        harness.clock.advance(.seconds(1))
+        await harness.ingest("meter", #"{"fp": 100}"#)
+        harness.clock.advance(.seconds(10))
+        await harness.bridge.tick()
+        #expect(harness.states(device) == [["fast_power": 100]])
+    }
+
+    @Test("a total_increasing counter never goes backwards on the wire: a 0 or a drop is withheld")
+    func counterGlitch() async throws {
+        let harness = try BridgeHarness()
+        await harness.ingest("meter", #"{"p": 1, "e_wh": 1000000}"#)
+        await harness.ingest("meter", #"{"p": 2, "e_wh": 0}"#)
+        await harness.ingest("meter", #"{"p": 3, "e_wh": 999000}"#)
+        await harness.ingest("meter", #"{"e_wh": 998000}"#)
+        await harness.ingest("meter", #"{"p": 4, "e_wh": 1000500}"#)
+
+        let states = harness.states(device)
+        #expect(states.map { $0["power"] } == [1, 2, 3, 4])
+        #expect(states.map { $0["energy"] } == [1000, 1000, 1000, 1000.5])
+        let published = harness.messages(device).compactMap { CoreTestSupport.parse($0)?["energy"]?.numberValue }
+        #expect(published.allSatisfy { $0 >= 1000 })
+    }
+
+    @Test("a first reading of exactly 0 is withheld until it persists")
+    func firstZeroWithheld() async throws {
+        let harness = try BridgeHarness(settings: PublishSettings(counterResetReadings: 2))
+        await harness.ingest("meter", #"{"e_wh": 0}"#)
+        #expect(harness.messages(device).isEmpty)
+        await harness.ingest("meter", #"{"e_wh": 0}"#)
+        #expect(harness.states(device) == [["energy": 0]])
+    }
+
+    @Test("a counter reset that persists for counter_reset_readings readings is accepted, and one the source reports at once")
+    func counterReset() async throws {
+        let harness = try BridgeHarness(settings: PublishSettings(counterResetReadings: 3))
+        await harness.ingest("meter", #"{"e_wh": 1000000}"#)
+        await harness.ingest("meter", #"{"e_wh": 5000}"#)
+        await harness.ingest("meter", #"{"e_wh": 6000}"#)
+        #expect(harness.states(device).map { $0["energy"] } == [1000], "two lower readings are still a glitch")
+
+        await harness.ingest("meter", #"{"e_wh": 7000}"#)
+        #expect(harness.states(device).map { $0["energy"] } == [1000, 7], "the third consistent one is a new meter cycle")
+        await harness.ingest("meter", #"{"e_wh": 7500}"#)
+        #expect(harness.states(device).map { $0["energy"] } == [1000, 7, 7.5])
+
+        await harness.ingest("meter", #"{"e_wh": 100}"#, sourceSaysReset: true)
+        #expect(harness.states(device).map { $0["energy"] } == [1000, 7, 7.5, 0.1])
+    }
+
+    @Test("output: attribute publishes plain values on <base>/<device>/<entity> and no device JSON")
+    func attributeOutput() async throws {
+        let harness = try BridgeHarness(settings: PublishSettings(output: .attribute, retain: false))
+        await harness.ingest("meter", #"{"p": 1520, "u_dv": 2301.49}"#)
+
+        #expect(harness.messages(device).isEmpty)
+        #expect(harness.texts("api2mqtt/han/power") == ["1520"])
+        #expect(harness.texts("api2mqtt/han/voltage") == ["230.1"])
+        #expect(harness.messages("api2mqtt/han/voltage").allSatisfy { !$0.retain })
+
+        await harness.ingest("meter", #"{"p": 1520, "u_dv": 2302.0}"#)
+        #expect(harness.texts("api2mqtt/han/power") == ["1520"], "unchanged: not again")
+        #expect(harness.texts("api2mqtt/han/voltage") == ["230.1", "230.2"])
+
+        let voltage = try #require(harness.retainedConfig("sensor", device: "han", entity: "voltage"))
+        #expect(voltage["state_topic"] == "api2mqtt/han/voltage")
+        #expect(voltage["value_template"] == nil)
+    }
+
+    @Test("output: attribute_and_json publishes both forms")
+    func attributeAndJSON() async throws {
+        let harness = try BridgeHarness(settings: PublishSettings(output: .attributeAndJSON))
+        await harness.ingest("meter", #"{"p": 1520}"#)
+        #expect(harness.texts("api2mqtt/han/power") == ["1520"])
+        #expect(harness.states(device) == [["power": 1520]])
+        #expect(harness.messages("api2mqtt/han/power").allSatisfy { $0.retain })
+    }
+
+    @Test("republishState() publishes every device's current state again, unchanged or not")
+    func republishState() async throws {
+        let harness = try BridgeHarness()
+        await harness.ingest("meter", #"{"p": 1520}"#)
+        await harness.ingest("points", #"{"connectors": [{"id": "A", "power": 7000}]}"#)
+        harness.broker.clearPublished()
+
+        await harness.bridge.republishState()
+        #expect(harness.states(device) == [["power": 1520]])
+        #expect(harness.states("api2mqtt/han_a") == [["connector_power": 7000]])
+
+        await harness.ingest("meter", #"{"p": 1520}"#)
+        let afterOne = harness.states(device).count
+        await harness.ingest("meter", #"{"p": 1520}"#)
+        #expect(harness.states(device).count == afterOne, "the change filter is back in force afterwards")
+    }
+}
