@@ -198,6 +198,49 @@ func rawRound(broker: MosquittoBroker, count: Int, size: Int) async throws -> Do
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
+/// A broker port that drops everything: isolates the CPU cost of mapping and state building.
+struct DroppingConnection: BrokerConnection {
+    func publish(_ message: OutboundMessage) async throws {}
+    func enqueue(_ message: OutboundMessage) throws {}
+    func subscribe(_ filter: String) async throws {}
+    func unsubscribe(_ filter: String) {}
+    var isConnected: Bool { true }
+    var supportsProperties: Bool { true }
+    var brokerDescription: String { "none" }
+}
+
+/// Microseconds per document: the mapping engine alone, and the whole ingest with no broker.
+func cpuBreakdown(mapping: MappingFile, endpoint: String, documents: [JSONValue]) async -> (engine: Double, ingest: Double) {
+    let engine = MappingEngine()
+    var start = ContinuousClock.now
+    for document in documents { _ = engine.readings(endpoint: endpoint, document: document, mapping: mapping) }
+    let engineTime = ContinuousClock.now - start
+    let connection = DroppingConnection()
+    let context = DiscoveryContext(baseTopic: "cpu", discoveryPrefix: "cpu-ha")
+    let bridge = SourceBridge(
+        configuration: sourceConfiguration("src"), mapping: mapping, context: context,
+        settings: PublishSettings(republishInterval: .seconds(3600), staleCleanupWindow: .zero), broker: connection,
+        discovery: DiscoveryPublisher(context: context, broker: connection, logger: logger),
+        availability: AvailabilityPublisher(context: context, broker: connection, logger: logger), logger: logger)
+    await bridge.ingest(endpoint: endpoint, document: documents[0])
+    start = ContinuousClock.now
+    for document in documents.dropFirst() { await bridge.ingest(endpoint: endpoint, document: document) }
+    let ingestTime = ContinuousClock.now - start
+    func micros(_ duration: Duration, _ count: Int) -> Double {
+        (Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12) / Double(count)
+    }
+    return (micros(engineTime, documents.count), micros(ingestTime, documents.count - 1))
+}
+
+let batteryCPU = await cpuBreakdown(mapping: batteryMapping, endpoint: "status", documents: (1...2000).map(batteryDocument))
+let clientsCPU = await cpuBreakdown(mapping: clientsMapping, endpoint: "clients", documents: (1...30).map(clientsDocument))
+print(
+    String(
+        format: "CPU per document, no broker: battery engine %.1f µs, ingest %.1f µs; 1,000-item list engine %.0f µs, ingest %.0f µs",
+        batteryCPU.engine, batteryCPU.ingest, clientsCPU.engine, clientsCPU.ingest))
+
+if ProcessInfo.processInfo.environment["CPU_ONLY"] == "1" { exit(0) }
+
 let broker = try await MosquittoBroker.start(.init(extraConfiguration: ["max_queued_messages 0"]))
 defer { broker.stop() }
 print("BridgeCore benchmark, \(rounds) rounds, loopback mosquitto, medians")

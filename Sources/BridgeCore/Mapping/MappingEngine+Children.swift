@@ -7,8 +7,17 @@ extension MappingEngine {
         let key: String?
     }
 
+    /// Child ids computed once per document and list, shared by every entity of that child kind
+    /// (a 1,000-item list with three entities would otherwise compute each id three times).
+    struct ChildIDCache {
+        var ids: [String: [Int: (id: String, key: JSONValue)?]] = [:]
+    }
+
     /// Reads `entity` once per item of the child's list.
-    func expand(_ entity: EntityMapping, over child: ChildExpansion, endpoint: String, document: JSONValue, into output: inout MappingOutput) {
+    func expand(
+        _ entity: EntityMapping, over child: ChildExpansion, endpoint: String, document: JSONValue,
+        into output: inout MappingOutput, ids cache: inout ChildIDCache
+    ) {
         guard child.endpoint == endpoint else { return }
         let root = ValuePath.Context(document: document)
         guard let (items, listPath) = items(of: child, in: root, entityID: entity.id, endpoint: endpoint, issues: &output.issues) else {
@@ -16,8 +25,18 @@ extension MappingEngine {
         }
         var seen = output.childIDs[child.kind] ?? []
         var seenHere = Set<String>()
+        let cacheKey = "\(child.kind)\u{0}\(listPath.text)"
+        var known = cache.ids[cacheKey] ?? [:]
+        defer { cache.ids[cacheKey] = known }
         for item in items {
-            guard let (id, key) = childID(of: item, child: child, document: document) else {
+            let computed: (id: String, key: JSONValue)?
+            if let cached = known[item.index] {
+                computed = cached
+            } else {
+                computed = childID(of: item, child: child, document: document)
+                known[item.index] = .some(computed)
+            }
+            guard let (id, key) = computed else {
                 output.issues.append(MappingIssue(
                     entityID: entity.id,
                     endpoint: endpoint,
@@ -107,9 +126,11 @@ extension MappingEngine {
     }
 
     private func childDevice(_ child: ChildExpansion, id: String, key: JSONValue, context: ValuePath.Context) -> ChildDevice {
-        var name = EntityMapping.defaultName(for: child.kind) + " " + key.text
+        let name: String
         if let namePath = child.namePath, let value = namePath.resolve(in: context), !value.isNull, !value.text.isEmpty {
             name = value.text
+        } else {
+            name = EntityMapping.defaultName(for: child.kind) + " " + key.text
         }
         let device = child.device.map { deviceFields($0, endpoint: nil, context: context) } ?? [:]
         return ChildDevice(id: id, key: key, name: name, kind: child.kind, device: device)

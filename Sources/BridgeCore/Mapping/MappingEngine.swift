@@ -28,9 +28,10 @@ public struct MappingEngine: Sendable {
         let stateEntities = mapping.commands.compactMap { command in
             entityIDs.contains(command.id) ? nil : Self.stateEntity(for: command)
         }
+        var childIDs = ChildIDCache()
         for entity in mapping.entities + stateEntities {
             if let child = entity.child {
-                expand(entity, over: child, endpoint: endpoint, document: document, into: &output)
+                expand(entity, over: child, endpoint: endpoint, document: document, into: &output, ids: &childIDs)
             } else if let reading = read(entity, endpoint: endpoint, context: ValuePath.Context(document: document), childID: nil, issues: &output.issues) {
                 output.readings.append(reading)
             }
@@ -47,10 +48,9 @@ public struct MappingEngine: Sendable {
         childID: String?,
         issues: inout [MappingIssue]
     ) -> Reading? {
-        let sources = entity.sources.filter { $0.endpoint == endpoint }
-        guard !sources.isEmpty else { return nil }
+        guard entity.sources.contains(where: { $0.endpoint == endpoint }) else { return nil }
         var found: (value: JSONValue, source: ValueSource)?
-        for source in sources {
+        for source in entity.sources where source.endpoint == endpoint {
             guard let raw = source.path.resolve(in: context) else { continue }
             if raw.isNull {
                 if found == nil { found = (raw, source) }
