@@ -73,6 +73,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // One folder per source type: transport, auth and streams of that API (the mapping owns the rest).
+        .target(
+            name: "Adapters",
+            dependencies: [
+                "BridgeCore", "SourceKit",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Test-only helpers: a real mosquitto on a free port, an MQTT probe, child processes.
         .target(
             name: "TestSupport",
@@ -88,6 +97,8 @@ let package = Package(
             dependencies: [
                 "Mosquitto",
                 "BridgeCore",
+                "Adapters",
+                "SourceKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

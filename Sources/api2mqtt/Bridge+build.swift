@@ -1,9 +1,11 @@
+import Adapters
 import BridgeCore
 import Logging
 import Metrics
 import Mosquitto
 import Prometheus
 import ServiceLifecycle
+import SourceKit
 import UnixSignals
 
 /// The running bridge: its service group and the parts tests and commands look at.
@@ -26,8 +28,10 @@ func buildBridge(configuration: BridgeConfiguration, logger: Logger) async throw
     let connection = MosquittoBrokerConnection(client: client)
     let bridge = BridgeService(configuration: configuration, broker: connection, logger: logger)
     let mappings = try loadMappings(configuration)
+    let pool = HTTPClientPool(logger: logger)
+    let adapters = AdapterRegistry(pool: pool, logger: logger)
     let supervisor = try await SourceSupervisor(
-        bridgeService: bridge, mappings: mappings, adapters: AdapterRegistry.makeAdapter, logger: logger)
+        bridgeService: bridge, mappings: mappings, adapters: { try adapters.makeAdapter($0) }, logger: logger)
     let pump = BrokerMessagePump(client: client, bridge: bridge, logger: logger)
     let notifier = SystemdNotifier.fromEnvironment()
 
@@ -36,6 +40,8 @@ func buildBridge(configuration: BridgeConfiguration, logger: Logger) async throw
             service: MosquittoService(client: client), successTerminationBehavior: .gracefullyShutdownGroup,
             failureTerminationBehavior: .gracefullyShutdownGroup),
         .init(service: pump),
+        // Shut down after the sources (the group stops services in reverse order).
+        .init(service: HTTPClientPoolService(pool: pool)),
     ] + supervisor.services.map { .init(service: $0) } + [.init(service: bridge)]
     if configuration.http.enabled {
         let exporter = MetricsExporter(registry: registry, client: client)
@@ -87,5 +93,15 @@ extension MQTTSettings {
             offlineQueueLimit: offlineQueueLimit,
             publishTimeout: publishTimeout
         )
+    }
+}
+
+/// Keeps the shared HTTP client pool alive until graceful shutdown, then closes its clients.
+struct HTTPClientPoolService: Service {
+    let pool: HTTPClientPool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await pool.shutdown()
     }
 }

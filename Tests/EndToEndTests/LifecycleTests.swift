@@ -115,8 +115,8 @@ struct CheckCommandTests {
             mqtt:
               url: mqtt://127.0.0.1:1883
             sources:
-              - id: han
-                type: cozify_han
+              - id: bms
+                type: tinybms
                 url: http://127.0.0.1:8080
             """.write(to: file, atomically: true, encoding: .utf8)
         let result = try await BridgeProcess.runToCompletion(["check", "--config", file.path])

@@ -120,8 +120,9 @@ public final class SourceService: Service, CommandExecutor {
 
     private func serveRefreshes() async {
         for await endpoints in refreshes {
+            // Named endpoints are read even when not polled (e.g. a scan result after its command).
             let all = Set(adapter.polls.map(\.endpoint) + adapter.streamFallback.map(\.endpoint))
-            for endpoint in (endpoints.isEmpty ? all : endpoints.intersection(all)).sorted() {
+            for endpoint in (endpoints.isEmpty ? all : endpoints).sorted() {
                 await read(endpoint)
             }
         }
