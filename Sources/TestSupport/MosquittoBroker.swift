@@ -67,11 +67,22 @@ public final class MosquittoBroker: Sendable {
 
     /// Starts a broker and waits until it accepts connections.
     public static func start(_ options: Options = Options()) async throws -> MosquittoBroker {
-        let directory = try TemporaryDirectory.make(prefix: "mosquitto")
-        let broker = MosquittoBroker(port: try FreePort.find(), directory: directory, options: options)
-        try broker.writeConfiguration()
-        try await broker.launch()
-        return broker
+        // A port found free can be taken by a parallel test before mosquitto binds it: try a
+        // few ports before giving up.
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let directory = try TemporaryDirectory.make(prefix: "mosquitto")
+            let broker = MosquittoBroker(port: try FreePort.find(), directory: directory, options: options)
+            try broker.writeConfiguration()
+            do {
+                try await broker.launch()
+                return broker
+            } catch {
+                lastError = error
+                broker.removeFiles()
+            }
+        }
+        throw lastError ?? TestSupportError("mosquitto did not start")
     }
 
     /// Runs `body` with a started broker and stops it afterwards, on every exit path.
