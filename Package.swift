@@ -194,7 +194,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["api2mqtt", "Mosquitto", "BridgeCore", "TestSupport"],
+            dependencies: ["api2mqtt", "Mosquitto", "BridgeCore", "TestSupport", "Simulators"],
             swiftSettings: swiftSettings
         ),
     ]

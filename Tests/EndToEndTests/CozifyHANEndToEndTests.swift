@@ -1,0 +1,73 @@
+import Foundation
+import Mosquitto
+import Simulators
+import Testing
+import TestSupport
+
+/// Mosquitto + the Cozify HAN simulator + the real executable, driven only through MQTT.
+@Suite("Cozify HAN end to end", .serialized)
+struct CozifyHANEndToEndTests {
+    func withBridge(_ body: @Sendable (MosquittoBroker, CozifyHANSimulator, MQTTProbe) async throws -> Void) async throws {
+        let simulator = CozifyHANSimulator(configuration: .init(telegramInterval: .milliseconds(200)))
+        let port = try await simulator.start()
+        do {
+            try await MosquittoBroker.with { broker in
+                let bridge = try BridgeProcess.start(
+                    yaml: bridgeYAML(
+                        broker: broker,
+                        extra: """
+                            sources:
+                              - id: han
+                                type: cozify_han
+                                name: HAN reader
+                                url: http://127.0.0.1:\(port)
+                                poll_interval: 1s
+                            """))
+                defer { bridge.stop() }
+                try await MQTTProbe.with(broker) { probe in
+                    try await probe.subscribe("api2mqtt/#")
+                    try await probe.subscribe("homeassistant/#")
+                    try await body(broker, simulator, probe)
+                }
+            }
+            await simulator.stop()
+        } catch {
+            await simulator.stop()
+            throw error
+        }
+    }
+
+    @Test("meter values from the SSE stream reach api2mqtt/han in W and kWh, with discovery and availability")
+    func states() async throws {
+        try await withBridge { _, simulator, probe in
+            let state = try await probe.first(
+                on: "api2mqtt/han", timeout: .seconds(20), where: { (try? json($0))?["energy_import"] != nil })
+            let values = try json(state)
+            let sent = try #require(simulator.state.telegrams.last)
+            #expect((values["energy_import"] as? Double).map { $0 > 0 } == true)
+            #expect(sent.ic > 0)
+            #expect(values["power_import"] != nil)
+            _ = try await probe.first(on: "api2mqtt/han/availability", payload: "online", timeout: .seconds(20))
+            let discovery = try json(try await probe.first(on: "homeassistant/sensor/han/energy_import/config"))
+            #expect(discovery["state_class"] as? String == "total_increasing")
+            #expect(discovery["unit_of_measurement"] as? String == "kWh")
+        }
+    }
+
+    @Test("a fixed price command changes the reader's configuration with one ok result; out of range makes no call")
+    func commands() async throws {
+        try await withBridge { _, simulator, probe in
+            _ = try await probe.first(on: "api2mqtt/han/availability", payload: "online", timeout: .seconds(20))
+            try await probe.client.publish("api2mqtt/han/fixed_price/set", string: #"{"value":0.3,"transaction":"p1"}"#, qos: .atLeastOnce)
+            let ok = try json(try await probe.next(on: "api2mqtt/han/result", timeout: .seconds(20)))
+            #expect(ok["status"] as? String == "ok", "\(ok)")
+            #expect(ok["transaction"] as? String == "p1")
+            #expect(simulator.state.configuration.p == 0.3)
+            let postsBefore = simulator.requests.count(method: "POST", path: "/configuration")
+            try await probe.client.publish("api2mqtt/han/fixed_price/set", string: "99", qos: .atLeastOnce)
+            let rejected = try json(try await probe.next(on: "api2mqtt/han/result", timeout: .seconds(20)))
+            #expect(rejected["error_code"] as? String == "invalid_value")
+            #expect(simulator.requests.count(method: "POST", path: "/configuration") == postsBefore)
+        }
+    }
+}
