@@ -112,6 +112,7 @@ let package = Package(
                 "BridgeCore",
                 "Adapters",
                 "SourceKit",
+                "Simulators",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
