@@ -70,4 +70,19 @@ struct CozifyHANEndToEndTests {
             #expect(simulator.requests.count(method: "POST", path: "/configuration") == postsBefore)
         }
     }
+
+    @Test("an energy glitch to 0 never reaches MQTT as a lower value")
+    func energyGlitch() async throws {
+        try await withBridge { _, simulator, probe in
+            _ = try await probe.first(
+                on: "api2mqtt/han", timeout: .seconds(20), where: { (try? json($0))?["energy_import"] != nil })
+            // Several glitched telegrams in a row: still not a meter reset (that needs five minutes).
+            simulator.faults.enable(.energyGlitch, times: 5)
+            try await Task.sleep(for: .seconds(2))
+            let published = probe.messages(on: "api2mqtt/han").compactMap { (try? json($0))?["energy_import"] as? Double }
+            #expect(published.count >= 2)
+            #expect(!published.contains(0))
+            #expect(zip(published, published.dropFirst()).allSatisfy { $0 <= $1 }, "\(published)")
+        }
+    }
 }

@@ -60,7 +60,10 @@ public actor SourceBridge {
         self.logger = logger
         self.now = now
         self.changeFilter = ChangeFilter(republishInterval: settings.republishInterval)
-        self.counterGuard = CounterGuard(persistence: settings.counterResetReadings)
+        // A lower reading is a real reset only when it persists for the configured number of
+        // readings AND five minutes: meters glitch to 0 for several telegrams in a row (FIELD-NOTES),
+        // and fast streams would otherwise reach the count within seconds.
+        self.counterGuard = CounterGuard(persistence: settings.counterResetReadings, persistenceDuration: .seconds(300))
     }
 
     /// The source's main device id (its configured id, topic-safe by validation).

@@ -118,6 +118,9 @@ struct SourceBridgeStateTests {
         await harness.ingest("meter", #"{"e_wh": 0}"#)
         #expect(harness.messages(device).isEmpty)
         await harness.ingest("meter", #"{"e_wh": 0}"#)
+        #expect(harness.messages(device).isEmpty, "enough readings, but not yet for five minutes")
+        harness.clock.advance(.seconds(300))
+        await harness.ingest("meter", #"{"e_wh": 0}"#)
         #expect(harness.states(device) == [["energy": 0]])
     }
 
@@ -130,7 +133,10 @@ struct SourceBridgeStateTests {
         #expect(harness.states(device).map { $0["energy"] } == [1000], "two lower readings are still a glitch")
 
         await harness.ingest("meter", #"{"e_wh": 7000}"#)
-        #expect(harness.states(device).map { $0["energy"] } == [1000, 7], "the third consistent one is a new meter cycle")
+        #expect(harness.states(device).map { $0["energy"] } == [1000], "three readings within seconds are still a glitch")
+        harness.clock.advance(.seconds(300))
+        await harness.ingest("meter", #"{"e_wh": 7000}"#)
+        #expect(harness.states(device).map { $0["energy"] } == [1000, 7], "lower for five minutes: a new meter cycle")
         await harness.ingest("meter", #"{"e_wh": 7500}"#)
         #expect(harness.states(device).map { $0["energy"] } == [1000, 7, 7.5])
 
