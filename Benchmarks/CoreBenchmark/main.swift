@@ -247,38 +247,37 @@ let broker = try await MosquittoBroker.start(.init(extraConfiguration: ["max_que
 defer { broker.stop() }
 print("BridgeCore benchmark, \(rounds) rounds, loopback mosquitto, medians")
 
-// Sizes of one device message, to give the raw baseline the same payload size.
-let batterySize = JSONValue.object(["cell_temperature": 27, "cell_voltage": 3.456]).jsonBytes.count
-var battery: [(Double, Double, Double)] = []
-var rawBattery: [Double] = []
-for _ in 0..<rounds {
-    battery.append(
-        try await mappingRound(
-            broker: broker, name: "bms", mapping: batteryMapping, documents: 2000, devicesPerDocument: 17,
-            readingsPerDocument: 34, document: batteryDocument))
-    rawBattery.append(try await rawRound(broker: broker, count: 2000 * 17, size: batterySize, devices: 17))
+/// Alternates mapping rounds and raw-client rounds with the same message count, size and topic
+/// count, and prints the medians and their ratio.
+func compare(
+    _ label: String, name: String, mapping: MappingFile, documents: Int, devicesPerDocument: Int,
+    readingsPerDocument: Int, sample: JSONValue, document: (Int) -> JSONValue
+) async throws {
+    let size = sample.jsonBytes.count
+    var bridged: [(Double, Double, Double)] = []
+    var raw: [Double] = []
+    for _ in 0..<rounds {
+        bridged.append(
+            try await mappingRound(
+                broker: broker, name: name, mapping: mapping, documents: documents,
+                devicesPerDocument: devicesPerDocument, readingsPerDocument: readingsPerDocument, document: document))
+        raw.append(
+            try await rawRound(broker: broker, count: documents * devicesPerDocument, size: size, devices: devicesPerDocument))
+    }
+    print(
+        String(
+            format: "%@: %.1f documents/s, %.0f readings/s, %.0f messages/s; raw client %.0f messages/s (%d-byte payloads); ratio %.2f",
+            label, median(bridged.map(\.0)), median(bridged.map(\.1)), median(bridged.map(\.2)), median(raw), size,
+            median(bridged.map(\.2)) / median(raw)))
 }
-print(
-    String(
-        format: "16-cell battery document: %.0f documents/s, %.0f readings/s, %.0f messages/s; raw client %.0f messages/s (%d-byte payloads); ratio %.2f",
-        median(battery.map(\.0)), median(battery.map(\.1)), median(battery.map(\.2)), median(rawBattery), batterySize,
-        median(battery.map(\.2)) / median(rawBattery)))
 
-let clientsSize = JSONValue.object(["connected": true, "rx_rate": 12345, "tx_rate": 6789]).jsonBytes.count
-var clients: [(Double, Double, Double)] = []
-var rawClients: [Double] = []
-for _ in 0..<rounds {
-    clients.append(
-        try await mappingRound(
-            broker: broker, name: "net", mapping: clientsMapping, documents: 30, devicesPerDocument: 1000,
-            readingsPerDocument: 3000, document: clientsDocument))
-    rawClients.append(try await rawRound(broker: broker, count: 30 * 1000, size: clientsSize, devices: 1000))
-}
-print(
-    String(
-        format: "1,000-item list document: %.1f documents/s, %.0f readings/s, %.0f messages/s; raw client %.0f messages/s (%d-byte payloads); ratio %.2f",
-        median(clients.map(\.0)), median(clients.map(\.1)), median(clients.map(\.2)), median(rawClients), clientsSize,
-        median(clients.map(\.2)) / median(rawClients)))
+// The sample payloads are one device message each, so the raw baseline sends the same size.
+try await compare(
+    "16-cell battery document", name: "bms", mapping: batteryMapping, documents: 2000, devicesPerDocument: 17,
+    readingsPerDocument: 34, sample: ["cell_temperature": 27, "cell_voltage": 3.456], document: batteryDocument)
+try await compare(
+    "1,000-item list document", name: "net", mapping: clientsMapping, documents: 30, devicesPerDocument: 1000,
+    readingsPerDocument: 3000, sample: ["connected": true, "rx_rate": 12345, "tx_rate": 6789], document: clientsDocument)
 
 // Discovery for 20,000 entities: 2,000 children × 10 entities.
 let discoveryEntities = (0..<10).map { index in
