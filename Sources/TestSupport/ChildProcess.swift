@@ -35,6 +35,9 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // Nothing else of ours: a listening socket inherited by the child (a simulator's, say)
+        // would keep accepting connections after the test closed it.
+        Self.closeInheritedDescriptors(&actions)
 
         let argv = ([executable] + arguments).map { strdup($0) }
         defer { argv.forEach { free($0) } }
@@ -46,6 +49,20 @@ public final class ChildProcess: Sendable {
         let rc = posix_spawn(&pid, executable, &actions, &attributes, &argvList, &envList)
         guard rc == 0 else { throw TestSupportError("posix_spawn \(executable) failed: errno \(rc)") }
         self.pid = pid
+    }
+
+    /// Adds "close every descriptor from 3 up" (glibc ≥ 2.34's `addclosefrom_np`, looked up at
+    /// run time because Swift's Glibc module does not export it), else one close per open one.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+            return
+        }
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for descriptor in open.compactMap({ Int32($0) }) where descriptor > 2 && fcntl(descriptor, F_GETFD) != -1 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
     }
 
     deinit {

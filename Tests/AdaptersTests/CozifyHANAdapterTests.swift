@@ -61,6 +61,27 @@ struct CozifyHANAdapterTests {
         }
     }
 
+    @Test("a stream that connects but carries no telegram ends with an error, so the supervisor polls /meter")
+    func silentStream() async throws {
+        let quiet = CozifyHANSimulator.Configuration(telegramInterval: .seconds(3600), meterDelay: nil)
+        let source: (String) -> SourceConfiguration = { url in
+            SourceConfiguration(id: "han", type: .cozifyHAN, url: URL(string: url), options: ["poll_interval": .duration(.milliseconds(100))])
+        }
+        try await withSimulator(quiet, source: source) { _, adapter in
+            let stream = try #require(adapter.stream())
+            var documents: [SourceDocument] = []
+            do {
+                for try await document in stream { documents.append(document) }
+                Issue.record("the stream ended without an error")
+            } catch {
+                #expect("\(error)".contains("no meter telegram on the stream"), "\(error)")
+            }
+            // Only the connect snapshot arrived, and it does not count as a working stream.
+            #expect(documents.map(\.endpoint) == ["han_state"])
+            #expect(documents.allSatisfy { !$0.confirmsStream })
+        }
+    }
+
     @Test("a configuration command POSTs only its field; the simulator's configuration changes")
     func configurationCommand() async throws {
         try await withSimulator { simulator, adapter in

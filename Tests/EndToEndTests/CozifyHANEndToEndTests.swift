@@ -24,10 +24,17 @@ struct CozifyHANEndToEndTests {
                                 poll_interval: 1s
                             """))
                 defer { bridge.stop() }
-                try await MQTTProbe.with(broker) { probe in
-                    try await probe.subscribe("api2mqtt/#")
-                    try await probe.subscribe("homeassistant/#")
-                    try await body(broker, simulator, probe)
+                do {
+                    try await MQTTProbe.with(broker) { probe in
+                        try await probe.subscribe("api2mqtt/#")
+                        try await probe.subscribe("homeassistant/#")
+                        try await body(broker, simulator, probe)
+                    }
+                } catch {
+                    // What the bridge said is the first thing to read when this fails (in CI too).
+                    let tail = bridge.log.split(separator: "\n").suffix(40).joined(separator: "\n")
+                    Issue.record("bridge log (last 40 lines):\n\(tail)")
+                    throw error
                 }
             }
             await simulator.stop()

@@ -2,6 +2,7 @@ import BridgeCore
 import Foundation
 import Logging
 import SourceKit
+import Synchronization
 
 /// The Cozify HAN reader (`cozify_han`, contract: shared/apis/cozify-han-reader.openapi.yaml).
 ///
@@ -97,20 +98,47 @@ public final class CozifyHANAdapter: SourceAdapter {
             messages = client.webSocket("/ws", options: WebSocketOptions(idleTimeout: pollInterval * 6, maxConsecutiveFailures: 1))
         }
         let logger = self.logger
+        let silence = meterSilence
         return AsyncThrowingStream { continuation in
             let task = Task {
-                do {
-                    for try await text in messages {
-                        if let document = Self.document(fromMessage: text, logger: logger) { continuation.yield(document) }
+                // A stream that connects but carries no telegram (a reader that drops each stream
+                // after its snapshot, or sends only keep-alives) is not working: end it, so the
+                // supervisor polls /meter, and let it try the stream again later.
+                let lastTelegram = LastTelegram()
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        do {
+                            for try await text in messages {
+                                guard let document = Self.document(fromMessage: text, logger: logger) else { continue }
+                                if document.confirmsStream { lastTelegram.instant.withLock { $0 = .now } }
+                                continuation.yield(document)
+                            }
+                            continuation.finish()
+                        } catch {
+                            continuation.finish(throwing: error)
+                        }
                     }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
+                    group.addTask {
+                        while !Task.isCancelled {
+                            let deadline = lastTelegram.instant.withLock { $0 } + silence
+                            if ContinuousClock.now >= deadline {
+                                continuation.finish(throwing: StreamSilence(silence: silence))
+                                return
+                            }
+                            try? await Task.sleep(until: deadline)
+                        }
+                    }
+                    await group.next()
+                    group.cancelAll()
                 }
             }
             continuation.onTermination = { _ in task.cancel() }
         }
     }
+
+    /// How long the stream may go without a meter telegram before it counts as down: three
+    /// telegram intervals (`poll_interval` is the reader's telegram cadence, 10 s by default).
+    var meterSilence: Duration { pollInterval * 3 }
 
     /// A stream message: `HAN_METER_MESSAGE` → `meter`, `HAN_STATE_MESSAGE` → `han_state`;
     /// unknown types (newer firmware) are skipped.
@@ -121,7 +149,9 @@ public final class CozifyHANAdapter: SourceAdapter {
         }
         switch message["type"]?.stringValue {
         case "HAN_METER_MESSAGE": return SourceDocument(endpoint: "meter", document: message)
-        case "HAN_STATE_MESSAGE": return SourceDocument(endpoint: "han_state", document: message)
+        case "HAN_STATE_MESSAGE":
+            // Sent once per connect: it says nothing about whether telegrams flow.
+            return SourceDocument(endpoint: "han_state", document: message, confirmsStream: false)
         default: return nil
         }
     }
@@ -172,4 +202,15 @@ public final class CozifyHANAdapter: SourceAdapter {
         default: CommandFailure(.callFailed, error.description, httpStatus: error.status)
         }
     }
+}
+
+/// The stream stayed connected but carried no meter telegram for too long.
+struct StreamSilence: Error, CustomStringConvertible {
+    let silence: Duration
+    var description: String { "no meter telegram on the stream for \(silence)" }
+}
+
+/// When the stream last carried a telegram.
+final class LastTelegram: Sendable {
+    let instant = Mutex(ContinuousClock.now)
 }

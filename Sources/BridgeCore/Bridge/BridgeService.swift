@@ -78,10 +78,19 @@ public final class BridgeService: Service {
     let sources: Mutex<SourceControl>
     /// Retained discovery messages collected during the stale-cleanup window (nil outside it).
     let collectedDiscovery = Mutex<[InboundMessage]?>(nil)
+    /// Source status changes to reflect in `bridge/sources`, `bridge/info` and the bridge device.
+    let statusChanges: AsyncStream<Void>
+    let statusContinuation: AsyncStream<Void>.Continuation
+    /// How often `bridge/info` and `bridge/sources` are refreshed without a status change
+    /// (uptime, last success, request counts move all the time).
+    let infoInterval: Duration
 
     public init(
-        configuration: BridgeConfiguration, broker: any BrokerConnection, buildInfo: BuildInfo = .current, logger: Logger
+        configuration: BridgeConfiguration, broker: any BrokerConnection, buildInfo: BuildInfo = .current,
+        infoInterval: Duration = .seconds(60), logger: Logger
     ) {
+        (statusChanges, statusContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.infoInterval = infoInterval
         self.configuration = configuration
         self.topics = BridgeTopics(base: configuration.mqtt.baseTopic)
         self.broker = broker
@@ -117,8 +126,36 @@ public final class BridgeService: Service {
             await cleanStaleDiscovery()
         }
         if broker.isConnected { await brokerConnected() }
-        try? await gracefulShutdown()
+        await cancelWhenGracefulShutdown { await self.publishStatusUpdates() }
         await router.drain(timeout: .seconds(2))
+    }
+
+    /// A source's status changed (online, degraded, offline): `bridge/sources`, `bridge/info`
+    /// and the bridge device's connectivity sensors are republished at once.
+    public func sourceStatusChanged() {
+        statusContinuation.yield()
+    }
+
+    /// Keeps `bridge/sources`, `bridge/info` and the bridge device's state current until cancelled.
+    private func publishStatusUpdates() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await _ in self.statusChanges where self.broker.isConnected {
+                    await self.publishBridgeState()
+                    await self.publishInfo()
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    do {
+                        try await Task.sleep(for: self.infoInterval)
+                    } catch {
+                        return
+                    }
+                    if self.broker.isConnected { await self.publishInfo() }
+                }
+            }
+        }
     }
 
     /// Called after every (re)connect: info, bridge device state, discovery, availability, state.

@@ -133,6 +133,14 @@ extension MappingReader {
             return valueMap(value).map { [.map($0)] }
         case "convert":
             return conversion(value).map { [$0] }
+        case "epoch":
+            guard let text = reader.nonEmptyString(value) else { return nil }
+            guard let unit = ValueTransform.EpochUnit(rawValue: text) else {
+                let known = ValueTransform.EpochUnit.allCases.map(\.rawValue).joined(separator: ", ")
+                reader.report("unknown epoch unit '\(text)' (known: \(known))", at: value.position, path: value.path)
+                return nil
+            }
+            return [.epoch(unit)]
         default:
             reader.report("unknown transform '\(name)'", at: value.position, path: value.path)
             return nil

@@ -61,11 +61,16 @@ public struct SourceDocument: Sendable, Hashable {
     public var document: JSONValue
     /// The source reported a genuine counter reset (e.g. a meter replaced).
     public var counterReset: Bool
+    /// Whether this document shows the stream is doing its job (live data). A snapshot that a
+    /// device sends on every connect does not: a device that drops each stream right after its
+    /// snapshot must count as "stream down", so the fallback endpoints are polled.
+    public var confirmsStream: Bool
 
-    public init(endpoint: String, document: JSONValue, counterReset: Bool = false) {
+    public init(endpoint: String, document: JSONValue, counterReset: Bool = false, confirmsStream: Bool = true) {
         self.endpoint = endpoint
         self.document = document
         self.counterReset = counterReset
+        self.confirmsStream = confirmsStream
     }
 }
 

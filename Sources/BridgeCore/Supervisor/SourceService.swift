@@ -20,6 +20,8 @@ public final class SourceService: Service, CommandExecutor {
     let refreshContinuation: AsyncStream<Set<String>>.Continuation
     let restarts: AsyncStream<Void>
     let restartContinuation: AsyncStream<Void>.Continuation
+    /// Called after every status change (the bridge republishes `bridge/sources`).
+    let onStatusChange: @Sendable () -> Void
 
     struct State {
         var health = SourceHealth()
@@ -28,8 +30,10 @@ public final class SourceService: Service, CommandExecutor {
     }
 
     public init(
-        bridge: SourceBridge, adapter: any SourceAdapter, clock: any Clock<Duration> = ContinuousClock(), logger: Logger
+        bridge: SourceBridge, adapter: any SourceAdapter, clock: any Clock<Duration> = ContinuousClock(), logger: Logger,
+        onStatusChange: @escaping @Sendable () -> Void = {}
     ) {
+        self.onStatusChange = onStatusChange
         self.bridge = bridge
         self.adapter = adapter
         self.clock = clock
@@ -184,7 +188,7 @@ public final class SourceService: Service, CommandExecutor {
             var failure = "stream ended"
             do {
                 for try await document in stream {
-                    if !received {
+                    if !received && document.confirmsStream {
                         received = true
                         delay = .seconds(1)
                         setStream(up: true)
@@ -230,6 +234,7 @@ public final class SourceService: Service, CommandExecutor {
             break
         }
         await bridge.setOnline(change != .offline)
+        onStatusChange()
     }
 
     /// The health figures for `bridge/sources`.

@@ -39,7 +39,9 @@ public struct SourceSupervisor: Sendable {
                 configuration: source, mapping: mapping, context: bridgeService.context,
                 settings: configuration.publish, broker: bridgeService.broker, discovery: bridgeService.discovery,
                 availability: bridgeService.availability, logger: logger)
-            let service = SourceService(bridge: bridge, adapter: adapter, clock: clock, logger: logger)
+            let service = SourceService(
+                bridge: bridge, adapter: adapter, clock: clock, logger: logger,
+                onStatusChange: { [weak bridgeService] in bridgeService?.sourceStatusChanged() })
             await bridgeService.router.register(CommandRouter.Route(bridge: bridge, executor: service))
             services.append(service)
         }

@@ -89,7 +89,9 @@ final class CozifyHANDevice: Sendable {
             server: .http1WebSocketUpgrade(
                 webSocketRouter: webSocketRouter,
                 // A client that ignores our close frame is cut off after a second, not fifteen.
-                configuration: .init(ws: .init(closeTimeout: .seconds(1)))
+                configuration: .init(
+                    http1: .init(additionalChannelHandlers: [binding.connections.handler()]),
+                    ws: .init(closeTimeout: .seconds(1)))
             ),
             configuration: binding.configuration,
             services: services,

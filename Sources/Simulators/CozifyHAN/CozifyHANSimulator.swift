@@ -64,8 +64,10 @@ public final class CozifyHANSimulator: Service, Sendable {
 
     /// "Down": drops the server at once (connections break, new ones are refused) until ``start()`` or ``restart()``.
     public func stopAbruptly() async {
+        // Streams first: a stream handler waiting for the next telegram would otherwise keep the
+        // server (and its listening socket, which still accepts) alive until it notices.
+        device.hub.shutdown()
         await server.withLock { $0 }?.stopAbruptly()
-        device.hub.closeAll()
     }
 
     /// Stops gracefully and starts again on the same port, like a reader reboot: `/meter` answers 503

@@ -14,6 +14,8 @@ public final class RunningSimulator: Sendable {
     private let timeout: Duration
     private let app: @Sendable (SimulatorServer.Binding) -> any Service
     private let launch: Mutex<Launch?>
+    /// Holds the port while the server is stopped (see ``PortReservation``).
+    private let reservation = Mutex<PortReservation?>(nil)
 
     init(launch: Launch, logger: Logger, timeout: Duration, app: @escaping @Sendable (SimulatorServer.Binding) -> any Service) {
         self.port = launch.port
@@ -32,13 +34,17 @@ public final class RunningSimulator: Sendable {
     /// Shuts the server down gracefully: it stops accepting, finishes requests in flight (endless
     /// streams must end on graceful shutdown), and returns when it is gone. No-op when stopped.
     public func stop() async {
-        await take()?.stop()
+        guard let running = take() else { return }
+        await running.stop()
+        reserve()
     }
 
     /// "Down": cancels the server at once, so open connections break and new ones are refused.
     /// No-op when stopped.
     public func stopAbruptly() async {
-        await take()?.stopAbruptly()
+        guard let running = take() else { return }
+        await running.stopAbruptly()
+        reserve()
     }
 
     /// Starts the server again on the same port (stopping it gracefully first if it is running).
@@ -47,6 +53,12 @@ public final class RunningSimulator: Sendable {
         await stop()
         let next = try await Launch.start(port: port, logger: logger, timeout: timeout, app: app)
         launch.withLock { $0 = next }
+        reservation.withLock { $0 = nil }
+    }
+
+    private func reserve() {
+        let held = PortReservation(port: port)
+        reservation.withLock { $0 = held }
     }
 
     private func take() -> Launch? {

@@ -26,6 +26,9 @@ public enum SimulatorServer {
         public let onServerRunning: @Sendable (any Channel) async -> Void
         /// The logger the simulator was started with.
         public let logger: Logger
+        /// The run's open connections: pass `connections.handler()` to the server's
+        /// `additionalChannelHandlers`, so an abrupt stop cuts them.
+        public let connections: ConnectionTracker
     }
 
     /// A logger that shows critical messages only: injected faults (an abrupt stop, a dropped
@@ -65,6 +68,7 @@ struct Launch: Sendable {
     let task: Task<Void, Never>
     let group: ServiceGroup
     let port: Int
+    let connections: ConnectionTracker
 
     static func start(
         port: Int,
@@ -73,10 +77,12 @@ struct Launch: Sendable {
         app: @Sendable (SimulatorServer.Binding) -> any Service
     ) async throws -> Launch {
         let (events, continuation) = AsyncStream<Result<Int, any Error>>.makeStream()
+        let connections = ConnectionTracker()
         let binding = SimulatorServer.Binding(
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port), reuseAddress: true),
             onServerRunning: { channel in continuation.yield(.success(channel.localAddress?.port ?? port)) },
-            logger: logger
+            logger: logger,
+            connections: connections
         )
         var configuration = ServiceGroupConfiguration(services: [app(binding)], logger: logger)
         configuration.maximumGracefulShutdownDuration = timeout
@@ -94,7 +100,7 @@ struct Launch: Sendable {
         for await event in events {
             switch event {
             case .success(let boundPort):
-                return Launch(task: task, group: group, port: boundPort)
+                return Launch(task: task, group: group, port: boundPort, connections: connections)
             case .failure(let error):
                 throw error
             }
@@ -109,6 +115,8 @@ struct Launch: Sendable {
 
     func stopAbruptly() async {
         task.cancel()
+        connections.closeAll()
         await task.value
+        connections.closeAll()
     }
 }

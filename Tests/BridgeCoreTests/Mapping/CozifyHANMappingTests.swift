@@ -165,6 +165,17 @@ struct CozifyHANMappingTests {
         #expect(values["reactive_energy_import"] == "1" && values["reactive_energy_export"] == "1")
     }
 
+    @Test("The telegram time reads the same whether ts is in milliseconds (documented) or seconds (some firmware)")
+    func telegramTime() throws {
+        for ts in ["1763848683000", "1763848683"] {
+            let document = MappingTestSupport.json(#"{"type": "HAN_METER_MESSAGE", "ts": \#(ts), "ic": 1, "ec": 0}"#)
+            let values = Self.rendered(try Self.read("meter", document))
+            #expect(values["last_telegram"] == "2025-11-22T21:58:03Z", "ts \(ts)")
+        }
+        let entity = try #require(try Self.mapping().entities.first { $0.id == "last_telegram" })
+        #expect(entity.deviceClass == "timestamp" && entity.unit == nil && entity.stateClass == nil)
+    }
+
     @Test("Firmware without pi and ri falls back to the deprecated p and r arrays")
     func deprecatedArrays() throws {
         let document = MappingTestSupport.json("""

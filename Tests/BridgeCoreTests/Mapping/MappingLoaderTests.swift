@@ -143,7 +143,7 @@ struct MappingLoaderTests {
             """
         #expect(MappingTestSupport.loadErrors(yaml) == [
             "test.yaml:6:11: entities[0].transforms[0].scal: unknown transform 'scal' (did you mean 'scale'?)",
-            "test.yaml:7:9: entities[0].transforms[1].multiply: unknown transform 'multiply' (known: scale, offset, round, map, invert, convert)",
+            "test.yaml:7:9: entities[0].transforms[1].multiply: unknown transform 'multiply' (known: scale, offset, round, map, invert, convert, epoch)",
         ])
     }
 

@@ -61,6 +61,25 @@ struct ValueTransformTests {
         #expect(UnitConversion.canConvert(from: "kvarh", to: "varh"))
     }
 
+    @Test("epoch turns Unix seconds or milliseconds into ISO 8601 UTC; auto tells them apart at 1e11")
+    func epoch() {
+        #expect(apply(.epoch(.s), 1_735_682_400) == .string("2024-12-31T22:00:00Z"))
+        #expect(apply(.epoch(.ms), 1_735_682_400_250) == .string("2024-12-31T22:00:00.250Z"))
+        #expect(apply(.epoch(.auto), 1_735_682_400) == .string("2024-12-31T22:00:00Z"))
+        #expect(apply(.epoch(.auto), 1_735_682_400_000) == .string("2024-12-31T22:00:00Z"))
+        #expect(apply(.epoch(.auto), "1735682400000") == .string("2024-12-31T22:00:00Z"))
+        // Leap days and century rules of the civil calendar.
+        #expect(apply(.epoch(.s), 951_782_400) == .string("2000-02-29T00:00:00Z"))
+        #expect(apply(.epoch(.s), 4_107_542_399) == .string("2100-02-28T23:59:59Z"))
+        #expect(apply(.epoch(.s), 1) == .string("1970-01-01T00:00:01Z"))
+        // No clock yet, or not a time at all: a failure, never a made-up date.
+        #expect(apply(.epoch(.auto), 0) == nil)
+        #expect(apply(.epoch(.ms), -5) == nil)
+        #expect(apply(.epoch(.s), 1e300) == nil)
+        #expect(apply(.epoch(.s), "soon") == nil)
+        #expect(ValueTransform.epoch(.auto).description == "epoch: auto")
+    }
+
     @Test("A string where a number is needed is a failure, not a crash")
     func typeMismatch() {
         let result = ValueTransform.scale(0.001).apply("abc")
@@ -69,7 +88,7 @@ struct ValueTransformTests {
 
     @Test("null passes through every transform")
     func nullPasses() {
-        for transform: ValueTransform in [.scale(2), .offset(1), .round(1), .map(["a": 1]), .invert, .convert(from: "W", to: "kW")] {
+        for transform: ValueTransform in [.scale(2), .offset(1), .round(1), .map(["a": 1]), .invert, .convert(from: "W", to: "kW"), .epoch(.auto)] {
             #expect(apply(transform, nil) == .null)
         }
     }

@@ -15,8 +15,14 @@ final class ScriptedAdapter: SourceAdapter, Sendable {
     let streamFallback: [PollSchedule]
     let streamDocuments: Mutex<[[JSONValue]]>
     let hasStream: Bool
+    /// Streams deliver only a snapshot (`confirmsStream: false`) and then stay open, silent.
+    let snapshotOnly: Bool
 
-    init(_ behaviour: Behaviour, polls: [PollSchedule], fallback: [PollSchedule] = [], streams: [[JSONValue]]? = nil) {
+    init(
+        _ behaviour: Behaviour, polls: [PollSchedule], fallback: [PollSchedule] = [], streams: [[JSONValue]]? = nil,
+        snapshotOnly: Bool = false
+    ) {
+        self.snapshotOnly = snapshotOnly
         self.behaviour = Mutex(behaviour)
         self.polls = polls
         self.streamFallback = fallback
@@ -47,6 +53,13 @@ final class ScriptedAdapter: SourceAdapter, Sendable {
     /// Each call delivers the next scripted batch, then the stream drops (ends).
     func stream() -> AsyncThrowingStream<SourceDocument, any Error>? {
         let batch = streamDocuments.withLock { batches in batches.isEmpty ? nil : batches.removeFirst() }
+        if snapshotOnly {
+            return AsyncThrowingStream { continuation in
+                for document in batch ?? [] {
+                    continuation.yield(SourceDocument(endpoint: "snapshot", document: document, confirmsStream: false))
+                }
+            }
+        }
         return AsyncThrowingStream { continuation in
             for document in batch ?? [] { continuation.yield(SourceDocument(endpoint: "data", document: document)) }
             continuation.finish(throwing: batch == nil ? Failure() : nil)
@@ -105,6 +118,9 @@ struct SourceServiceTests {
             for round in 1...6 {
                 await settle { healthy.reads.withLock { $0.count } >= round }
                 await settle { broker.published(on: "api2mqtt/good").count >= round }
+                // Every service asleep again (poll or read timeout, and tick): advancing earlier
+                // would let a poll loop register its sleep after the advance and miss a round.
+                await settle { clock.sleeperCount >= 6 }
                 clock.advance(by: .seconds(10))
             }
             await settle { broker.retained["api2mqtt/stuck/availability"]?.payload == Array("offline".utf8) }
@@ -146,5 +162,31 @@ struct SourceServiceTests {
         #expect(values.contains(#"{"value":1}"#), "the fallback poll delivered while the stream was down: \(values)")
         #expect(values.contains(#"{"value":200}"#))
         #expect(adapter.reads.withLock { $0 }.allSatisfy { $0 == "data" })
+    }
+
+    @Test("a stream that only sends its connect snapshot does not count as up: the fallback keeps polling")
+    func snapshotOnlyStream() async throws {
+        let broker = InMemoryBroker()
+        let clock = ManualClock()
+        let logger = Logger(label: "test")
+        let adapter = ScriptedAdapter(
+            .healthy, polls: [], fallback: [PollSchedule(endpoint: "data", every: .seconds(5))],
+            streams: [[["state": "CONNECTED"]]], snapshotOnly: true)
+        let service = try await service("han", adapter: adapter, broker: broker, clock: clock, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await service.run() }
+            await settle { adapter.reads.withLock { $0.count } >= 1 }
+            // Time passes in small steps until the fallback has polled twice more.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while adapter.reads.withLock({ $0.count }) < 3 && ContinuousClock.now < deadline {
+                clock.advance(by: .seconds(1))
+                for _ in 0..<100 { await Task.yield() }
+            }
+            await settle { adapter.reads.withLock { $0.count } >= 3 }
+            group.cancelAll()
+        }
+        #expect(service.health.streamUp != true)
+        #expect(adapter.reads.withLock { $0.count } >= 3, "the fallback endpoint is polled while the stream only sends snapshots")
+        #expect(broker.published(on: "api2mqtt/han").contains { $0.payload == Array(#"{"value":3}"#.utf8) })
     }
 }
