@@ -142,6 +142,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "LatencyBenchmark",
+            dependencies: [
+                "BridgeCore", "Mosquitto", "Simulators", "SourceKit", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/LatencyBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "SourceKitBenchmark",
             dependencies: [
                 "SourceKit",

@@ -40,6 +40,12 @@ final class CozifyHANDevice: Sendable {
         }
     }
 
+    /// See ``CozifyHANSimulator/emit(_:)``.
+    func emit(_ telegram: CozifyHANTelegram) {
+        store.withLock { $0.append(telegram) }
+        hub.broadcast(StreamMessage(event: CozifyHANTelegram.messageType, data: JSONResponse.string(telegram)))
+    }
+
     /// See ``CozifyHANSimulator/emitTelegramNow()``.
     func emitTelegram() -> CozifyHANTelegram {
         let nowMilliseconds = Int64((Date().timeIntervalSince1970 * 1_000).rounded())

@@ -85,6 +85,12 @@ public final class CozifyHANSimulator: Service, Sendable {
         await stop()
     }
 
+    /// Sends `telegram` as given (no quirks) on every open stream and stores it as the latest
+    /// reading: for benchmarks and tests that need to recognise each telegram downstream.
+    public func emit(_ telegram: CozifyHANTelegram) {
+        device.emit(telegram)
+    }
+
     /// Generates the next telegram now (quirks applied), stores it as the reader's latest reading and
     /// sends it on every open stream. Works while stopped too (nobody hears it).
     @discardableResult
