@@ -35,7 +35,9 @@ public struct ChildExpansion: Sendable, Hashable {
 
     /// What a child is (`connector`, `cell`, `client`): used in default names and to group
     /// the child ids seen, so the bridge can remove children that vanished.
-    public var kind: String
+    public var kind: String { didSet { kindName = EntityMapping.defaultName(for: kind) } }
+    /// `kind` as the start of a default name (`cell` → `Cell`), computed once.
+    public private(set) var kindName: String
     /// The endpoint whose document holds the list.
     public var endpoint: String
     /// Where the list is; alternatives, the first present wins. A path without `[*]` must
@@ -61,6 +63,7 @@ public struct ChildExpansion: Sendable, Hashable {
         position: MappingPosition = .unknown()
     ) {
         self.kind = kind
+        self.kindName = EntityMapping.defaultName(for: kind)
         self.endpoint = endpoint
         self.listPaths = listPaths
         self.idParts = idParts

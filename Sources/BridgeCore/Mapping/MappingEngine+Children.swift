@@ -7,10 +7,30 @@ extension MappingEngine {
         let key: String?
     }
 
-    /// Child ids computed once per document and list, shared by every entity of that child kind
-    /// (a 1,000-item list with three entities would otherwise compute each id three times).
+    /// One list of one document, resolved once and shared by every entity that expands over it
+    /// (a 1,000-item list with three entities would otherwise find the items, compute every id
+    /// and check for duplicates three times).
+    struct ResolvedList {
+        /// The list path that was present.
+        let path: ValuePath
+        /// Each item with its context, id and key, or nil where the item has no id.
+        var entries: [Entry?]
+        /// Whether the children of this list were already added to the output.
+        var childrenAdded = false
+
+        struct Entry {
+            let id: String
+            let key: JSONValue
+            let context: ValuePath.Context
+            /// An earlier item has the same id: this one is skipped.
+            let duplicate: Bool
+        }
+    }
+
+    /// Lists resolved for the current document, by child kind and list path; nil when no list
+    /// path is present (or an issue was reported for it).
     struct ChildIDCache {
-        var ids: [String: [Int: (id: String, key: JSONValue)?]] = [:]
+        var lists: [String: ResolvedList?] = [:]
     }
 
     /// Reads `entity` once per item of the child's list.
@@ -19,53 +39,68 @@ extension MappingEngine {
         into output: inout MappingOutput, ids cache: inout ChildIDCache
     ) {
         guard child.endpoint == endpoint else { return }
-        let root = ValuePath.Context(document: document)
-        guard let (items, listPath) = items(of: child, in: root, entityID: entity.id, endpoint: endpoint, issues: &output.issues) else {
-            return
+        let cacheKey = child.kind + "\u{0}" + child.listPaths.map(\.text).joined(separator: "\u{0}")
+        let resolved: ResolvedList?
+        if let cached = cache.lists[cacheKey] {
+            resolved = cached
+        } else {
+            resolved = resolve(child, document: document, entityID: entity.id, endpoint: endpoint, issues: &output.issues)
+            cache.lists[cacheKey] = .some(resolved)
         }
-        var seen = output.childIDs[child.kind] ?? []
-        var seenHere = Set<String>()
-        let cacheKey = "\(child.kind)\u{0}\(listPath.text)"
-        var known = cache.ids[cacheKey] ?? [:]
-        defer { cache.ids[cacheKey] = known }
-        for item in items {
-            let computed: (id: String, key: JSONValue)?
-            if let cached = known[item.index] {
-                computed = cached
-            } else {
-                computed = childID(of: item, child: child, document: document)
-                known[item.index] = .some(computed)
-            }
-            guard let (id, key) = computed else {
+        guard var list = resolved else { return }
+        let addChildren = !list.childrenAdded
+        var seen = addChildren ? (output.childIDs.removeValue(forKey: child.kind) ?? []) : []
+        for (index, entry) in list.entries.enumerated() {
+            guard let entry else {
                 output.issues.append(MappingIssue(
                     entityID: entity.id,
                     endpoint: endpoint,
-                    path: listPath.text,
-                    message: "item \(item.index) has no id at \(child.idParts.map(\.description).joined(separator: ", "))"
+                    path: list.path.text,
+                    message: "item \(index) has no id at \(child.idParts.map(\.description).joined(separator: ", "))"
                 ))
                 continue
             }
-            guard seenHere.insert(id).inserted else {
+            guard !entry.duplicate else {
                 output.issues.append(MappingIssue(
                     entityID: entity.id,
-                    childID: id,
+                    childID: entry.id,
                     endpoint: endpoint,
-                    path: listPath.text,
-                    message: "two items have the child id '\(id)'; only the first is used"
+                    path: list.path.text,
+                    message: "two items have the child id '\(entry.id)'; only the first is used"
                 ))
                 continue
             }
-            let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: key.text)
-            // `seen` holds every child of this kind already added to the output (by earlier
-            // entities too), so this stays O(1) per item instead of scanning the children.
-            if seen.insert(id).inserted {
-                output.children.append(childDevice(child, id: id, key: key, context: context))
+            // `seen` holds every child of this kind already in the output (from another list
+            // of the same kind too), so a child is added once.
+            if addChildren, seen.insert(entry.id).inserted {
+                output.children.append(childDevice(child, id: entry.id, key: entry.key, context: entry.context))
             }
-            if let reading = read(entity, endpoint: endpoint, context: context, childID: id, issues: &output.issues) {
+            if let reading = read(entity, endpoint: endpoint, context: entry.context, childID: entry.id, issues: &output.issues) {
                 output.readings.append(reading)
             }
         }
-        output.childIDs[child.kind] = seen
+        if addChildren {
+            output.childIDs[child.kind] = seen
+            list.childrenAdded = true
+            cache.lists[cacheKey] = .some(list)
+        }
+    }
+
+    /// Finds the child's list in the document and resolves every item's id and context.
+    private func resolve(
+        _ child: ChildExpansion, document: JSONValue, entityID: String, endpoint: String, issues: inout [MappingIssue]
+    ) -> ResolvedList? {
+        let root = ValuePath.Context(document: document)
+        guard let (items, listPath) = items(of: child, in: root, entityID: entityID, endpoint: endpoint, issues: &issues) else {
+            return nil
+        }
+        var ids = Set<String>(minimumCapacity: items.count)
+        let entries: [ResolvedList.Entry?] = items.map { item in
+            guard let (id, key) = childID(of: item, child: child, document: document) else { return nil }
+            let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: key.text)
+            return ResolvedList.Entry(id: id, key: key, context: context, duplicate: !ids.insert(id).inserted)
+        }
+        return ResolvedList(path: listPath, entries: entries)
     }
 
     /// The list's items from the first list path present, or `nil` when none is.
@@ -130,7 +165,7 @@ extension MappingEngine {
         if let namePath = child.namePath, let value = namePath.resolve(in: context), !value.isNull, !value.text.isEmpty {
             name = value.text
         } else {
-            name = EntityMapping.defaultName(for: child.kind) + " " + key.text
+            name = child.kindName + " " + key.text
         }
         let device = child.device.map { deviceFields($0, endpoint: nil, context: context) } ?? [:]
         return ChildDevice(id: id, key: key, name: name, kind: child.kind, device: device)

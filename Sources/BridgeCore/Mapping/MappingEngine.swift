@@ -24,12 +24,8 @@ public struct MappingEngine: Sendable {
     public func readings(endpoint: String, document: JSONValue, mapping: MappingFile) -> MappingOutput {
         var output = MappingOutput()
         output.device = deviceFields(mapping.device, endpoint: endpoint, context: ValuePath.Context(document: document))
-        let entityIDs = Set(mapping.entities.map(\.id))
-        let stateEntities = mapping.commands.compactMap { command in
-            entityIDs.contains(command.id) ? nil : Self.stateEntity(for: command)
-        }
         var childIDs = ChildIDCache()
-        for entity in mapping.entities + stateEntities {
+        for entity in mapping.plan.byEndpoint[endpoint] ?? [] {
             if let child = entity.child {
                 expand(entity, over: child, endpoint: endpoint, document: document, into: &output, ids: &childIDs)
             } else if let reading = read(entity, endpoint: endpoint, context: ValuePath.Context(document: document), childID: nil, issues: &output.issues) {
@@ -64,10 +60,18 @@ public struct MappingEngine: Sendable {
             issues.append(MappingIssue(entityID: entity.id, childID: childID, endpoint: endpoint, path: source.path.text, message: message))
             return nil
         }
-        let transformed: JSONValue
-        switch (source.transforms + entity.transforms).apply(to: raw) {
-        case .success(let value): transformed = value
-        case .failure(let failure): return issue(failure.description)
+        var transformed = raw
+        if !source.transforms.isEmpty {
+            switch source.transforms.apply(to: transformed) {
+            case .success(let value): transformed = value
+            case .failure(let failure): return issue(failure.description)
+            }
+        }
+        if !entity.transforms.isEmpty {
+            switch entity.transforms.apply(to: transformed) {
+            case .success(let value): transformed = value
+            case .failure(let failure): return issue(failure.description)
+            }
         }
         let value: ReadingValue
         switch Self.normalise(transformed, for: entity) {

@@ -6,9 +6,12 @@ public struct MappingFile: Sendable, Hashable {
     /// How the main device's discovery block is filled.
     public var device: DeviceTemplate
     /// The entities, in file order (overlay additions last).
-    public var entities: [EntityMapping]
+    public var entities: [EntityMapping] { didSet { plan = ReadPlan(entities: entities, commands: commands) } }
     /// The commands, in file order (overlay additions last).
-    public var commands: [CommandMapping]
+    public var commands: [CommandMapping] { didSet { plan = ReadPlan(entities: entities, commands: commands) } }
+    /// Lookups derived from `entities` and `commands`, kept current by their `didSet`: the
+    /// engine reads every document through it, so nothing is recomputed per document.
+    private(set) var plan: ReadPlan
     /// The built-in file's path (or the first overlay's, for a source only an overlay maps).
     public var file: String
     /// The overlay files merged into this mapping, in the order applied.
@@ -30,6 +33,7 @@ public struct MappingFile: Sendable, Hashable {
         self.device = device
         self.entities = entities
         self.commands = commands
+        self.plan = ReadPlan(entities: entities, commands: commands)
         self.file = file
         self.overlays = overlays
         self.position = position ?? MappingPosition(file: file, line: 0, column: 0, keyPath: "source")
@@ -37,12 +41,12 @@ public struct MappingFile: Sendable, Hashable {
 
     /// The entity with an id.
     public func entity(_ id: String) -> EntityMapping? {
-        entities.first { $0.id == id }
+        plan.entityIndex[id].map { entities[$0] }
     }
 
     /// The command with an id.
     public func command(_ id: String) -> CommandMapping? {
-        commands.first { $0.id == id }
+        plan.commandIndex[id].map { commands[$0] }
     }
 
     /// Every endpoint name the mapping reads, so an adapter can check it serves them all.
@@ -61,5 +65,33 @@ public struct MappingFile: Sendable, Hashable {
             names.insert(source.endpoint)
         }
         return names
+    }
+}
+
+/// What the mapping engine needs per document, computed once per mapping.
+struct ReadPlan: Sendable, Hashable {
+    /// The entities that read each endpoint (their own values, or their child list), in file
+    /// order, followed by the state entities of writable commands without an entity of their own.
+    var byEndpoint: [String: [EntityMapping]] = [:]
+    /// Index into `entities` by id (the first entity with that id, as a linear search would find).
+    var entityIndex: [String: Int] = [:]
+    /// Index into `commands` by id.
+    var commandIndex: [String: Int] = [:]
+
+    init(entities: [EntityMapping], commands: [CommandMapping]) {
+        for (index, entity) in entities.enumerated() where entityIndex[entity.id] == nil { entityIndex[entity.id] = index }
+        for (index, command) in commands.enumerated() where commandIndex[command.id] == nil { commandIndex[command.id] = index }
+        let stateEntities = commands.compactMap { command in
+            entityIndex[command.id] == nil ? MappingEngine.stateEntity(for: command) : nil
+        }
+        for entity in entities + stateEntities {
+            var endpoints: [String] = []
+            if let child = entity.child {
+                endpoints = [child.endpoint]
+            } else {
+                for source in entity.sources where !endpoints.contains(source.endpoint) { endpoints.append(source.endpoint) }
+            }
+            for endpoint in endpoints { byEndpoint[endpoint, default: []].append(entity) }
+        }
     }
 }

@@ -5,14 +5,15 @@ extension JSONValue {
     /// Compact JSON text with object keys sorted, so equal values render identically
     /// (retained payloads do not churn). Integral numbers have no fractional part; a
     /// non-finite number renders as `null`.
-    public var jsonString: String {
-        var output = ""
+    public var jsonString: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    /// The compact JSON text as UTF-8 bytes, for MQTT payloads.
+    public var jsonBytes: [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(64)
         write(into: &output)
         return output
     }
-
-    /// The compact JSON text as UTF-8 bytes, for MQTT payloads.
-    public var jsonBytes: [UInt8] { Array(jsonString.utf8) }
 
     /// Converts any `Encodable` into a JSON value (the redacted configuration, for example).
     public init(encoding value: some Encodable) throws {
@@ -49,58 +50,85 @@ extension JSONValue {
         return Int64(number)
     }
 
-    private func write(into output: inout String) {
+    /// Appends the compact JSON text as UTF-8 (bytes, not a String: payloads are bytes, and
+    /// this is on the path of every state message).
+    func write(into output: inout [UInt8]) {
         switch self {
         case .null:
-            output += "null"
+            output.append(contentsOf: "null".utf8)
         case .bool(let value):
-            output += value ? "true" : "false"
+            output.append(contentsOf: (value ? "true" : "false").utf8)
         case .number(let value):
-            output += Self.format(value)
+            Self.writeNumber(value, into: &output)
         case .string(let value):
             Self.writeString(value, into: &output)
         case .array(let elements):
-            output += "["
+            output.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 element.write(into: &output)
             }
-            output += "]"
+            output.append(UInt8(ascii: "]"))
         case .object(let members):
-            output += "{"
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { output += "," }
+            output.append(UInt8(ascii: "{"))
+            var first = true
+            for (key, value) in members.sorted(by: { $0.key < $1.key }) {
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
                 Self.writeString(key, into: &output)
-                output += ":"
-                members[key]?.write(into: &output)
+                output.append(UInt8(ascii: ":"))
+                value.write(into: &output)
             }
-            output += "}"
+            output.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func writeString(_ string: String, into output: inout String) {
-        output += "\""
-        // Fast path: most keys and values need no escaping and are copied whole.
-        if !string.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
-            output += string
-            output += "\""
+    private static func writeNumber(_ number: Double, into output: inout [UInt8]) {
+        if let integer = exactInteger(number) {
+            // Digits without building a String.
+            var magnitude = integer.magnitude
+            if integer < 0 { output.append(UInt8(ascii: "-")) }
+            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            var count = 0
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                repeat {
+                    buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                    magnitude /= 10
+                    count += 1
+                } while magnitude > 0
+                for index in stride(from: count - 1, through: 0, by: -1) { output.append(buffer[index]) }
+            }
             return
         }
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        output.append(contentsOf: format(number).utf8)
+    }
+
+    private static func writeString(_ string: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        // Fast path: most keys and values need no escaping and are copied whole.
+        let utf8 = string.utf8
+        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
+            output.append(contentsOf: utf8)
+            output.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in utf8 {
+            switch byte {
+            case 0x22: output.append(contentsOf: #"\""#.utf8)
+            case 0x5C: output.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: output.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: output.append(contentsOf: #"\r"#.utf8)
+            case 0x09: output.append(contentsOf: #"\t"#.utf8)
+            case _ where byte < 0x20 || byte == 0x7F:
+                let hex = String(byte, radix: 16)
+                output.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
             default:
-                output.unicodeScalars.append(scalar)
+                // UTF-8 sequences of other scalars pass through byte by byte.
+                output.append(byte)
             }
         }
-        output += "\""
+        output.append(UInt8(ascii: "\""))
     }
 }
 

@@ -10,6 +10,7 @@ public enum TopicSafe {
     /// `TopicSafe.id("AA:BB:CC:00:11:22")` is `aa_bb_cc_00_11_22`; `TopicSafe.id("Bob's iPhone")`
     /// is `bob_s_iphone`.
     public static func id(_ raw: String) -> String {
+        if isCanonical(raw) { return raw }
         var output = ""
         var lastWasUnderscore = false
         for scalar in raw.unicodeScalars {
@@ -30,6 +31,26 @@ public enum TopicSafe {
         }
         let trimmed = output.trimmingUnderscores()
         return trimmed.isEmpty ? "unknown" : trimmed
+    }
+
+    /// Whether `id(raw)` would return `raw` unchanged: `[a-z0-9-]` runs joined by single
+    /// underscores (the common case, checked without building a new string).
+    static func isCanonical(_ raw: String) -> Bool {
+        var previous: UInt8 = UInt8(ascii: "_")
+        var any = false
+        for byte in raw.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+                break
+            case UInt8(ascii: "_") where previous != UInt8(ascii: "_"):
+                break
+            default:
+                return false
+            }
+            previous = byte
+            any = true
+        }
+        return any && previous != UInt8(ascii: "_")
     }
 
     /// Whether `id` is already topic-safe (non-empty, `[a-z0-9_-]` only).

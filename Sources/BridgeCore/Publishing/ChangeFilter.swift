@@ -93,7 +93,7 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
         let windowEnd = debounce.map { last.at + $0 }
         if value == lastValue {
             // The value came back before the window ended: whatever was held is obsolete.
-            held[key] = nil
+            if !held.isEmpty { held[key] = nil }
             guard let republishInterval else { return .suppress }
             let due = max(last.at + republishInterval, windowEnd ?? last.at)
             return now >= due ? publish(key: key, value: value, now: now) : .suppress
@@ -146,7 +146,7 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
 
     private mutating func publish(key: String, value: Value, now: Instant) -> Decision {
         published[key] = Published(value: value, at: now)
-        held[key] = nil
+        if !held.isEmpty { held[key] = nil }
         return .publish(value)
     }
 }

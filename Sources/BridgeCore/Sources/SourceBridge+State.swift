@@ -7,8 +7,8 @@ extension SourceBridge {
         var dirty: Set<String> = []
         for reading in readings {
             let device = reading.childID.map { deviceID(child: $0) } ?? deviceID
-            let entity = mapping.entity(reading.entityID)
-            let key = "\(device)/\(reading.entityID)"
+            let entity = traits[reading.entityID]
+            let key = device + "/" + reading.entityID
             if entity?.component == .event {
                 publishEvent(reading, device: device)
                 continue

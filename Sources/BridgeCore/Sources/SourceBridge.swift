@@ -26,6 +26,8 @@ public actor SourceBridge {
     let logger: Logger
     let now: @Sendable () -> Instant
     let engine = MappingEngine()
+    /// What `apply` needs of each entity, by id (the entity mapping itself is a large value).
+    let traits: [String: EntityTraits]
 
     /// Device fields read from documents (`device:` templates), merged across endpoints.
     var deviceFields: [DeviceTemplate.Field: String] = [:]
@@ -60,6 +62,11 @@ public actor SourceBridge {
         self.logger = logger
         self.now = now
         self.changeFilter = ChangeFilter(republishInterval: settings.republishInterval)
+        var traits: [String: EntityTraits] = [:]
+        for entity in mapping.entities where traits[entity.id] == nil {
+            traits[entity.id] = EntityTraits(component: entity.component, stateClass: entity.stateClass, debounce: entity.debounce)
+        }
+        self.traits = traits
         // A lower reading is a real reset only when it persists for the configured number of
         // readings AND five minutes: meters glitch to 0 for several telegrams in a row (FIELD-NOTES),
         // and fast streams would otherwise reach the count within seconds.
@@ -70,7 +77,7 @@ public actor SourceBridge {
     public nonisolated var deviceID: String { configuration.id }
 
     /// The device id of a child: `<source id>_<child id>`.
-    public nonisolated func deviceID(child childID: String) -> String { "\(configuration.id)_\(childID)" }
+    public nonisolated func deviceID(child childID: String) -> String { configuration.id + "_" + childID }
 
     /// Feeds one document read from `endpoint` (poll, SSE event or WebSocket message).
     /// - Parameter sourceSaysReset: the source reported a genuine counter reset (meter replaced).
@@ -85,9 +92,11 @@ public actor SourceBridge {
         }
         for kind in output.childIDs.keys { kindListedAt[kind] = instant }
         for child in output.children {
-            if children[child.id] == nil || children[child.id]?.child != child { discoveryChanged = true }
+            let known = children[child.id]
+            if known?.child != child { discoveryChanged = true }
             children[child.id] = ChildRecord(child: child, lastSeen: instant)
-            if let online { await availability.set(deviceID(child: child.id), online: online) }
+            // A known child already has its availability (setOnline covers every child).
+            if known == nil, let online { await availability.set(deviceID(child: child.id), online: online) }
         }
         if discoveryChanged || !discoveryStarted {
             discoveryStarted = true
@@ -145,4 +154,11 @@ public actor SourceBridge {
         guard let slash = key.firstIndex(of: "/") else { return (key, "") }
         return (String(key[..<slash]), String(key[key.index(after: slash)...]))
     }
+}
+
+/// The parts of an entity mapping that publishing a reading looks at.
+struct EntityTraits: Sendable {
+    let component: HAComponent
+    let stateClass: StateClass?
+    let debounce: Duration?
 }
