@@ -88,6 +88,18 @@ struct CheckCommandTests {
         #expect(result.status == 0, "\(result.output)")
     }
 
+    @Test("mappings render prints the state a mapping makes of a captured document")
+    func mappingsRender() async throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../BridgeCoreTests/Fixtures/cozify_han/meter.json").standardized.path
+        let result = try await BridgeProcess.runToCompletion(["mappings", "render", "cozify_han", "meter", fixture])
+        #expect(result.status == 0, "\(result.output)")
+        let line = try #require(result.output.split(separator: "\n").first { $0.hasPrefix("<device>\t") })
+        #expect(line.contains(#""energy_import":"#) && line.contains(#""voltage_l1":"#), "\(line)")
+        let unknown = try await BridgeProcess.runToCompletion(["mappings", "render", "no_such_type", "meter", fixture])
+        #expect(unknown.status == 1 && unknown.output.contains("no mapping for source type 'no_such_type'"), "\(unknown.output)")
+    }
+
     @Test("check exits 1 and prints every error with file:line:column")
     func invalidConfiguration() async throws {
         let directory = try TemporaryDirectory.make(prefix: "check")

@@ -6,7 +6,57 @@ import Foundation
 /// overlay directory on top of them) and prints every problem as `file:line:column: key: message`.
 struct MappingsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mappings", abstract: "Work with mapping files.", subcommands: [Lint.self])
+        commandName: "mappings", abstract: "Work with mapping files.", subcommands: [Lint.self, Render.self])
+
+    /// `api2mqtt mappings render TYPE ENDPOINT FILE`: what a mapping makes of a captured document —
+    /// the state JSON per device, as the bridge would publish it — for writing and checking mappings.
+    struct Render: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "render", abstract: "Show the state a mapping produces from a captured JSON document.")
+
+        @Argument(help: "The source type (the mapping file's `source:`), e.g. cozify_han.")
+        var type: String
+        @Argument(help: "The endpoint name the document came from, e.g. meter.")
+        var endpoint: String
+        @Argument(help: "A file with the JSON document.")
+        var file: String
+        @Option(help: "A user mapping directory overlaying the built-in mappings.")
+        var overlay: String?
+
+        func run() async throws {
+            guard let builtIn = MappingLocator.builtInDirectory() else {
+                ConfigurationGate.printError("cannot find the built-in Mappings/ directory (set API2MQTT_MAPPINGS)")
+                throw ExitCode.failure
+            }
+            let mappings: [String: MappingFile]
+            do {
+                mappings = try MappingLoader.load(builtIn: builtIn, overlay: overlay)
+            } catch {
+                ConfigurationGate.printError(error.description)
+                throw ExitCode.failure
+            }
+            guard let mapping = mappings[type] else {
+                ConfigurationGate.printError("no mapping for source type '\(type)' (known: \(mappings.keys.sorted().joined(separator: ", ")))")
+                throw ExitCode.failure
+            }
+            let document: JSONValue
+            do {
+                document = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+            } catch {
+                ConfigurationGate.printError("\(file): \(error)")
+                throw ExitCode.failure
+            }
+            let output = MappingEngine().readings(endpoint: endpoint, document: document, mapping: mapping)
+            var devices: [String: [String: JSONValue]] = [:]
+            for reading in output.readings {
+                devices[reading.childID ?? "", default: [:]][reading.entityID] = reading.value.jsonValue
+            }
+            for (child, values) in devices.sorted(by: { $0.key < $1.key }) {
+                print("\(child.isEmpty ? "<device>" : "<device>_\(child)")\t\(JSONValue.object(values).jsonString)")
+            }
+            for issue in output.issues { ConfigurationGate.printError("issue: \(issue)") }
+        }
+    }
 
     struct Lint: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
