@@ -118,8 +118,14 @@ public actor CommandRouter {
             guard local.entities.contains(request.entity) else {
                 throw CommandFailure(.unknownEntity, "device '\(request.device)' has no command '\(request.entity)'")
             }
-            try await local.handler(request.entity, request.value)
-            return nil
+            // Bounded like source calls: a bridge-device handler that hangs still yields one result.
+            let handler = local.handler
+            let entity = request.entity
+            let value = request.value
+            return try await withTimeout { () async throws(CommandFailure) -> Int? in
+                try await handler(entity, value)
+                return nil
+            }
         }
         guard let (route, childID) = route(for: request.device) else {
             throw CommandFailure(.unknownDevice, "no configured source owns device '\(request.device)'")

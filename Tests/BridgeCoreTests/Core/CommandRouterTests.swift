@@ -290,6 +290,21 @@ struct CommandRouterTests {
         #expect(harness.resultMessages("han").count == 1, "exactly one result, even when the call answers late")
     }
 
+    @Test("a bridge-device handler that hangs gets one timeout result too")
+    func localHandlerTimeout() async throws {
+        let harness = try await RouterHarness(commandTimeout: .milliseconds(50))
+        let gate = Gate()
+        await harness.router.registerLocal(device: "bridge", entities: ["restart"]) { _, _ in await gate.wait() }
+        await harness.send("api2mqtt/bridge/restart/set", #"{"value": "PRESS", "transaction": "r1"}"#)
+        let answered = await CoreTestSupport.spin(upTo: .seconds(10)) { !harness.results("bridge").isEmpty }
+        #expect(answered)
+        #expect(harness.results("bridge").map { $0["error_code"] } == ["timeout"])
+        #expect(harness.results("bridge").first?["transaction"] == "r1")
+        await gate.open()
+        await harness.settle()
+        #expect(harness.resultMessages("bridge").count == 1)
+    }
+
     @Test("drain(timeout:) returns after its timeout even while a command is stuck")
     func drainIsBounded() async throws {
         let harness = try await RouterHarness()
