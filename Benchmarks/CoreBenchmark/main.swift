@@ -241,12 +241,17 @@ func cpuBreakdown(mapping: MappingFile, endpoint: String, documents: [JSONValue]
     return (micros(engineTime, documents.count), micros(ingestTime, documents.count - 1))
 }
 
-let batteryCPU = await cpuBreakdown(mapping: batteryMapping, endpoint: "status", documents: (1...20000).map(batteryDocument))
-// CPU_ONLY=battery: only the battery document (for profiling it alone).
-let clientsCPU =
-    ProcessInfo.processInfo.environment["CPU_ONLY"] == "battery"
+// CPU_ONLY=battery or CPU_ONLY=list: one document shape alone (for profiling it).
+let cpuOnly = ProcessInfo.processInfo.environment["CPU_ONLY"]
+let batteryCPU =
+    cpuOnly == "list"
     ? (engine: 0.0, ingest: 0.0)
-    : await cpuBreakdown(mapping: clientsMapping, endpoint: "clients", documents: (1...30).map(clientsDocument))
+    : await cpuBreakdown(mapping: batteryMapping, endpoint: "status", documents: (1...20000).map(batteryDocument))
+let clientsCPU =
+    cpuOnly == "battery"
+    ? (engine: 0.0, ingest: 0.0)
+    : await cpuBreakdown(
+        mapping: clientsMapping, endpoint: "clients", documents: (1...(cpuOnly == "list" ? 300 : 30)).map(clientsDocument))
 print(
     String(
         format: "CPU per document, no broker: battery engine %.1f µs, ingest %.1f µs; 1,000-item list engine %.0f µs, ingest %.0f µs",

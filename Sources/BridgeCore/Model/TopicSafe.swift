@@ -11,26 +11,23 @@ public enum TopicSafe {
     /// is `bob_s_iphone`.
     public static func id(_ raw: String) -> String {
         if isCanonical(raw) { return raw }
-        var output = ""
-        var lastWasUnderscore = false
-        for scalar in raw.unicodeScalars {
-            let lowered: Unicode.Scalar
-            if ("A"..."Z").contains(scalar) {
-                lowered = Unicode.Scalar(scalar.value + 32) ?? "_"
-            } else {
-                lowered = scalar
-            }
-            let allowed = ("a"..."z").contains(lowered) || ("0"..."9").contains(lowered) || lowered == "-"
-            if allowed {
-                output.unicodeScalars.append(lowered)
-                lastWasUnderscore = false
-            } else if !lastWasUnderscore {
-                output += "_"
-                lastWasUnderscore = true
+        // Bytewise: every byte outside [a-z0-9-] (after lower-casing A-Z) is a separator, and a
+        // run of separators, including all the bytes of a non-ASCII character, is one `_`.
+        var output: [UInt8] = []
+        output.reserveCapacity(raw.utf8.count)
+        var pendingSeparator = false
+        for byte in raw.utf8 {
+            let lowered = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+            switch lowered {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+                if pendingSeparator && !output.isEmpty { output.append(UInt8(ascii: "_")) }
+                pendingSeparator = false
+                output.append(lowered)
+            default:
+                pendingSeparator = true
             }
         }
-        let trimmed = output.trimmingUnderscores()
-        return trimmed.isEmpty ? "unknown" : trimmed
+        return output.isEmpty ? "unknown" : String(decoding: output, as: UTF8.self)
     }
 
     /// Whether `id(raw)` would return `raw` unchanged: `[a-z0-9-]` runs joined by single
@@ -57,14 +54,5 @@ public enum TopicSafe {
     public static func isSafe(_ id: String) -> Bool {
         !id.isEmpty
             && id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
-    }
-}
-
-extension String {
-    fileprivate func trimmingUnderscores() -> String {
-        var slice = Substring(self)
-        while slice.first == "_" { slice = slice.dropFirst() }
-        while slice.last == "_" { slice = slice.dropLast() }
-        return String(slice)
     }
 }
