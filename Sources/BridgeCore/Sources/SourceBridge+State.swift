@@ -4,7 +4,7 @@ extension SourceBridge {
     /// Applies readings: counter guard for `total_increasing`, change filter (with per-entity
     /// debounce and the republish interval), then one state publish per changed device.
     func apply(_ readings: [Reading], at instant: Instant, sourceSaysReset: Bool) {
-        var dirty: Set<String> = []
+        var dirty = DirtyDevices()
         for reading in readings {
             let device = reading.childID.map { deviceID(child: $0) } ?? deviceID
             let entity = traits[reading.entityID]
@@ -55,9 +55,9 @@ extension SourceBridge {
     }
 
     /// Publishes the JSON object of every device in `devices`.
-    func publishDevices(_ devices: Set<String>) {
+    func publishDevices(_ devices: DirtyDevices) {
         guard settings.output.publishesJSON else { return }
-        for device in devices.sorted() {
+        for device in devices.order {
             guard let current = values[device] else { continue }
             send(
                 OutboundMessage(
@@ -114,5 +114,16 @@ extension SourceBridge {
             logger.notice("Child device removed", metadata: ["device.id": "\(device)", "kind": "\(record.child.kind)"])
         }
         await discovery.remove(devices: removedDevices)
+    }
+}
+
+/// Devices whose state changed, in the order they first changed (the order their messages go
+/// out: deterministic for a given document, without sorting a thousand ids per document).
+struct DirtyDevices {
+    private(set) var order: [String] = []
+    private var members: Set<String> = []
+
+    mutating func insert(_ device: String) {
+        if members.insert(device).inserted { order.append(device) }
     }
 }

@@ -92,11 +92,19 @@ public actor SourceBridge {
         }
         for kind in output.childIDs.keys { kindListedAt[kind] = instant }
         for child in output.children {
-            let known = children[child.id]
-            if known?.child != child { discoveryChanged = true }
+            // One hash lookup per child: most documents list the same children as the last one.
+            if let index = children.index(forKey: child.id) {
+                if children.values[index].child != child {
+                    children.values[index].child = child
+                    discoveryChanged = true
+                }
+                children.values[index].lastSeen = instant
+                continue
+            }
             children[child.id] = ChildRecord(child: child, lastSeen: instant)
+            discoveryChanged = true
             // A known child already has its availability (setOnline covers every child).
-            if known == nil, let online { await availability.set(deviceID(child: child.id), online: online) }
+            if let online { await availability.set(deviceID(child: child.id), online: online) }
         }
         if discoveryChanged || !discoveryStarted {
             discoveryStarted = true
@@ -117,7 +125,7 @@ public actor SourceBridge {
     public func tick() async {
         let instant = now()
         let released = changeFilter.due(now: instant)
-        var dirty: Set<String> = []
+        var dirty = DirtyDevices()
         for (key, value) in released {
             let (device, entity) = Self.split(key)
             store(value, device: device, entity: entity)
@@ -130,7 +138,9 @@ public actor SourceBridge {
     /// After a reconnect: publish every device's current state again.
     public func republishState() {
         changeFilter.reset()
-        publishDevices(Set(values.keys))
+        var all = DirtyDevices()
+        for device in values.keys.sorted() { all.insert(device) }
+        publishDevices(all)
     }
 
     /// The current child devices.
