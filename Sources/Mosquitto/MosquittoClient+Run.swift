@@ -1,4 +1,5 @@
 import CMosquitto
+import Foundation
 import Logging
 import Synchronization
 
@@ -178,14 +179,42 @@ extension MosquittoClient {
             }
         }
         sharedCore.state.withLock { $0.phase = .stopped }
-        mosquitto_disconnect_v5(handle, 0, nil)
-        // Joins the network thread; the disconnect above wakes it, so this returns promptly.
-        mosquitto_loop_stop(handle, false)
+        await Self.stopNetworkThread(NetworkHandle(handle))
         sharedCore.failEverything(with: .notRunning)
         sharedCore.messages.finish()
         sharedCore.events.finish()
         connectionChangeContinuation.finish()
         if connected { logger.notice("Broker disconnected") }
+    }
+
+    /// Disconnects and joins libmosquitto's network thread, without blocking a Swift
+    /// concurrency thread on the join.
+    ///
+    /// libmosquitto 2.0.11 loses a disconnect that arrives while its thread is inside a
+    /// reconnect attempt (the attempt overwrites the "disconnected" state), and the thread then
+    /// keeps retrying a broker that is down, so a plain join never returns. The disconnect is
+    /// therefore repeated until the thread has seen it.
+    static func stopNetworkThread(_ handle: NetworkHandle) async {
+        let joined = JoinFlag()
+        mosquitto_disconnect_v5(handle.pointer, 0, nil)
+        Thread {
+            mosquitto_loop_stop(handle.pointer, false)
+            joined.flag.store(true, ordering: .releasing)
+        }.start()
+        // Polls instead of awaiting the thread, so that no disconnect can follow this return
+        // (the handle may be destroyed right after); detached, so that the cancellation that is
+        // stopping the client cannot turn the poll into a busy loop.
+        await Task.detached {
+            var waited = Duration.zero
+            while !joined.flag.load(ordering: .acquiring) {
+                try? await Task.sleep(for: .milliseconds(10))
+                waited += .milliseconds(10)
+                if waited >= .milliseconds(100), !joined.flag.load(ordering: .acquiring) {
+                    mosquitto_disconnect_v5(handle.pointer, 0, nil)
+                    waited = .zero
+                }
+            }
+        }.value
     }
 
     private func refusalReason(_ code: Int32) -> String {
@@ -199,4 +228,15 @@ extension MosquittoClient {
         case .v5: [0x85, 0x86, 0x87, 0x8C].contains(code)
         }
     }
+}
+
+/// Set by the thread that joined libmosquitto's network thread.
+final class JoinFlag: Sendable {
+    let flag = Atomic<Bool>(false)
+}
+
+/// libmosquitto's client handle, handed to the threads that stop it (its calls are thread-safe).
+struct NetworkHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
 }

@@ -100,6 +100,30 @@ struct MosquittoReconnectTests {
         }
     }
 
+    @Test("stopping a client that keeps reconnecting to a broker that is down returns")
+    func stopWhileReconnecting() async throws {
+        let broker = try await MosquittoBroker.start()
+        defer { broker.stop() }
+        var config = try configuration(for: broker)
+        config.reconnectMaxDelay = 1
+        let client = try MosquittoClient(configuration: config, logger: Logger(label: "test"))
+        let running = Task { try await client.run() }
+        try await client.waitUntilConnected(timeout: .seconds(10))
+        broker.stop()
+        try await waitUntil { !client.isConnected }
+        // Inside libmosquitto's reconnect loop (attempts at most 1 s apart).
+        try await Task.sleep(for: .milliseconds(1500))
+        running.cancel()
+        let finished = Mutex(false)
+        Task {
+            _ = try? await running.value
+            finished.withLock { $0 = true }
+        }
+        // Generous: this fails only on a hang (a join on a network thread that never ends).
+        try await waitUntil(timeout: .seconds(30)) { finished.withLock { $0 } }
+        #expect(!client.isConnected)
+    }
+
     @Test("starting while the broker is down keeps retrying, logs once (not per attempt) and connects once it is up")
     func brokerDownAtStart() async throws {
         let broker = try await MosquittoBroker.start()
