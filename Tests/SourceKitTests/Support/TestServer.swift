@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import SourceKit
 
 /// Runs a Hummingbird application on 127.0.0.1 with a kernel-chosen port for the duration of `body`.
@@ -38,16 +39,29 @@ enum TestServer {
             portContinuation.yield(channel.localAddress?.port ?? 0)
             portContinuation.finish()
         }
+        // Stopped gracefully (it stops accepting first), then cancelled after 2 s if a handler
+        // (an endless stream) is still running. Cancelling a server while it accepts a connection
+        // can crash NIO ("Deinited NIOAsyncWriter without calling finish()"), taking the whole
+        // test process down.
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(2)
+        groupConfiguration.maximumCancellationDuration = nil
+        let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
+            group.addTask { try await serviceGroup.run() }
             var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw SourceError.connection("test server did not start") }
+            guard let port = await iterator.next() else {
+                group.cancelAll()
+                throw SourceError.connection("test server did not start")
+            }
             do {
                 let value = try await body("http://127.0.0.1:\(port)")
-                group.cancelAll()
+                await serviceGroup.triggerGracefulShutdown()
+                try await group.waitForAll()
                 return value
             } catch {
-                group.cancelAll()
+                await serviceGroup.triggerGracefulShutdown()
+                try? await group.waitForAll()
                 throw error
             }
         }
