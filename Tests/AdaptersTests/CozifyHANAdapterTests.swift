@@ -61,11 +61,12 @@ struct CozifyHANAdapterTests {
         }
     }
 
-    @Test("a stream that connects but carries no telegram ends with an error, so the supervisor polls /meter")
+    // A stream that never ends would hang here; the time limit turns that into a failure.
+    @Test("a stream that connects but carries no telegram ends with an error, so the supervisor polls /meter", .timeLimit(.minutes(1)))
     func silentStream() async throws {
         let quiet = CozifyHANSimulator.Configuration(telegramInterval: .seconds(3600), meterDelay: nil)
         let source: (String) -> SourceConfiguration = { url in
-            SourceConfiguration(id: "han", type: .cozifyHAN, url: URL(string: url), options: ["poll_interval": .duration(.milliseconds(100))])
+            SourceConfiguration(id: "han", type: .cozifyHAN, url: URL(string: url), options: ["poll_interval": .duration(.milliseconds(500))])
         }
         try await withSimulator(quiet, source: source) { _, adapter in
             let stream = try #require(adapter.stream())
@@ -76,9 +77,10 @@ struct CozifyHANAdapterTests {
             } catch {
                 #expect("\(error)".contains("no meter telegram on the stream"), "\(error)")
             }
-            // Only the connect snapshot arrived, and it does not count as a working stream.
-            #expect(documents.map(\.endpoint) == ["han_state"])
-            #expect(documents.allSatisfy { !$0.confirmsStream })
+            // At most the connect snapshot arrived (on a loaded machine the silence can run out
+            // first), and it does not count as a working stream.
+            #expect(documents.allSatisfy { $0.endpoint == "han_state" && !$0.confirmsStream }, "\(documents)")
+            #expect(documents.count <= 1)
         }
     }
 
