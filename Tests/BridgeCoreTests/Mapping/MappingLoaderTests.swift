@@ -147,6 +147,24 @@ struct MappingLoaderTests {
         ])
     }
 
+    @Test("epoch takes s, ms or auto; anything else is an error with its position")
+    func epochUnit() throws {
+        let valid = try #require(MappingTestSupport.load("""
+            source: han
+            entities:
+              - { id: seen, from: { endpoint: meter, path: ts }, epoch: auto, device_class: timestamp }
+            """))
+        #expect(valid.entities.first?.transforms == [.epoch(.auto)])
+        let yaml = """
+            source: han
+            entities:
+              - { id: seen, from: { endpoint: meter, path: ts }, epoch: minutes, device_class: timestamp }
+            """
+        #expect(MappingTestSupport.loadErrors(yaml) == [
+            "test.yaml:3:61: entities[0].epoch: unknown epoch unit 'minutes' (known: s, ms, auto)"
+        ])
+    }
+
     @Test("An unknown key suggests the close one")
     func unknownKey() {
         let yaml = """

@@ -1,0 +1,62 @@
+import BridgeCore
+import Foundation
+import Logging
+import Synchronization
+import ServiceLifecycle
+import Testing
+import TestSupport
+
+/// `bridge/sources`, `bridge/info` and the bridge device follow source status changes.
+@Suite("BridgeService status updates")
+struct BridgeServiceStatusTests {
+    @Test("a source status change republishes bridge/sources and the connectivity sensor at once")
+    func statusChangeRepublishes() async throws {
+        let configuration = try ConfigLoader.load(
+            yaml: """
+                mqtt:
+                  url: mqtt://127.0.0.1:1883
+                homeassistant:
+                  enabled: false
+                sources:
+                  - id: han
+                    type: cozify_han
+                    url: http://127.0.0.1:1
+                """, file: "test.yaml", environment: [:])
+        let broker = InMemoryBroker()
+        let service = BridgeService(
+            configuration: configuration, broker: broker, infoInterval: .seconds(3600), logger: CoreTestSupport.logger)
+        let status = Status()
+        service.attach(
+            BridgeService.SourceControl(
+                summaries: { [BridgeService.SourceSummary(id: "han", type: "cozify_han", name: "HAN", status: status.value)] },
+                refresh: { _ throws(BridgeRequestError) in }, restart: { _ throws(BridgeRequestError) in }, republishState: {}))
+        let group = ServiceGroup(configuration: .init(services: [service], logger: CoreTestSupport.logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let sources = { () -> String? in
+                broker.retained["api2mqtt/bridge/sources"].flatMap(CoreTestSupport.parse)?["han"]?["status"]?.stringValue
+            }
+            let connectivity = { () -> JSONValue? in
+                broker.retained["api2mqtt/bridge"].flatMap(CoreTestSupport.parse)?["connectivity_han"]
+            }
+            #expect(await CoreTestSupport.spin(upTo: .seconds(10), until: { sources() == "online" }))
+            #expect(connectivity() == .bool(true))
+
+            status.value = "offline"
+            service.sourceStatusChanged()
+            #expect(await CoreTestSupport.spin(upTo: .seconds(10), until: { sources() == "offline" }), "bridge/sources follows")
+            #expect(connectivity() == .bool(false), "the bridge device's connectivity sensor follows")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
+
+/// A status the test changes while the service reads it.
+final class Status: Sendable {
+    private let state = Mutex("online")
+    var value: String {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
+}
