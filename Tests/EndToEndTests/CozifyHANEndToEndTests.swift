@@ -61,7 +61,7 @@ struct CozifyHANEndToEndTests {
         }
     }
 
-    @Test("a fixed price command changes the reader's configuration with one ok result; out of range makes no call")
+    @Test("fixed price and spot price commands change the reader's configuration with one ok result each and the refreshed state; out of range makes no call")
     func commands() async throws {
         try await withBridge { _, simulator, probe in
             _ = try await probe.first(on: "api2mqtt/han/availability", payload: "online", timeout: .seconds(20))
@@ -70,11 +70,30 @@ struct CozifyHANEndToEndTests {
             #expect(ok["status"] as? String == "ok", "\(ok)")
             #expect(ok["transaction"] as? String == "p1")
             #expect(simulator.state.configuration.p == 0.3)
+            // The configuration is read again after the command: Home Assistant sees the new value.
+            _ = try await probe.first(
+                on: "api2mqtt/han", timeout: .seconds(20), where: { (try? json($0))?["fixed_price"] as? Double == 0.3 })
+
+            // The spot price switch: ON/OFF as Home Assistant sends it, the refreshed state follows.
+            let spotBefore = simulator.state.configuration.s
+            try await probe.client.publish(
+                "api2mqtt/han/spot_price/set", string: spotBefore ? "OFF" : "ON", qos: .atLeastOnce)
+            let switched = try json(try await probe.next(on: "api2mqtt/han/result", timeout: .seconds(20)))
+            #expect(switched["status"] as? String == "ok", "\(switched)")
+            #expect(simulator.state.configuration.s == !spotBefore)
+            _ = try await probe.first(
+                on: "api2mqtt/han", timeout: .seconds(20), where: { (try? json($0))?["spot_price"] as? Bool == !spotBefore })
+
             let postsBefore = simulator.requests.count(method: "POST", path: "/configuration")
             try await probe.client.publish("api2mqtt/han/fixed_price/set", string: "99", qos: .atLeastOnce)
             let rejected = try json(try await probe.next(on: "api2mqtt/han/result", timeout: .seconds(20)))
             #expect(rejected["error_code"] as? String == "invalid_value")
             #expect(simulator.requests.count(method: "POST", path: "/configuration") == postsBefore)
+
+            // Exactly one result per command, also once everything has settled.
+            try await Task.sleep(for: .seconds(1))
+            #expect(probe.messages(on: "api2mqtt/han/result").count == 3)
+            #expect(simulator.requests.count(method: "POST", path: "/configuration") == 2)
         }
     }
 
