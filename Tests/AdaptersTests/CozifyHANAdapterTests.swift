@@ -61,6 +61,26 @@ struct CozifyHANAdapterTests {
         }
     }
 
+    @Test("stream messages: the snapshot as `han`, newer firmware's configuration as `configuration`, OTA messages skipped")
+    func streamMessageTypes() async throws {
+        try await withSimulator { simulator, adapter in
+            simulator.faults.enable(.unknownMessageTypes)
+            let stream = try #require(adapter.stream())
+            var documents: [SourceDocument] = []
+            for try await document in stream {
+                documents.append(document)
+                if documents.filter({ $0.endpoint == "meter" }).count == 3 { break }
+            }
+            let endpoints = documents.map(\.endpoint)
+            #expect(Array(endpoints.prefix(2)) == ["han", "configuration"], "\(endpoints)")
+            #expect(Set(endpoints) == ["han", "configuration", "meter"], "OTA messages are skipped: \(endpoints)")
+            #expect(documents.filter { $0.endpoint != "meter" }.allSatisfy { !$0.confirmsStream })
+            #expect(documents.filter { $0.endpoint == "meter" }.allSatisfy { $0.confirmsStream })
+            let configuration = try #require(documents.first { $0.endpoint == "configuration" }?.document)
+            #expect(configuration["p"]?.numberValue == simulator.state.configuration.p)
+        }
+    }
+
     // A stream that never ends would hang here; the time limit turns that into a failure.
     @Test("a stream that connects but carries no telegram ends with an error, so the supervisor polls /meter", .timeLimit(.minutes(1)))
     func silentStream() async throws {
@@ -79,7 +99,7 @@ struct CozifyHANAdapterTests {
             }
             // At most the connect snapshot arrived (on a loaded machine the silence can run out
             // first), and it does not count as a working stream.
-            #expect(documents.allSatisfy { $0.endpoint == "han_state" && !$0.confirmsStream }, "\(documents)")
+            #expect(documents.allSatisfy { $0.endpoint == "han" && !$0.confirmsStream }, "\(documents)")
             #expect(documents.count <= 1)
         }
     }

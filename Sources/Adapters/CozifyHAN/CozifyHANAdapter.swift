@@ -140,8 +140,8 @@ public final class CozifyHANAdapter: SourceAdapter {
     /// telegram intervals (`poll_interval` is the reader's telegram cadence, 10 s by default).
     var meterSilence: Duration { pollInterval * 3 }
 
-    /// A stream message: `HAN_METER_MESSAGE` → `meter`, `HAN_STATE_MESSAGE` → `han_state`;
-    /// unknown types (newer firmware) are skipped.
+    /// A stream message: `HAN_METER_MESSAGE` → `meter`, `HAN_STATE_MESSAGE` → `han` (the same object as GET /han),
+    /// `HAN_CONFIGURATION_MESSAGE` (newer firmware) → `configuration`; other types are skipped.
     static func document(fromMessage text: String, logger: Logger) -> SourceDocument? {
         guard let message = try? JSONValue.parse(Array(text.utf8)) else {
             logger.debug("Skipped a stream message that is not JSON")
@@ -151,7 +151,11 @@ public final class CozifyHANAdapter: SourceAdapter {
         case "HAN_METER_MESSAGE": return SourceDocument(endpoint: "meter", document: message)
         case "HAN_STATE_MESSAGE":
             // Sent once per connect: it says nothing about whether telegrams flow.
-            return SourceDocument(endpoint: "han_state", document: message, confirmsStream: false)
+            return SourceDocument(endpoint: "han", document: message, confirmsStream: false)
+        case "HAN_CONFIGURATION_MESSAGE":
+            // Newer firmware pushes its configuration after the snapshot: the same object as
+            // GET /configuration (passwords masked), so the controls are current after a reconnect.
+            return SourceDocument(endpoint: "configuration", document: message, confirmsStream: false)
         default: return nil
         }
     }
