@@ -86,6 +86,7 @@ let package = Package(
         .target(
             name: "Simulators",
             dependencies: [
+                "BridgeCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -189,6 +190,7 @@ let package = Package(
         .testTarget(
             name: "SimulatorsTests",
             dependencies: [
+                "BridgeCore",
                 "Simulators", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "WSClient", package: "swift-websocket"),

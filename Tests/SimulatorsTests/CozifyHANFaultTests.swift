@@ -1,3 +1,4 @@
+import BridgeCore
 import HTTPTypes
 import NIOCore
 import Simulators
@@ -50,7 +51,7 @@ struct CozifyHANFaultTests {
 
             let ws = WebSocketStream.open(port: try port(of: simulator), closeAfter: 2)
             let messages = try await ws.messages(atLeast: 2)
-            #expect(messages.allSatisfy { JSON.parse($0) == nil && $0.hasPrefix("{") })
+            #expect(messages.allSatisfy { JSON.decode($0) == nil && $0.hasPrefix("{") })
             _ = try await ws.end()
 
             simulator.faults.deactivate(.malformedJSON)

@@ -1,3 +1,4 @@
+import BridgeCore
 import Foundation
 import Simulators
 import Testing
@@ -52,8 +53,8 @@ struct CozifyHANFixtureTests {
                 data.append(contentsOf: Array("\n".utf8))
                 try data.write(to: url)
             } else {
-                let stored = try #require(JSON.parse(try Data(contentsOf: url)), "\(file) is not JSON")
-                let produced = try #require(JSON.parse(document), "the simulator's \(file) is not JSON")
+                let stored = try #require(JSON.decode(try Data(contentsOf: url)), "\(file) is not JSON")
+                let produced = try #require(JSON.decode(document), "the simulator's \(file) is not JSON")
                 #expect(Self.shape(stored) == Self.shape(produced), "\(file) no longer matches the simulator")
             }
         }

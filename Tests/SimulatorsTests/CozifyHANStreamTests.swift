@@ -1,3 +1,4 @@
+import BridgeCore
 import Foundation
 import HTTPTypes
 import NIOWebSocket
@@ -44,9 +45,9 @@ struct CozifyHANStreamTests {
         try await withHAN(.streaming) { simulator, _ in
             let stream = WebSocketStream.open(port: try port(of: simulator), closeAfter: 3)
             let messages = try await stream.messages(atLeast: 3)
-            let types = messages.map { JSON.parse($0)?["type"]?.string }
+            let types = messages.map { JSON.decode($0)?["type"]?.string }
             #expect(types == ["HAN_STATE_MESSAGE", "HAN_METER_MESSAGE", "HAN_METER_MESSAGE"])
-            #expect(JSON.parse(messages[0])?.keys == stateMessageKeys)
+            #expect(JSON.decode(messages[0])?.keys == stateMessageKeys)
             let telegrams = try messages.dropFirst().map(Self.telegram)
             #expect(telegrams.allSatisfy { simulator.state.telegrams.contains($0) })
             #expect(MeterPhysics.violations(telegrams) == [])
@@ -91,7 +92,7 @@ struct CozifyHANStreamTests {
 
             let ws = WebSocketStream.open(port: try port(of: simulator), closeAfter: 4)
             let messages = Array(try await ws.messages(atLeast: 4).prefix(4))
-            #expect(messages.map { JSON.parse($0)?["type"]?.string } == expected)
+            #expect(messages.map { JSON.decode($0)?["type"]?.string } == expected)
             _ = try await ws.end()
         }
     }
@@ -181,7 +182,7 @@ struct CozifyHANStreamTests {
             let droppedWebSocket = WebSocketStream.open(port: port)
             let ending = try await droppedWebSocket.end()
             #expect(ending.serverCloseCode == .normalClosure, "\(ending)")
-            #expect(droppedWebSocket.messages.map { JSON.parse($0)?["type"]?.string } == ["HAN_STATE_MESSAGE"])
+            #expect(droppedWebSocket.messages.map { JSON.decode($0)?["type"]?.string } == ["HAN_STATE_MESSAGE"])
 
             simulator.faults.deactivate(.dropStreams)
             let healed = try await SSEStream.open(http)

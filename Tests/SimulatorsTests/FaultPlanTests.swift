@@ -1,3 +1,4 @@
+import BridgeCore
 import Simulators
 import Testing
 
@@ -76,7 +77,7 @@ struct FaultPlanTests {
         #expect(StreamMessage(event: "A", data: "1\n2").serverSentEvent == "event: A\ndata: 1\ndata: 2\n\n")
         let broken = JSONResponse.malformed(#"{"type":"X","v":1}"#)
         #expect(broken == #"{"type":""#)
-        #expect(JSON.parse(broken) == nil)
+        #expect(JSON.decode(broken) == nil)
         #expect(JSONResponse.malformed("plain") == "plain")
     }
 }

@@ -1,3 +1,4 @@
+import BridgeCore
 import Hummingbird
 import ServiceLifecycle
 import Simulators

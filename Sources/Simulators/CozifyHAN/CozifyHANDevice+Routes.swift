@@ -1,3 +1,4 @@
+import BridgeCore
 import Hummingbird
 import Synchronization
 
@@ -21,7 +22,7 @@ extension CozifyHANDevice {
         }
         router.post("/configuration") { request, _ in
             var request = request
-            let body = JSONValue.parse(Array(try await request.collectBody(upTo: 1 << 16).readableBytesView))
+            let body = try? JSONValue.parse(Array(try await request.collectBody(upTo: 1 << 16).readableBytesView))
             return self.result { () throws(CozifyHANRequestError) -> String in
                 try self.updateConfiguration(body)
                 return "Configuration updated"
@@ -29,7 +30,7 @@ extension CozifyHANDevice {
         }
         router.post("/set-up") { request, _ in
             var request = request
-            let body = JSONValue.parse(Array(try await request.collectBody(upTo: 1 << 16).readableBytesView))
+            let body = try? JSONValue.parse(Array(try await request.collectBody(upTo: 1 << 16).readableBytesView))
             return self.result { () throws(CozifyHANRequestError) -> String in
                 try self.setUp(body)
                 return "WiFi configured, rebooting"

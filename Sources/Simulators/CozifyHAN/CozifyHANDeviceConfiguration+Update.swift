@@ -1,3 +1,4 @@
+import BridgeCore
 /// Why a `POST /configuration` or `POST /set-up` body was refused (400).
 struct CozifyHANRequestError: Error, Hashable {
     let message: String
@@ -11,13 +12,13 @@ extension CozifyHANDeviceConfiguration {
         var next = self
         if let value = object["s"] { next.s = try Self.bool(value, "s") }
         if let value = object["p"] {
-            guard let price = value.doubleValue, price.isFinite else { throw CozifyHANRequestError(message: "p must be a number") }
+            guard let price = value.numberValue, price.isFinite else { throw CozifyHANRequestError(message: "p must be a number") }
             next.p = price
         }
         if let value = object["m"] {
             let metering = try Self.object(value, "m")
             if let fuse = metering["f"] {
-                guard let amps = fuse.intValue, (1...1000).contains(amps) else {
+                guard let amps = fuse.numberValue.flatMap { Int(exactly: $0) }, (1...1000).contains(amps) else {
                     throw CozifyHANRequestError(message: "m.f must be an integer between 1 and 1000")
                 }
                 next.m.f = amps
@@ -61,7 +62,7 @@ extension CozifyHANDeviceConfiguration.WiFi {
             if newPassword != "***" { p = newPassword }
         }
         if let power = wifi["w"] {
-            guard let dBm = power.intValue, (0...21).contains(dBm) else {
+            guard let dBm = power.numberValue.flatMap { Int(exactly: $0) }, (0...21).contains(dBm) else {
                 throw CozifyHANRequestError(message: "w.w must be an integer between 0 and 21 (dBm)")
             }
             w = dBm

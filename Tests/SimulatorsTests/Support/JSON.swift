@@ -1,51 +1,20 @@
+import BridgeCore
 import Foundation
 
-/// A parsed JSON document, strict about types (a boolean is never a number and vice versa), so the
-/// tests can hold the simulator's answers against the OpenAPI document field by field.
-enum JSON: Decodable, Hashable, Sendable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSON])
-    case object([String: JSON])
+/// The JSON documents the tests read: the bridge's own JSON value (strict about types: a
+/// boolean is never a number), with the accessors the tests hold the simulator's answers
+/// against the OpenAPI document with.
+typealias JSON = JSONValue
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSON].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSON].self))
-        }
-    }
-
+extension JSONValue {
     /// Parses `bytes`; `nil` when they are not a JSON document.
-    static func parse(_ bytes: some Collection<UInt8>) -> JSON? {
-        try? JSONDecoder().decode(JSON.self, from: Data(bytes))
+    static func decode(_ bytes: some Collection<UInt8>) -> JSON? {
+        try? JSONValue.parse(bytes)
     }
 
     /// Parses `text`; `nil` when it is not a JSON document.
-    static func parse(_ text: String) -> JSON? {
-        parse(Array(text.utf8))
-    }
-
-    /// The member `key` of an object.
-    subscript(key: String) -> JSON? {
-        object?[key]
-    }
-
-    /// The element at `index` of an array.
-    subscript(index: Int) -> JSON? {
-        guard let array, array.indices.contains(index) else { return nil }
-        return array[index]
+    static func decode(_ text: String) -> JSON? {
+        decode(Array(text.utf8))
     }
 
     var object: [String: JSON]? {

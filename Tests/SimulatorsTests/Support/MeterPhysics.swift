@@ -1,3 +1,4 @@
+import BridgeCore
 import Simulators
 
 /// The physical invariants every (non-quirky) telegram of a three-phase meter keeps, as readable

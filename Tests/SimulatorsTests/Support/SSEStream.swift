@@ -1,3 +1,4 @@
+import BridgeCore
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
@@ -8,7 +9,7 @@ struct SSEEvent: Hashable, Sendable {
     var event: String
     var data: String
 
-    var json: JSON? { JSON.parse(data) }
+    var json: JSON? { JSON.decode(data) }
 }
 
 /// A small `text/event-stream` parser: LF/CRLF/CR lines, comments, `event:`, multi-line `data:`, `retry:`.

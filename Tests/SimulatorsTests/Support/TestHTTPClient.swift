@@ -1,3 +1,4 @@
+import BridgeCore
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
@@ -12,7 +13,7 @@ struct HTTPResult: Sendable {
     var text: String { String(decoding: body, as: UTF8.self) }
 
     /// The body as JSON, `nil` when it does not parse.
-    var json: JSON? { JSON.parse(body) }
+    var json: JSON? { JSON.decode(body) }
 }
 
 /// An AsyncHTTPClient talking to one simulator on 127.0.0.1.

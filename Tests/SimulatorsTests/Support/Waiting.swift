@@ -1,3 +1,4 @@
+import BridgeCore
 import Synchronization
 
 /// How long a test waits for something that must happen before it calls it a hang.

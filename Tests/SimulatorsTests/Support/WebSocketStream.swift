@@ -1,3 +1,4 @@
+import BridgeCore
 import HTTPTypes
 import NIOWebSocket
 import Logging
