@@ -80,7 +80,7 @@ public actor CommandRouter {
     /// Waits for queued and running commands (graceful shutdown), at most `timeout`.
     public func drain(timeout: Duration) async {
         let pending = Array(tails.values)
-        await Self.race(timeout: timeout, fallback: ()) { for task in pending { await task.value } }
+        await withDeadline(timeout, fallback: ()) { for task in pending { await task.value } }
     }
 
     private func enqueue(_ request: CommandRequest) {
@@ -177,31 +177,10 @@ public actor CommandRouter {
     private func withTimeout(_ operation: @escaping @Sendable () async throws(CommandFailure) -> Int?) async throws(CommandFailure) -> Int? {
         let timeout = commandTimeout
         let expired = Result<Int?, CommandFailure>.failure(CommandFailure(.timeout, "no answer within \(timeout)"))
-        let outcome = await Self.race(timeout: timeout, fallback: expired) { () async -> Result<Int?, CommandFailure> in
+        let outcome = await withDeadline(timeout, fallback: expired) { () async -> Result<Int?, CommandFailure> in
             do throws(CommandFailure) { return .success(try await operation()) } catch { return .failure(error) }
         }
         return try outcome.get()
-    }
-
-    /// Runs `operation` in its own task and returns its value, or `fallback` once `timeout` has
-    /// passed. It never waits for an operation past the timeout: one that ignores cancellation (a
-    /// call stuck in a library) is cancelled and left to end on its own, so the command still gets
-    /// its one result in time and `drain` stays bounded.
-    static func race<Value: Sendable>(
-        timeout: Duration, fallback: Value, _ operation: @escaping @Sendable () async -> Value
-    ) async -> Value {
-        let work = Task { await operation() }
-        return await withCheckedContinuation { continuation in
-            let once = ResumeOnce(continuation)
-            let timer = Task {
-                try? await Task.sleep(for: timeout)
-                if once.resume(returning: fallback) { work.cancel() }
-            }
-            Task {
-                let value = await work.value
-                if once.resume(returning: value) { timer.cancel() }
-            }
-        }
     }
 
     /// The route owning `device` (the source's own id, or `<source id>_<child>`), longest id first.
@@ -258,20 +237,5 @@ public actor CommandRouter {
         let transaction = object.removeValue(forKey: "transaction")
         guard !object.isEmpty else { return .failure(CommandFailure(.invalidPayload, "no entity in the command")) }
         return .success(object.keys.sorted().map { request($0, object[$0, default: .null], transaction) })
-    }
-}
-
-/// Resumes a continuation once; later calls do nothing and return false.
-private final class ResumeOnce<Value: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<Value, Never>?>
-
-    init(_ continuation: CheckedContinuation<Value, Never>) {
-        self.continuation = Mutex(continuation)
-    }
-
-    func resume(returning value: Value) -> Bool {
-        guard let continuation = continuation.withLock({ stored in defer { stored = nil }; return stored }) else { return false }
-        continuation.resume(returning: value)
-        return true
     }
 }

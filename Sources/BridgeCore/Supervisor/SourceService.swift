@@ -148,27 +148,14 @@ public final class SourceService: Service, CommandExecutor {
         let adapter = self.adapter
         let timeout = readTimeout
         let clock = self.clock
-        let outcome: Result<JSONValue?, ReadFailure> = await withTaskGroup(of: Result<JSONValue?, ReadFailure>?.self) { group in
-            group.addTask {
-                do {
-                    return .success(try await adapter.read(endpoint: endpoint))
-                } catch {
-                    return .failure(ReadFailure(description: String(describing: error)))
-                }
+        let outcome: Result<JSONValue?, ReadFailure> = await withDeadline(
+            timeout, clock: clock, fallback: .failure(ReadFailure(description: "no answer within \(timeout)"))
+        ) {
+            do {
+                return .success(try await adapter.read(endpoint: endpoint))
+            } catch {
+                return .failure(ReadFailure(description: String(describing: error)))
             }
-            group.addTask {
-                do {
-                    try await clock.sleep(for: timeout)
-                } catch {
-                    return nil
-                }
-                return .failure(ReadFailure(description: "no answer within \(timeout)"))
-            }
-            defer { group.cancelAll() }
-            while let next = await group.next() {
-                if let next { return next }
-            }
-            return .failure(ReadFailure(description: "cancelled"))
         }
         switch outcome {
         case .success(let document):

@@ -18,7 +18,7 @@ extension CozifyHANDeviceConfiguration {
         if let value = object["m"] {
             let metering = try Self.object(value, "m")
             if let fuse = metering["f"] {
-                guard let amps = fuse.numberValue.flatMap { Int(exactly: $0) }, (1...1000).contains(amps) else {
+                guard let amps = fuse.numberValue.flatMap({ Int(exactly: $0) }), (1...1000).contains(amps) else {
                     throw CozifyHANRequestError(message: "m.f must be an integer between 1 and 1000")
                 }
                 next.m.f = amps
@@ -62,7 +62,7 @@ extension CozifyHANDeviceConfiguration.WiFi {
             if newPassword != "***" { p = newPassword }
         }
         if let power = wifi["w"] {
-            guard let dBm = power.numberValue.flatMap { Int(exactly: $0) }, (0...21).contains(dBm) else {
+            guard let dBm = power.numberValue.flatMap({ Int(exactly: $0) }), (0...21).contains(dBm) else {
                 throw CozifyHANRequestError(message: "w.w must be an integer between 0 and 21 (dBm)")
             }
             w = dBm

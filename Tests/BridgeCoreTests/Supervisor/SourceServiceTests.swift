@@ -7,7 +7,8 @@ import TestSupport
 
 /// A scripted adapter: healthy (counts up), throwing, or hanging; optionally with a stream.
 final class ScriptedAdapter: SourceAdapter, Sendable {
-    enum Behaviour: Sendable { case healthy, throwing, hanging }
+    /// `stuck` ignores cancellation too (a call wedged in a library); `hanging` honours it.
+    enum Behaviour: Sendable { case healthy, throwing, hanging, stuck }
 
     let behaviour: Mutex<Behaviour>
     let reads = Mutex<[String]>([])
@@ -46,6 +47,9 @@ final class ScriptedAdapter: SourceAdapter, Sendable {
             throw Failure()
         case .hanging:
             try await Task.sleep(for: .seconds(3600))
+            return nil
+        case .stuck:
+            await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
             return nil
         }
     }
@@ -100,7 +104,7 @@ struct SourceServiceTests {
         }
     }
 
-    @Test("a throwing and a hanging source go offline; the healthy one keeps publishing on schedule")
+    @Test("a throwing and a stuck source (ignoring cancellation) go offline; the healthy one keeps publishing on schedule", .timeLimit(.minutes(2)))
     func isolation() async throws {
         let broker = InMemoryBroker()
         let clock = ManualClock()
@@ -111,7 +115,7 @@ struct SourceServiceTests {
         let services = [
             try await service("good", adapter: healthy, broker: broker, clock: clock, logger: logger),
             try await service("bad", adapter: ScriptedAdapter(.throwing, polls: every), broker: broker, clock: clock, logger: logger),
-            try await service("stuck", adapter: ScriptedAdapter(.hanging, polls: every), broker: broker, clock: clock, logger: logger),
+            try await service("stuck", adapter: ScriptedAdapter(.stuck, polls: every), broker: broker, clock: clock, logger: logger),
         ]
         await withTaskGroup(of: Void.self) { group in
             for service in services { group.addTask { try? await service.run() } }
