@@ -104,7 +104,7 @@ public struct MappingEngine: Sendable {
             guard let number = value.numericValue else {
                 return .failure(ValidationFailure(message: "expected a number, got \(value.shortDescription)"))
             }
-            return .success(.number(number, precision: entity.precision))
+            return .success(Self.number(number, entity: entity))
         }
         switch entity.component {
         case .binarySensor, .switch:
@@ -125,12 +125,18 @@ public struct MappingEngine: Sendable {
             return .success(.string(text))
         }
         switch value {
-        case .number(let number): return .success(.number(number, precision: entity.precision))
+        case .number(let number): return .success(Self.number(number, entity: entity))
         case .bool(let flag): return .success(.bool(flag))
         case .string(let text): return .success(.string(text))
         case .null: return .success(.null)
         case .array, .object: return .success(.string(value.jsonString))
         }
+    }
+
+    /// A number rounded to the entity's precision here, before the change filter and the
+    /// counter guard compare it: 230.14 and 230.12 published as 230.1 are the same value.
+    static func number(_ value: Double, entity: EntityMapping) -> ReadingValue {
+        .number(ReadingValue.round(value, to: entity.precision), precision: entity.precision)
     }
 
     /// The entity that publishes a writable command's `state:`.

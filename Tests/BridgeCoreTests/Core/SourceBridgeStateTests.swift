@@ -61,6 +61,16 @@ struct SourceBridgeStateTests {
         #expect(harness.states(device).map { $0["power"] } == [1520, 1520, 1521])
     }
 
+    @Test("values that round to the same published number count as unchanged")
+    func roundedValuesUnchanged() async throws {
+        let harness = try BridgeHarness(settings: PublishSettings(republishInterval: .seconds(300)))
+        await harness.ingest("meter", #"{"u_dv": 2301.4}"#)
+        await harness.ingest("meter", #"{"u_dv": 2301.2}"#)  // 230.14 V then 230.12 V: both 230.1
+        #expect(harness.messages(device).count == 1)
+        await harness.ingest("meter", #"{"u_dv": 2302.0}"#)
+        #expect(harness.messages(device).count == 2)
+    }
+
     @Test("a debounced entity holds a change until its window ends and tick() releases the newest value")
     func debounce() async throws {
         let harness = try BridgeHarness()
