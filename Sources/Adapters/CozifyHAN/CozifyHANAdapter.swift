@@ -2,7 +2,6 @@ import BridgeCore
 import Foundation
 import Logging
 import SourceKit
-import Synchronization
 
 /// The Cozify HAN reader (`cozify_han`, contract: shared/apis/cozify-han-reader.openapi.yaml).
 ///
@@ -76,69 +75,38 @@ public final class CozifyHANAdapter: SourceAdapter {
     }
 
     public func stream() -> AsyncThrowingStream<SourceDocument, any Error>? {
-        // One failed reconnect ends the stream, so the supervisor switches to polling /meter.
-        let messages: AsyncThrowingStream<String, any Error>
-        switch mode {
-        case .poll:
-            return nil
-        case .sse:
-            let events = client.events("/sse", options: StreamOptions(idleTimeout: pollInterval * 6, maxConsecutiveFailures: 1))
-            messages = AsyncThrowingStream { continuation in
-                let task = Task {
-                    do {
-                        for try await event in events { continuation.yield(event.data) }
-                        continuation.finish()
-                    } catch {
-                        continuation.finish(throwing: error)
-                    }
-                }
-                continuation.onTermination = { _ in task.cancel() }
-            }
-        case .websocket:
-            messages = client.webSocket("/ws", options: WebSocketOptions(idleTimeout: pollInterval * 6, maxConsecutiveFailures: 1))
-        }
+        guard mode != .poll else { return nil }
+        // A connection that fails ends the stream (the supervisor then polls /meter); one that
+        // stays up without telegrams is ended by the supervisor after `streamSilence`.
+        let sse = mode == .sse ? client.events("/sse", options: StreamOptions(idleTimeout: pollInterval * 6, maxConsecutiveFailures: 1)) : nil
+        let webSocket = mode == .websocket
+            ? client.webSocket("/ws", options: WebSocketOptions(idleTimeout: pollInterval * 6, maxConsecutiveFailures: 1)) : nil
         let logger = self.logger
-        let silence = meterSilence
         return AsyncThrowingStream { continuation in
             let task = Task {
-                // A stream that connects but carries no telegram (a reader that drops each stream
-                // after its snapshot, or sends only keep-alives) is not working: end it, so the
-                // supervisor polls /meter, and let it try the stream again later.
-                let lastTelegram = LastTelegram()
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        do {
-                            for try await text in messages {
-                                guard let document = Self.document(fromMessage: text, logger: logger) else { continue }
-                                if document.confirmsStream { lastTelegram.instant.withLock { $0 = .now } }
-                                continuation.yield(document)
-                            }
-                            continuation.finish()
-                        } catch {
-                            continuation.finish(throwing: error)
+                do {
+                    if let sse {
+                        for try await event in sse {
+                            if let document = Self.document(fromMessage: event.data, logger: logger) { continuation.yield(document) }
+                        }
+                    } else if let webSocket {
+                        for try await text in webSocket {
+                            if let document = Self.document(fromMessage: text, logger: logger) { continuation.yield(document) }
                         }
                     }
-                    group.addTask {
-                        while !Task.isCancelled {
-                            let deadline = lastTelegram.instant.withLock { $0 } + silence
-                            if ContinuousClock.now >= deadline {
-                                continuation.finish(throwing: StreamSilence(silence: silence))
-                                return
-                            }
-                            try? await Task.sleep(until: deadline)
-                        }
-                    }
-                    await group.next()
-                    group.cancelAll()
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
                 }
             }
             continuation.onTermination = { _ in task.cancel() }
         }
     }
 
-    /// How long the stream may go without a meter telegram before it counts as down: three
-    /// telegram intervals (`poll_interval` is the reader's telegram cadence, 10 s by default).
-    var meterSilence: Duration { pollInterval * 3 }
+    /// Three telegram intervals (`poll_interval` is the reader's telegram cadence, 10 s by
+    /// default): a stream that connects but carries no telegram (a reader that drops each
+    /// stream after its snapshot, or sends only keep-alives) counts as down after that.
+    public var streamSilence: Duration? { mode == .poll ? nil : pollInterval * 3 }
 
     /// A stream message: `HAN_METER_MESSAGE` → `meter`, `HAN_STATE_MESSAGE` → `han` (the same object as GET /han),
     /// `HAN_CONFIGURATION_MESSAGE` (newer firmware) → `configuration`; other types are skipped.
@@ -206,15 +174,4 @@ public final class CozifyHANAdapter: SourceAdapter {
         default: CommandFailure(.callFailed, error.description, httpStatus: error.status)
         }
     }
-}
-
-/// The stream stayed connected but carried no meter telegram for too long.
-struct StreamSilence: Error, CustomStringConvertible {
-    let silence: Duration
-    var description: String { "no meter telegram on the stream for \(silence)" }
-}
-
-/// When the stream last carried a telegram.
-final class LastTelegram: Sendable {
-    let instant = Mutex(ContinuousClock.now)
 }

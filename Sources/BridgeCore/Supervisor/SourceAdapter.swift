@@ -24,6 +24,11 @@ public protocol SourceAdapter: Sendable {
     /// The sequence ends or throws when the stream drops; the supervisor calls again to reconnect.
     func stream() -> AsyncThrowingStream<SourceDocument, any Error>?
 
+    /// How long the stream may stay connected without a document that confirms it (live data)
+    /// before the supervisor ends it, polls the fallback endpoints and reconnects later; `nil`
+    /// trusts the transport to notice a dead stream.
+    var streamSilence: Duration? { get }
+
     /// Sends a call declared in the mapping (`call:`); never retried blindly.
     func execute(_ call: RenderedCall) async throws(CommandFailure) -> Int?
 
@@ -38,6 +43,7 @@ extension SourceAdapter {
     public var streamFallback: [PollSchedule] { [] }
     public var hasStream: Bool { false }
     public func stream() -> AsyncThrowingStream<SourceDocument, any Error>? { nil }
+    public var streamSilence: Duration? { nil }
     public func perform(action: String, value: JSONValue, childKey: JSONValue?) async throws(CommandFailure) -> Int? {
         throw CommandFailure(.notSupported, "action '\(action)' is not implemented by this source")
     }

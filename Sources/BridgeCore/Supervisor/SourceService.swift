@@ -25,8 +25,6 @@ public final class SourceService: Service, CommandExecutor {
 
     struct State {
         var health = SourceHealth()
-        var streamUp = false
-        var runs = 0
     }
 
     public init(
@@ -111,7 +109,7 @@ public final class SourceService: Service, CommandExecutor {
 
     private func poll(_ schedule: PollSchedule, onlyWhileStreamDown: Bool = false) async {
         while !Task.isCancelled {
-            if !onlyWhileStreamDown || !state.withLock({ $0.streamUp }) {
+            if !onlyWhileStreamDown || state.withLock({ $0.health.streamUp }) != true {
                 await read(schedule.endpoint)
             }
             do {
@@ -171,24 +169,9 @@ public final class SourceService: Service, CommandExecutor {
         var delay = Duration.seconds(1)
         while !Task.isCancelled {
             guard let stream = adapter.stream() else { return }
-            var received = false
-            var failure = "stream ended"
-            do {
-                for try await document in stream {
-                    if !received && document.confirmsStream {
-                        received = true
-                        delay = .seconds(1)
-                        setStream(up: true)
-                        await record(state.withLock { $0.health.stream(up: true) })
-                    }
-                    await bridge.ingest(endpoint: document.endpoint, document: document.document, sourceSaysReset: document.counterReset)
-                    await record(state.withLock { $0.health.succeeded(endpoint: nil, at: .now) })
-                }
-            } catch {
-                failure = String(describing: error)
-            }
+            let (failure, confirmed) = await consume(stream)
+            if confirmed { delay = .seconds(1) }
             guard !Task.isCancelled else { return }
-            setStream(up: false)
             await record(state.withLock { $0.health.stream(up: false, error: failure) })
             // Poll the fallback endpoints at once rather than at their next scheduled time.
             let fallback = Set(adapter.streamFallback.map(\.endpoint))
@@ -202,8 +185,49 @@ public final class SourceService: Service, CommandExecutor {
         }
     }
 
-    private func setStream(up: Bool) {
-        state.withLock { $0.streamUp = up }
+    /// Feeds one connection's documents to the bridge until the stream ends, fails, or carries
+    /// no confirming document for `streamSilence` (checked every `streamSilence`, so a silent
+    /// stream ends after one to two of them). Returns why it ended and whether it was ever up.
+    private func consume(_ stream: AsyncThrowingStream<SourceDocument, any Error>) async -> (failure: String, confirmed: Bool) {
+        let confirmations = StreamConfirmations()
+        let silence = adapter.streamSilence
+        let clock = self.clock
+        let failure = await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                do {
+                    for try await document in stream {
+                        if document.confirmsStream, confirmations.count.add(1, ordering: .relaxed).newValue == 1 {
+                            await self.record(self.state.withLock { $0.health.stream(up: true) })
+                        }
+                        await self.bridge.ingest(
+                            endpoint: document.endpoint, document: document.document, sourceSaysReset: document.counterReset)
+                        await self.record(self.state.withLock { $0.health.succeeded(endpoint: nil, at: .now) })
+                    }
+                    return "stream ended"
+                } catch {
+                    return String(describing: error)
+                }
+            }
+            if let silence {
+                group.addTask {
+                    var seen = 0
+                    while true {
+                        do {
+                            try await clock.sleep(for: silence)
+                        } catch {
+                            return nil
+                        }
+                        let now = confirmations.count.load(ordering: .relaxed)
+                        if now == seen { return "no live data on the stream for \(silence)" }
+                        seen = now
+                    }
+                }
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? "stream ended"
+        }
+        return (failure, confirmations.count.load(ordering: .relaxed) > 0)
     }
 
     /// Logs a health transition once and updates availability.
@@ -250,4 +274,9 @@ public final class SourceService: Service, CommandExecutor {
 /// Why a read failed, as one secrets-free line.
 struct ReadFailure: Error, CustomStringConvertible {
     let description: String
+}
+
+/// How many documents confirmed the current stream connection.
+final class StreamConfirmations: Sendable {
+    let count = Atomic<Int>(0)
 }

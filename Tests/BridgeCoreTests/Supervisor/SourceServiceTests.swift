@@ -18,12 +18,15 @@ final class ScriptedAdapter: SourceAdapter, Sendable {
     let hasStream: Bool
     /// Streams deliver only a snapshot (`confirmsStream: false`) and then stay open, silent.
     let snapshotOnly: Bool
+    let streamSilence: Duration?
+    let streamsOpened = Mutex(0)
 
     init(
         _ behaviour: Behaviour, polls: [PollSchedule], fallback: [PollSchedule] = [], streams: [[JSONValue]]? = nil,
-        snapshotOnly: Bool = false
+        snapshotOnly: Bool = false, streamSilence: Duration? = nil
     ) {
         self.snapshotOnly = snapshotOnly
+        self.streamSilence = streamSilence
         self.behaviour = Mutex(behaviour)
         self.polls = polls
         self.streamFallback = fallback
@@ -56,14 +59,13 @@ final class ScriptedAdapter: SourceAdapter, Sendable {
 
     /// Each call delivers the next scripted batch, then the stream drops (ends).
     func stream() -> AsyncThrowingStream<SourceDocument, any Error>? {
-        let batch = streamDocuments.withLock { batches in batches.isEmpty ? nil : batches.removeFirst() }
+        streamsOpened.withLock { $0 += 1 }
         if snapshotOnly {
             return AsyncThrowingStream { continuation in
-                for document in batch ?? [] {
-                    continuation.yield(SourceDocument(endpoint: "snapshot", document: document, confirmsStream: false))
-                }
+                continuation.yield(SourceDocument(endpoint: "snapshot", document: ["state": "CONNECTED"], confirmsStream: false))
             }
         }
+        let batch = streamDocuments.withLock { batches in batches.isEmpty ? nil : batches.removeFirst() }
         return AsyncThrowingStream { continuation in
             for document in batch ?? [] { continuation.yield(SourceDocument(endpoint: "data", document: document)) }
             continuation.finish(throwing: batch == nil ? Failure() : nil)
@@ -196,5 +198,29 @@ struct SourceServiceTests {
         #expect(service.health.streamUp != true)
         #expect(adapter.reads.withLock { $0.count } >= 3, "the fallback endpoint is polled while the stream only sends snapshots")
         #expect(broker.published(on: "api2mqtt/han").contains { $0.payload == Array(#"{"value":3}"#.utf8) })
+    }
+
+    @Test("a stream silent for the adapter's streamSilence is ended, reported down and reconnected later")
+    func silentStreamEnded() async throws {
+        let broker = InMemoryBroker()
+        let clock = ManualClock()
+        let logger = Logger(label: "test")
+        let adapter = ScriptedAdapter(
+            .healthy, polls: [], fallback: [PollSchedule(endpoint: "data", every: .seconds(60))], streams: [],
+            snapshotOnly: true, streamSilence: .seconds(30))
+        let service = try await service("han", adapter: adapter, broker: broker, clock: clock, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await service.run() }
+            // Time passes in small steps until the silent stream was ended and opened again.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while adapter.streamsOpened.withLock({ $0 }) < 2 && ContinuousClock.now < deadline {
+                clock.advance(by: .seconds(1))
+                for _ in 0..<100 { await Task.yield() }
+            }
+            group.cancelAll()
+        }
+        #expect(adapter.streamsOpened.withLock { $0 } >= 2, "the silent stream was ended and reconnected")
+        #expect(service.health.lastError?.contains("no live data on the stream") == true, "\(service.health.lastError ?? "")")
+        #expect(service.health.streamUp != true)
     }
 }
