@@ -12,21 +12,25 @@ enum DiscoveryPreview {
         var messages = bridge.bridgeDeviceDiscovery()
         let enabled = configuration.sources.filter(\.enabled)
         guard !enabled.isEmpty else { return messages }
-        guard let builtIn = MappingLocator.builtInDirectory() else {
-            ConfigurationGate.printError("cannot find the built-in Mappings/ directory (set API2MQTT_MAPPINGS)")
-            throw ExitCode.failure
-        }
+        // The same mappings `run` uses, with each source's own overlay.
         let mappings: [String: MappingFile]
         do {
-            mappings = try MappingLoader.load(builtIn: builtIn, overlay: configuration.mappings.directory)
+            mappings = try loadMappings(configuration)
         } catch {
-            ConfigurationGate.printError(error.description)
+            ConfigurationGate.printError(String(describing: error))
             throw ExitCode.failure
         }
         for source in enabled {
-            guard let mapping = mappings[source.type.rawValue] else {
-                ConfigurationGate.printError("no mapping file for source type \(source.type.rawValue) in \(builtIn)")
-                continue
+            let mapping: MappingFile
+            do {
+                guard let found = try MappingLoader.mapping(for: source, in: mappings) else {
+                    ConfigurationGate.printError("no mapping file for source type \(source.type.rawValue)")
+                    continue
+                }
+                mapping = found
+            } catch {
+                ConfigurationGate.printError(String(describing: error))
+                throw ExitCode.failure
             }
             let sourceBridge = SourceBridge(
                 configuration: source, mapping: mapping, context: bridge.context, settings: configuration.publish,

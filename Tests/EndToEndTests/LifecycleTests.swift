@@ -88,6 +88,32 @@ struct CheckCommandTests {
         #expect(result.status == 0, "\(result.output)")
     }
 
+    @Test("discovery dump publishes what run would: a source's own mapping overlay included")
+    func discoveryDumpWithSourceOverlay() async throws {
+        let directory = try TemporaryDirectory.make(prefix: "dump")
+        let overlay = directory.appendingPathComponent("han.yaml")
+        try """
+            source: cozify_han
+            entities:
+              - { id: power_import, name: Grid draw }
+            """.write(to: overlay, atomically: true, encoding: .utf8)
+        let config = directory.appendingPathComponent("api2mqtt.yaml")
+        try """
+            mqtt:
+              url: mqtt://127.0.0.1:1883
+            sources:
+              - id: han
+                type: cozify_han
+                url: http://127.0.0.1:8080
+                mapping: \(overlay.path)
+            """.write(to: config, atomically: true, encoding: .utf8)
+        let result = try await BridgeProcess.runToCompletion(["discovery", "dump", "--config", config.path])
+        #expect(result.status == 0, "\(result.output)")
+        let lines = result.output.split(separator: "\n")
+        let index = try #require(lines.firstIndex(of: "homeassistant/sensor/han/power_import/config"))
+        #expect(lines[index + 1].contains(#""name":"Grid draw""#), "\(lines[index + 1])")
+    }
+
     @Test("mappings render prints the state a mapping makes of a captured document")
     func mappingsRender() async throws {
         let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -107,3 +107,14 @@ extension CommandMapping {
         return merged
     }
 }
+
+extension MappingLoader {
+    /// The mapping a source runs with: its type's mapping, with the source's own `mapping:`
+    /// overlay applied. `nil` when no mapping exists for the type.
+    public static func mapping(for source: SourceConfiguration, in mappings: [String: MappingFile]) throws -> MappingFile? {
+        guard let mapping = mappings[source.type.rawValue] else { return nil }
+        guard let overlay = source.mapping else { return mapping }
+        return try MappingLoader.overlay(mapping, with: overlay)
+    }
+}
+

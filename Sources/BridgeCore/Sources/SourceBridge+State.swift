@@ -107,6 +107,7 @@ extension SourceBridge {
             // (and a value held by a debounce must not resurrect the removed device).
             for entityID in Set(mapping.entities.map(\.id) + mapping.commands.map(\.id)) {
                 changeFilter.forget(key: "\(device)/\(entityID)")
+                lastAttributes.removeValue(forKey: "\(device)/\(entityID)")
             }
             removedDevices.insert(device)
             await availability.remove(device)

@@ -138,6 +138,12 @@ public actor SourceBridge {
     /// After a reconnect: publish every device's current state again.
     public func republishState() {
         changeFilter.reset()
+        for (key, attributes) in lastAttributes.sorted(by: { $0.key < $1.key }) {
+            let (device, entity) = Self.split(key)
+            send(
+                OutboundMessage(
+                    topic: context.attributesTopic(device, entity), payload: attributes.jsonBytes, qos: 0, retain: settings.retain))
+        }
         var all = DirtyDevices()
         for device in values.keys.sorted() { all.insert(device) }
         publishDevices(all)

@@ -18,15 +18,12 @@ public struct SourceSupervisor: Sendable {
         var services: [SourceService] = []
         var problems: [ConfigError] = []
         for (index, source) in configuration.sources.enumerated() where source.enabled {
-            guard var mapping = mappings[source.type.rawValue] else {
+            guard let mapping = try MappingLoader.mapping(for: source, in: mappings) else {
                 problems.append(
                     ConfigError(
                         file: configuration.file, line: 0, column: 0, keyPath: "sources[\(index)].type",
                         message: "no mapping file for source type \(source.type.rawValue)"))
                 continue
-            }
-            if let overlay = source.mapping {
-                mapping = try MappingLoader.overlay(mapping, with: overlay)
             }
             guard let adapter = try adapters(source) else {
                 problems.append(

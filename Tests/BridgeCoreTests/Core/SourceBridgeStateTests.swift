@@ -71,6 +71,25 @@ struct SourceBridgeStateTests {
         #expect(harness.messages(device).count == 2)
     }
 
+    @Test("attributes go out on change only, and again after a reconnect (republishState)")
+    func attributesRepublished() async throws {
+        let mapping = try MappingLoader.load(
+            yaml: """
+                source: cozify_han
+                entities:
+                  - { id: scan, from: { endpoint: scan, path: status }, json_attributes: result }
+                """, file: "test.yaml")
+        let harness = try BridgeHarness(mapping: mapping)
+        let topic = "api2mqtt/han/scan/attributes"
+        await harness.ingest("scan", #"{"status": "SCAN_SUCCESS", "result": {"networks": 2}}"#)
+        await harness.ingest("scan", #"{"status": "SCAN_SUCCESS", "result": {"networks": 2}}"#)
+        #expect(harness.broker.published(on: topic).count == 1)
+        await harness.bridge.republishState()
+        let sent = harness.broker.published(on: topic)
+        #expect(sent.count == 2)
+        #expect(sent.last.flatMap(CoreTestSupport.parse) == ["networks": 2])
+    }
+
     @Test("a debounced entity holds a change until its window ends and tick() releases the newest value")
     func debounce() async throws {
         let harness = try BridgeHarness()
