@@ -1,11 +1,9 @@
 /// What Home Assistant needs to know about one entity, independent of where its value comes from.
 /// Built from a mapping entity or command (or by the bridge for its own device).
 public struct DiscoveryEntity: Sendable, Hashable {
-    /// The MQTT platform. Values are the component names in discovery topics.
-    public enum Component: String, Sendable, Hashable, CaseIterable {
-        case sensor, binarySensor = "binary_sensor", `switch`, number, select, button, text
-        case deviceTracker = "device_tracker", event, update
-    }
+    /// The MQTT platform: the mapping's own component type (raw values are the component names
+    /// in discovery topics).
+    public typealias Component = HAComponent
 
     /// Snake-case entity id within its device (stable: `unique_id` is derived from it).
     public var id: String

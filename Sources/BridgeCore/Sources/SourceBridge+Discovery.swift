@@ -73,7 +73,7 @@ extension SourceBridge {
     static func discoveryEntity(_ entity: EntityMapping, command: CommandMapping?) -> DiscoveryEntity {
         DiscoveryEntity(
             id: entity.id,
-            component: component(entity.component),
+            component: entity.component,
             name: entity.name,
             deviceClass: entity.deviceClass,
             stateClass: entity.stateClass?.rawValue,
@@ -124,7 +124,7 @@ extension SourceBridge {
         let component = command.component ?? .button
         return DiscoveryEntity(
             id: command.id,
-            component: self.component(component),
+            component: component,
             name: command.name,
             deviceClass: command.deviceClass,
             unit: command.unit,
@@ -139,9 +139,5 @@ extension SourceBridge {
             step: command.step,
             maxLength: command.validation.maxLength,
             pattern: command.validation.pattern)
-    }
-
-    static func component(_ component: HAComponent) -> DiscoveryEntity.Component {
-        DiscoveryEntity.Component(rawValue: component.rawValue) ?? .sensor
     }
 }

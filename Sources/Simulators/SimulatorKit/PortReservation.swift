@@ -16,11 +16,13 @@ final class PortReservation: Sendable {
     private let descriptor: Int32
 
     /// Reserves `port`, or returns nil when that is not possible (the port is then simply free).
+    /// Linux only: BSD sockets refuse the server's bind next to it, so elsewhere there is no
+    /// reservation (the port is simply free while stopped).
     init?(port: Int) {
         #if os(Linux)
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+        return nil
         #endif
         guard descriptor >= 0 else { return nil }
         var one: Int32 = 1
