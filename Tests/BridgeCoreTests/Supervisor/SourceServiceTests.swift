@@ -100,9 +100,10 @@ struct SourceServiceTests {
     /// Lets the tasks run until `condition` holds: yields (no sleeps), bounded by 10 s of wall
     /// time so a loaded machine cannot make it give up early.
     func settle(_ condition: () -> Bool) async {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while !condition() && ContinuousClock.now < deadline {
             await Task.yield()
+            if !condition() { try? await Task.sleep(for: .microseconds(200)) }
         }
     }
 
@@ -159,8 +160,15 @@ struct SourceServiceTests {
             // The first stream ended: the fallback polls while the supervisor backs off.
             await settle { service.health.streamUp == false }
             await settle { broker.published(on: "api2mqtt/han").contains { $0.payload == Array(#"{"value":1}"#.utf8) } }
-            clock.advance(by: .seconds(1))
-            await settle { broker.published(on: "api2mqtt/han").contains { $0.payload == Array(#"{"value":200}"#.utf8) } }
+            // The supervisor backs off 1 s before reconnecting; advance until it has (advancing once
+            // could come before its sleep is registered).
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !broker.published(on: "api2mqtt/han").contains(where: { $0.payload == Array(#"{"value":200}"#.utf8) })
+                && ContinuousClock.now < deadline
+            {
+                clock.advance(by: .seconds(1))
+                try? await Task.sleep(for: .milliseconds(2))
+            }
             group.cancelAll()
         }
         let values = broker.published(on: "api2mqtt/han").map { String(decoding: $0.payload, as: UTF8.self) }
@@ -211,11 +219,13 @@ struct SourceServiceTests {
         let service = try await service("han", adapter: adapter, broker: broker, clock: clock, logger: logger)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await service.run() }
-            // Time passes in small steps until the silent stream was ended and opened again.
-            let deadline = ContinuousClock.now + .seconds(10)
+            // Time passes in small steps until the silent stream was ended and opened again; the
+            // short real pauses let the service's tasks run on a loaded machine (the wall-clock
+            // bound only turns a hang into a failure).
+            let deadline = ContinuousClock.now + .seconds(60)
             while adapter.streamsOpened.withLock({ $0 }) < 2 && ContinuousClock.now < deadline {
                 clock.advance(by: .seconds(1))
-                for _ in 0..<100 { await Task.yield() }
+                try? await Task.sleep(for: .milliseconds(2))
             }
             group.cancelAll()
         }
