@@ -46,12 +46,15 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
     public let segments: [Segment]
     /// The path as written in the mapping file.
     public let text: String
+    /// Whether the path contains `[*]`, so it can address several values.
+    public let hasWildcard: Bool
 
     /// Creates a path from its parts; `text` is what error messages show.
     public init(root: Root = .context, segments: [Segment], text: String) {
         self.root = root
         self.segments = segments
         self.text = text
+        self.hasWildcard = segments.contains(.wildcard)
     }
 
     /// Parses a path.
@@ -61,11 +64,6 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
         var parser = ValuePathParser(text)
         let (root, segments) = try parser.parse()
         self.init(root: root, segments: segments, text: text)
-    }
-
-    /// Whether the path contains `[*]`, so it can address several values.
-    public var hasWildcard: Bool {
-        segments.contains(.wildcard)
     }
 
     /// Whether the path needs a child's id or position (`$child`, `[$index]`).
@@ -118,9 +116,39 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
     ///
     /// A path with `[*]` gives an array of every value found (possibly empty).
     public func resolve(in context: Context) -> JSONValue? {
-        let matches = resolveAll(in: context)
-        if hasWildcard { return .array(matches.map(\.value)) }
-        return matches.first?.value
+        if hasWildcard { return .array(resolveAll(in: context).map(\.value)) }
+        // Without `[*]` a path addresses at most one value: walk it without collecting matches
+        // (this runs for every reading of every document).
+        var current = root == .document ? context.document : context.current
+        for segment in segments {
+            guard let next = Self.single(segment, from: current, context: context) else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// One step that is not `[*]`; the same rules as ``step(_:from:context:)``.
+    private static func single(_ segment: Segment, from value: JSONValue, context: Context) -> JSONValue? {
+        switch segment {
+        case .key(let key):
+            if case .array = value, let index = Int(key) { return value[index] }
+            return value[key]
+        case .index(let index):
+            guard case .array(let elements) = value else { return nil }
+            let position = index < 0 ? elements.count + index : index
+            return value[position]
+        case .childIndex:
+            guard let index = context.childIndex else { return nil }
+            return value[index]
+        case .wildcard:
+            return nil
+        case .match(let field, let expected):
+            guard case .array(let elements) = value, let wanted = expected ?? context.childKey else { return nil }
+            return elements.first { element in
+                guard let candidate = element[field] else { return false }
+                return equalAsText(candidate, wanted)
+            }
+        }
     }
 
     /// Every value this path addresses, each with the array position or object key that the
@@ -154,17 +182,6 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
             value.map { [Match(value: $0, index: match.index, key: match.key)] } ?? []
         }
         switch segment {
-        case .key(let key):
-            // `pi.0` reads like `pi[0]` on an array, so flow-style YAML needs no quotes.
-            if case .array = match.value, let index = Int(key) { return carry(match.value[index]) }
-            return carry(match.value[key])
-        case .index(let index):
-            guard let elements = match.value.arrayValue else { return [] }
-            let position = index < 0 ? elements.count + index : index
-            return carry(match.value[position])
-        case .childIndex:
-            guard let index = context.childIndex else { return [] }
-            return carry(match.value[index])
         case .wildcard:
             switch match.value {
             case .array(let elements):
@@ -176,13 +193,9 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
             default:
                 return []
             }
-        case .match(let field, let expected):
-            guard let elements = match.value.arrayValue, let wanted = expected ?? context.childKey else { return [] }
-            let found = elements.first { element in
-                guard let candidate = element[field] else { return false }
-                return Self.equalAsText(candidate, wanted)
-            }
-            return carry(found)
+        default:
+            // `pi.0` reads like `pi[0]` on an array, so flow-style YAML needs no quotes.
+            return carry(Self.single(segment, from: match.value, context: context))
         }
     }
 

@@ -43,21 +43,35 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// How often an unchanged value may be published again, per key; `nil` never republishes it.
     public let republishInterval: Duration?
 
-    /// What went on the wire last for a key, and when.
-    private struct Published: Sendable {
-        /// `nil` after ``ChangeFilter/reset()``: the next offer publishes whatever it is.
-        var value: Value?
-        var at: Instant
+    /// What the filter knows of one key: what went on the wire last and when, and a changed
+    /// value waiting for the key's debounce window to end.
+    ///
+    /// ``ChangeFilter`` keeps one per key; a caller that already holds per-key storage (the
+    /// source bridge keeps one per device and entity) keeps the entry there and passes it to
+    /// ``ChangeFilter/offer(_:to:debounce:now:)`` and ``ChangeFilter/release(_:now:)`` (static), so no
+    /// key is built or hashed per value.
+    public struct Entry: Sendable {
+        /// The last published value; `nil` before the first publish and after a reset (the
+        /// next offer publishes whatever it is).
+        fileprivate var value: Value?
+        /// When the last publish was; `nil` before the first.
+        fileprivate var at: Instant?
+        /// A changed value held until its debounce window ends.
+        fileprivate var held: (value: Value, until: Instant)?
+
+        /// An entry with no history: its first value is published.
+        public init() {}
+
+        /// When the held value is due, or `nil` when nothing is held.
+        public var heldUntil: Instant? { held?.until }
+
+        /// Makes the next offer publish, whatever its value; a held value stays held.
+        public mutating func reset() { value = nil }
     }
 
-    /// A changed value waiting for its key's debounce window to end.
-    private struct Held: Sendable {
-        var value: Value
-        var until: Instant
-    }
-
-    private var published: [String: Published] = [:]
-    private var held: [String: Held] = [:]
+    private var entries: [String: Entry] = [:]
+    /// Keys whose entry holds a value, so ``due(now:)`` does not look at every key.
+    private var heldKeys: Set<String> = []
 
     /// A filter with no history: every key's first value is published.
     ///
@@ -73,7 +87,7 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     ///
     /// The caller sleeps until then (or until the next offer, whichever comes first).
     public var nextDeadline: Instant? {
-        held.values.map(\.until).min()
+        heldKeys.compactMap { entries[$0]?.heldUntil }.min()
     }
 
     /// Decides what to do with a new value for a key.
@@ -87,22 +101,59 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// - Returns: ``Decision/publish(_:)`` (the filter records it as published at `now`),
     ///   ``Decision/suppress`` or ``Decision/hold(until:)``.
     public mutating func offer(key: String, value: Value, debounce: Duration? = nil, now: Instant) -> Decision {
-        guard let last = published[key], let lastValue = last.value else {
-            return publish(key: key, value: value, now: now)
+        let (decision, holds) = Self.offer(
+            value, to: &entries[key, default: Entry()], debounce: debounce, now: now, republishInterval: republishInterval)
+        if holds {
+            heldKeys.insert(key)
+        } else if !heldKeys.isEmpty {
+            heldKeys.remove(key)
         }
-        let windowEnd = debounce.map { last.at + $0 }
+        return decision
+    }
+
+    /// Decides what to do with a new value for the key whose entry is `entry` (the rules of
+    /// ``offer(key:value:debounce:now:)``), updating the entry.
+    public func offer(_ value: Value, to entry: inout Entry, debounce: Duration? = nil, now: Instant) -> Decision {
+        Self.offer(value, to: &entry, debounce: debounce, now: now, republishInterval: republishInterval).decision
+    }
+
+    /// The rules, with whether the entry now holds a value.
+    private static func offer(
+        _ value: Value, to entry: inout Entry, debounce: Duration?, now: Instant, republishInterval: Duration?
+    ) -> (decision: Decision, holds: Bool) {
+        let decision = decide(value, entry: &entry, debounce: debounce, now: now, republishInterval: republishInterval)
+        return (decision, entry.held != nil)
+    }
+
+    private static func decide(
+        _ value: Value, entry: inout Entry, debounce: Duration?, now: Instant, republishInterval: Duration?
+    ) -> Decision {
+        guard let lastAt = entry.at, let lastValue = entry.value else {
+            return publish(value, to: &entry, now: now)
+        }
+        let windowEnd = debounce.map { lastAt + $0 }
         if value == lastValue {
             // The value came back before the window ended: whatever was held is obsolete.
-            if !held.isEmpty { held[key] = nil }
+            entry.held = nil
             guard let republishInterval else { return .suppress }
-            let due = max(last.at + republishInterval, windowEnd ?? last.at)
-            return now >= due ? publish(key: key, value: value, now: now) : .suppress
+            let due = max(lastAt + republishInterval, windowEnd ?? lastAt)
+            return now >= due ? publish(value, to: &entry, now: now) : .suppress
         }
         if let windowEnd, now < windowEnd {
-            held[key] = Held(value: value, until: windowEnd)
+            entry.held = (value, windowEnd)
             return .hold(until: windowEnd)
         }
-        return publish(key: key, value: value, now: now)
+        return publish(value, to: &entry, now: now)
+    }
+
+    /// The entry's held value when its window has ended at `now`, recorded as published then;
+    /// `nil` when nothing is due.
+    public static func release(_ entry: inout Entry, now: Instant) -> Value? {
+        guard let held = entry.held, held.until <= now else { return nil }
+        entry.held = nil
+        entry.value = held.value
+        entry.at = now
+        return held.value
     }
 
     /// Releases the held values whose window has ended, recording them as published at `now`.
@@ -110,26 +161,28 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// - Parameter now: the caller's current instant.
     /// - Returns: the keys and values to publish now, ordered by deadline, then key.
     public mutating func due(now: Instant) -> [(key: String, value: Value)] {
-        let ready = held.filter { $0.value.until <= now }.sorted { lhs, rhs in
-            (lhs.value.until, lhs.key) < (rhs.value.until, rhs.key)
-        }
-        return ready.map { key, entry in
-            held[key] = nil
-            published[key] = Published(value: entry.value, at: now)
-            return (key: key, value: entry.value)
+        guard !heldKeys.isEmpty else { return [] }
+        let ready = heldKeys.compactMap { key in
+            entries[key]?.heldUntil.flatMap { $0 <= now ? (key: key, until: $0) : nil }
+        }.sorted { ($0.until, $0.key) < ($1.until, $1.key) }
+        return ready.compactMap { key, _ in
+            heldKeys.remove(key)
+            guard var entry = entries[key], let value = Self.release(&entry, now: now) else { return nil }
+            entries[key] = entry
+            return (key: key, value: value)
         }
     }
 
     /// Forgets everything about a key, including a held value: for an entity that disappeared.
     public mutating func forget(key: String) {
-        published[key] = nil
-        held[key] = nil
+        entries[key] = nil
+        heldKeys.remove(key)
     }
 
     /// Forgets every key, including held values.
     public mutating func forgetAll() {
-        published.removeAll()
-        held.removeAll()
+        entries.removeAll()
+        heldKeys.removeAll()
     }
 
     /// Makes the next offer of every key publish, whatever its value: call it after the broker
@@ -139,14 +192,15 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// key whose stream is slow does not lose its newest value; an offer for the key before
     /// then publishes at once and drops the held value.
     public mutating func reset() {
-        for key in published.keys {
-            published[key]?.value = nil
+        for index in entries.indices {
+            entries.values[index].reset()
         }
     }
 
-    private mutating func publish(key: String, value: Value, now: Instant) -> Decision {
-        published[key] = Published(value: value, at: now)
-        if !held.isEmpty { held[key] = nil }
+    private static func publish(_ value: Value, to entry: inout Entry, now: Instant) -> Decision {
+        entry.value = value
+        entry.at = now
+        entry.held = nil
         return .publish(value)
     }
 }

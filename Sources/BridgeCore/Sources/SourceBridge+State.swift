@@ -4,16 +4,22 @@ extension SourceBridge {
     /// Applies readings: counter guard for `total_increasing`, change filter (with per-entity
     /// debounce and the republish interval), then one state publish per changed device.
     func apply(_ readings: [Reading], at instant: Instant, sourceSaysReset: Bool) {
-        var dirty = DirtyDevices()
+        round &+= 1
+        var changed: [DeviceState] = []
         for reading in readings {
-            let device = reading.childID.map { deviceID(child: $0) } ?? deviceID
-            let entity = traits[reading.entityID]
-            let key = device + "/" + reading.entityID
+            guard let slot = layout.slotOf[reading.entityID] else {
+                // The engine reads only the mapping's entities and commands.
+                logger.debug("Reading of an entity the mapping does not have", metadata: ["entity.id": "\(reading.entityID)"])
+                continue
+            }
+            let state = self.state(child: reading.childID)
+            let entity = layout.traits[slot]
             if entity?.component == .event {
-                publishEvent(reading, device: device)
+                publishEvent(reading, device: state.id)
                 continue
             }
             if entity?.stateClass == .totalIncreasing, let number = reading.value.numberValue {
+                let key = state.id + "/" + reading.entityID
                 let verdict = counterGuard.check(key: key, value: number, now: instant, sourceSaysReset: sourceSaysReset)
                 switch verdict {
                 case .withheld(let reason, let firstTime):
@@ -21,7 +27,7 @@ extension SourceBridge {
                         logger.warning(
                             "Energy counter went backwards; withheld as a glitch",
                             metadata: [
-                                "entity.id": "\(reading.entityID)", "device.id": "\(device)", "value": "\(number)",
+                                "entity.id": "\(reading.entityID)", "device.id": "\(state.id)", "value": "\(number)",
                                 "last": "\(counterGuard.lastAccepted(key: key) ?? 0)", "reason": "\(reason)",
                             ])
                     }
@@ -34,35 +40,82 @@ extension SourceBridge {
                     break
                 }
             }
-            if let attributes = reading.attributes { publishAttributes(attributes, device: device, entity: reading.entityID) }
-            switch changeFilter.offer(key: key, value: reading.value, debounce: entity?.debounce, now: instant) {
+            if let attributes = reading.attributes { publishAttributes(attributes, device: state.id, entity: reading.entityID) }
+            switch changeFilter.offer(reading.value, to: &state.slots[slot].filter, debounce: entity?.debounce, now: instant) {
             case .publish(let value):
-                store(value, device: device, entity: reading.entityID)
-                dirty.insert(device)
-            case .suppress, .hold:
+                store(value, in: state, slot: slot)
+                if state.changedInRound != round {
+                    state.changedInRound = round
+                    changed.append(state)
+                }
+            case .hold:
+                holding[ObjectIdentifier(state)] = state
+            case .suppress:
                 break
             }
         }
-        publishDevices(dirty)
+        publishDevices(changed)
+    }
+
+    /// The state of the main device (`child == nil`) or of a child, created on first use.
+    func state(child: String?) -> DeviceState {
+        guard let child else {
+            if let mainState { return mainState }
+            let state = DeviceState(id: deviceID, topic: context.deviceTopic(deviceID), layout: layout)
+            mainState = state
+            return state
+        }
+        if let state = childStates[child] { return state }
+        let device = deviceID(child: child)
+        let state = DeviceState(id: device, topic: context.deviceTopic(device), layout: layout)
+        childStates[child] = state
+        return state
     }
 
     /// Records a value to publish; with per-entity output it goes out at once.
-    func store(_ value: ReadingValue, device: String, entity: String) {
-        values[device, default: [:]][entity] = value.jsonValue
+    func store(_ value: ReadingValue, in state: DeviceState, slot: Int) {
+        state.slots[slot].value = value.jsonValue
         if settings.output.publishesAttributes {
-            send(OutboundMessage(topic: context.entityTopic(device, entity), string: value.rendered, qos: 0, retain: settings.retain))
+            send(
+                OutboundMessage(
+                    topic: context.entityTopic(state.id, layout.ids[slot]), string: value.rendered, qos: 0, retain: settings.retain))
         }
     }
 
-    /// Publishes the JSON object of every device in `devices`.
-    func publishDevices(_ devices: DirtyDevices) {
+    /// Publishes the values held by a debounce whose window has ended.
+    func releaseHeld(at instant: Instant) {
+        guard !holding.isEmpty else { return }
+        var released: [(until: Instant, state: DeviceState, slot: Int)] = []
+        for (key, state) in holding {
+            var holds = false
+            for slot in state.slots.indices {
+                guard let until = state.slots[slot].filter.heldUntil else { continue }
+                if until <= instant { released.append((until, state, slot)) } else { holds = true }
+            }
+            if !holds { holding[key] = nil }
+        }
+        // By deadline, then device and entity: the order `ChangeFilter.due` gives.
+        released.sort { lhs, rhs in
+            (lhs.until, lhs.state.id, layout.ids[lhs.slot]) < (rhs.until, rhs.state.id, layout.ids[rhs.slot])
+        }
+        round &+= 1
+        var changed: [DeviceState] = []
+        for (_, state, slot) in released {
+            guard let value = ChangeFilter<ReadingValue>.release(&state.slots[slot].filter, now: instant) else { continue }
+            store(value, in: state, slot: slot)
+            if state.changedInRound != round {
+                state.changedInRound = round
+                changed.append(state)
+            }
+        }
+        publishDevices(changed)
+    }
+
+    /// Publishes the JSON object of every device in `states`.
+    func publishDevices(_ states: [DeviceState]) {
         guard settings.output.publishesJSON else { return }
-        for device in devices.order {
-            guard let current = values[device] else { continue }
-            send(
-                OutboundMessage(
-                    topic: context.deviceTopic(device), payload: JSONValue.object(current).jsonBytes, qos: 0,
-                    retain: settings.retain))
+        for state in states {
+            send(OutboundMessage(topic: state.topic, payload: layout.render(state), qos: 0, retain: settings.retain))
         }
     }
 
@@ -102,11 +155,10 @@ extension SourceBridge {
         for record in gone {
             let device = deviceID(child: record.child.id)
             children.removeValue(forKey: record.child.id)
-            values.removeValue(forKey: device)
             // Its state topic is cleared below: if it comes back, its values must go out again
             // (and a value held by a debounce must not resurrect the removed device).
-            for entityID in Set(mapping.entities.map(\.id) + mapping.commands.map(\.id)) {
-                changeFilter.forget(key: "\(device)/\(entityID)")
+            if let state = childStates.removeValue(forKey: record.child.id) { holding[ObjectIdentifier(state)] = nil }
+            for entityID in layout.ids {
                 lastAttributes.removeValue(forKey: "\(device)/\(entityID)")
             }
             removedDevices.insert(device)
@@ -115,16 +167,5 @@ extension SourceBridge {
             logger.notice("Child device removed", metadata: ["device.id": "\(device)", "kind": "\(record.child.kind)"])
         }
         await discovery.remove(devices: removedDevices)
-    }
-}
-
-/// Devices whose state changed, in the order they first changed (the order their messages go
-/// out: deterministic for a given document, without sorting a thousand ids per document).
-struct DirtyDevices {
-    private(set) var order: [String] = []
-    private var members: Set<String> = []
-
-    mutating func insert(_ device: String) {
-        if members.insert(device).inserted { order.append(device) }
     }
 }

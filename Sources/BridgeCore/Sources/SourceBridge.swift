@@ -26,18 +26,25 @@ public actor SourceBridge {
     let logger: Logger
     let now: @Sendable () -> Instant
     let engine = MappingEngine()
-    /// What `apply` needs of each entity, by id (the entity mapping itself is a large value).
-    let traits: [String: EntityTraits]
+    /// The entities this source publishes state for, as slots of each ``DeviceState``.
+    let layout: StateLayout
 
     /// Device fields read from documents (`device:` templates), merged across endpoints.
     var deviceFields: [DeviceTemplate.Field: String] = [:]
     var children: [String: ChildRecord] = [:]
     /// When each child kind's list was last present in a document.
     var kindListedAt: [String: Instant] = [:]
-    /// Current values per device id, entity id.
-    var values: [String: [String: JSONValue]] = [:]
+    /// The main device's state, once it has a reading.
+    var mainState: DeviceState?
+    /// Child devices' state, by child id (not device id: a reading carries the child id).
+    var childStates: [String: DeviceState] = [:]
+    /// Devices with a value held by a debounce, released by `tick`.
+    var holding: [ObjectIdentifier: DeviceState] = [:]
+    /// Counts `apply` rounds (see ``DeviceState/changedInRound``).
+    var round = 0
     var lastAttributes: [String: JSONValue] = [:]
-    var changeFilter: ChangeFilter<ReadingValue>
+    /// The change filter's rules (republish interval); the entries live in the device states.
+    let changeFilter: ChangeFilter<ReadingValue>
     var counterGuard: CounterGuard
     var online: Bool?
     var discoveryStarted = false
@@ -62,11 +69,7 @@ public actor SourceBridge {
         self.logger = logger
         self.now = now
         self.changeFilter = ChangeFilter(republishInterval: settings.republishInterval)
-        var traits: [String: EntityTraits] = [:]
-        for entity in mapping.entities where traits[entity.id] == nil {
-            traits[entity.id] = EntityTraits(component: entity.component, stateClass: entity.stateClass, debounce: entity.debounce)
-        }
-        self.traits = traits
+        self.layout = StateLayout(mapping: mapping)
         // A lower reading is a real reset only when it persists for the configured number of
         // readings AND five minutes: meters glitch to 0 for several telegrams in a row (FIELD-NOTES),
         // and fast streams would otherwise reach the count within seconds.
@@ -124,29 +127,28 @@ public actor SourceBridge {
     /// the grace period. Called by the supervisor's tick.
     public func tick() async {
         let instant = now()
-        let released = changeFilter.due(now: instant)
-        var dirty = DirtyDevices()
-        for (key, value) in released {
-            let (device, entity) = Self.split(key)
-            store(value, device: device, entity: entity)
-            dirty.insert(device)
-        }
-        publishDevices(dirty)
+        releaseHeld(at: instant)
         await sweepChildren(at: instant)
     }
 
     /// After a reconnect: publish every device's current state again.
     public func republishState() {
-        changeFilter.reset()
+        let states = allStates
+        for state in states {
+            for slot in state.slots.indices { state.slots[slot].filter.reset() }
+        }
         for (key, attributes) in lastAttributes.sorted(by: { $0.key < $1.key }) {
             let (device, entity) = Self.split(key)
             send(
                 OutboundMessage(
                     topic: context.attributesTopic(device, entity), payload: attributes.jsonBytes, qos: 0, retain: settings.retain))
         }
-        var all = DirtyDevices()
-        for device in values.keys.sorted() { all.insert(device) }
-        publishDevices(all)
+        publishDevices(states.filter(\.hasValues))
+    }
+
+    /// Every device state, by device id.
+    var allStates: [DeviceState] {
+        (mainState.map { [$0] } ?? []) + childStates.values.sorted { $0.id < $1.id }
     }
 
     /// The current child devices.
@@ -156,7 +158,10 @@ public actor SourceBridge {
     public func child(_ childID: String) -> ChildDevice? { children[childID]?.child }
 
     /// Current values of a device (for tests and `bridge/info`-like views).
-    public func currentValues(device: String) -> [String: JSONValue] { values[device] ?? [:] }
+    public func currentValues(device: String) -> [String: JSONValue] {
+        guard let state = allStates.first(where: { $0.id == device }) else { return [:] }
+        return layout.values(of: state)
+    }
 
     private func logIssues(_ issues: [MappingIssue]) {
         for issue in issues where loggedIssues.insert("\(issue.entityID)|\(issue.message)").inserted {

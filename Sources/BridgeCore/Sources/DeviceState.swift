@@ -1,0 +1,101 @@
+/// One device a source publishes (its main device or a child): its state topic and, per
+/// entity of the mapping, the current value and the change filter's entry.
+///
+/// A class owned by one ``SourceBridge`` actor and never shared outside it: a reading finds its
+/// device once and updates its slot in place, so no `device/entity` key is built or hashed per
+/// value, and the device's JSON state is rendered from the slots in a fixed key order.
+final class DeviceState {
+    /// What the bridge knows of one entity of this device.
+    struct Slot {
+        /// The value last stored for publishing, as it appears in the device's JSON state;
+        /// `nil` until the entity's first value went out.
+        var value: JSONValue?
+        /// The change filter's record of what went out and what is held.
+        var filter = ChangeFilter<ReadingValue>.Entry()
+    }
+
+    /// The device id (`<source>` or `<source>_<child>`).
+    let id: String
+    /// `<base>/<device>`.
+    let topic: String
+    /// One slot per entity of the layout, by slot number.
+    var slots: [Slot]
+    /// The apply round in which this device last changed, so a round lists it once.
+    var changedInRound = 0
+
+    init(id: String, topic: String, layout: StateLayout) {
+        self.id = id
+        self.topic = topic
+        self.slots = Array(repeating: Slot(), count: layout.ids.count)
+    }
+
+    /// Whether any entity of this device has a value.
+    var hasValues: Bool { slots.contains { $0.value != nil } }
+}
+
+/// The entities a mapping publishes state for (its entities and its commands' `state:`),
+/// numbered as slots, with what publishing needs of each.
+struct StateLayout {
+    /// Entity ids by slot.
+    let ids: [String]
+    /// Slot of each entity id.
+    let slotOf: [String: Int]
+    /// What publishing a reading looks at, by slot; `nil` for a command's state.
+    let traits: [EntityTraits?]
+    /// `"<id>":` as UTF-8, by slot: the key of the entity in the device's JSON state.
+    private let renderedKeys: [[UInt8]]
+    /// Slots in the order of their ids: the JSON state's keys are sorted, as everywhere else.
+    private let renderOrder: [Int]
+
+    init(mapping: MappingFile) {
+        var ids: [String] = []
+        var slotOf: [String: Int] = [:]
+        var traits: [EntityTraits?] = []
+        for entity in mapping.entities where slotOf[entity.id] == nil {
+            slotOf[entity.id] = ids.count
+            ids.append(entity.id)
+            traits.append(EntityTraits(component: entity.component, stateClass: entity.stateClass, debounce: entity.debounce))
+        }
+        for command in mapping.commands where slotOf[command.id] == nil {
+            slotOf[command.id] = ids.count
+            ids.append(command.id)
+            traits.append(nil)
+        }
+        self.ids = ids
+        self.slotOf = slotOf
+        self.traits = traits
+        self.renderedKeys = ids.map { id in
+            var key = JSONValue.string(id).jsonBytes
+            key.append(UInt8(ascii: ":"))
+            return key
+        }
+        self.renderOrder = ids.indices.sorted { ids[$0] < ids[$1] }
+    }
+
+    /// The device's JSON state: every entity with a value, keys sorted (what
+    /// `JSONValue.object(values(of:)).jsonBytes` gives, without building the object).
+    func render(_ state: DeviceState) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(16 + 24 * state.slots.count)
+        output.append(UInt8(ascii: "{"))
+        var first = true
+        for slot in renderOrder {
+            guard let value = state.slots[slot].value else { continue }
+            if !first { output.append(UInt8(ascii: ",")) }
+            first = false
+            output.append(contentsOf: renderedKeys[slot])
+            value.write(into: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+        return output
+    }
+
+    /// The device's current values by entity id.
+    func values(of state: DeviceState) -> [String: JSONValue] {
+        var values: [String: JSONValue] = [:]
+        for (slot, entry) in state.slots.enumerated() {
+            if let value = entry.value { values[ids[slot]] = value }
+        }
+        return values
+    }
+}
