@@ -7,100 +7,55 @@ extension MappingEngine {
         let key: String?
     }
 
-    /// One list of one document, resolved once and shared by every entity that expands over it
-    /// (a 1,000-item list with three entities would otherwise find the items, compute every id
-    /// and check for duplicates three times).
-    struct ResolvedList {
-        /// The list path that was present.
-        let path: ValuePath
-        /// Each item with its context, id and key, or nil where the item has no id.
-        var entries: [Entry?]
-        /// Whether the children of this list were already added to the output.
-        var childrenAdded = false
-
-        struct Entry {
-            let id: String
-            let key: JSONValue
-            let context: ValuePath.Context
-            /// An earlier item has the same id: this one is skipped.
-            let duplicate: Bool
-        }
-    }
-
-    /// Lists resolved for the current document, by child kind and list path; nil when no list
-    /// path is present (or an issue was reported for it).
-    struct ChildIDCache {
-        var lists: [String: ResolvedList?] = [:]
-    }
-
-    /// Reads `entity` once per item of the child's list.
+    /// Reads `entities` once per item of the child's list, item by item.
     func expand(
-        _ entity: EntityMapping, over child: ChildExpansion, endpoint: String, document: JSONValue,
-        into output: inout MappingOutput, ids cache: inout ChildIDCache
+        _ entities: [EntityRead], over child: ChildExpansion, endpoint: String, document: JSONValue,
+        into output: inout MappingOutput
     ) {
-        guard child.endpoint == endpoint else { return }
-        let cacheKey = child.kind + "\u{0}" + child.listPaths.map(\.text).joined(separator: "\u{0}")
-        let resolved: ResolvedList?
-        if let cached = cache.lists[cacheKey] {
-            resolved = cached
-        } else {
-            resolved = resolve(child, document: document, entityID: entity.id, endpoint: endpoint, issues: &output.issues)
-            cache.lists[cacheKey] = .some(resolved)
-        }
-        guard var list = resolved else { return }
-        let addChildren = !list.childrenAdded
-        var seen = addChildren ? (output.childIDs.removeValue(forKey: child.kind) ?? []) : []
-        for (index, entry) in list.entries.enumerated() {
-            guard let entry else {
-                output.issues.append(MappingIssue(
-                    entityID: entity.id,
-                    endpoint: endpoint,
-                    path: list.path.text,
-                    message: "item \(index) has no id at \(child.idParts.map(\.description).joined(separator: ", "))"
-                ))
-                continue
-            }
-            guard !entry.duplicate else {
-                output.issues.append(MappingIssue(
-                    entityID: entity.id,
-                    childID: entry.id,
-                    endpoint: endpoint,
-                    path: list.path.text,
-                    message: "two items have the child id '\(entry.id)'; only the first is used"
-                ))
-                continue
-            }
-            // `seen` holds every child of this kind already in the output (from another list
-            // of the same kind too), so a child is added once.
-            if addChildren, seen.insert(entry.id).inserted {
-                output.children.append(childDevice(child, id: entry.id, key: entry.key, context: entry.context))
-            }
-            if let reading = read(entity, endpoint: endpoint, context: entry.context, childID: entry.id, issues: &output.issues) {
-                output.readings.append(reading)
-            }
-        }
-        if addChildren {
-            output.childIDs[child.kind] = seen
-            list.childrenAdded = true
-            cache.lists[cacheKey] = .some(list)
-        }
-    }
-
-    /// Finds the child's list in the document and resolves every item's id and context.
-    private func resolve(
-        _ child: ChildExpansion, document: JSONValue, entityID: String, endpoint: String, issues: inout [MappingIssue]
-    ) -> ResolvedList? {
+        guard child.endpoint == endpoint, let first = entities.first else { return }
         let root = ValuePath.Context(document: document)
-        guard let (items, listPath) = items(of: child, in: root, entityID: entityID, endpoint: endpoint, issues: &issues) else {
-            return nil
+        guard let (items, listPath) = items(of: child, in: root, entityID: first.entity.id, endpoint: endpoint, issues: &output.issues) else {
+            return
         }
         var ids = Set<String>(minimumCapacity: items.count)
-        let entries: [ResolvedList.Entry?] = items.map { item in
-            guard let (id, key) = childID(of: item, child: child, document: document) else { return nil }
+        var seen = output.childIDs.removeValue(forKey: child.kind) ?? []
+        for item in items {
+            guard let (id, key) = childID(of: item, child: child, document: document) else {
+                for entity in entities {
+                    output.issues.append(MappingIssue(
+                        entityID: entity.entity.id,
+                        endpoint: endpoint,
+                        path: listPath.text,
+                        message: "item \(item.index) has no id at \(child.idParts.map(\.description).joined(separator: ", "))"
+                    ))
+                }
+                continue
+            }
+            guard ids.insert(id).inserted else {
+                for entity in entities {
+                    output.issues.append(MappingIssue(
+                        entityID: entity.entity.id,
+                        childID: id,
+                        endpoint: endpoint,
+                        path: listPath.text,
+                        message: "two items have the child id '\(id)'; only the first is used"
+                    ))
+                }
+                continue
+            }
             let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: key.text)
-            return ResolvedList.Entry(id: id, key: key, context: context, duplicate: !ids.insert(id).inserted)
+            // `seen` holds every child of this kind already in the output (from another list
+            // of the same kind too), so a child is added once.
+            if seen.insert(id).inserted {
+                output.children.append(childDevice(child, id: id, key: key, context: context))
+            }
+            for entity in entities {
+                if let reading = read(entity, context: context, childID: id, issues: &output.issues) {
+                    output.readings.append(reading)
+                }
+            }
         }
-        return ResolvedList(path: listPath, entries: entries)
+        output.childIDs[child.kind] = seen
     }
 
     /// The list's items from the first list path present, or `nil` when none is.
@@ -141,6 +96,10 @@ extension MappingEngine {
 
     /// The topic-safe id and the API's own id of an item, or `nil` when a part is missing.
     private func childID(of item: ChildItem, child: ChildExpansion, document: JSONValue) -> (String, JSONValue)? {
+        if child.idParts.count == 1, case .index = child.idParts[0] {
+            // `id: $index`, the usual id of cells: no parts to collect.
+            return (String(item.index), .number(Double(item.index)))
+        }
         var parts: [JSONValue] = []
         let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
         for part in child.idParts {

@@ -9,6 +9,9 @@
 /// for reading in output.readings { publish(reading) }
 /// ```
 ///
+/// Entities expanded over the same list are read item by item (all of the first child's
+/// readings, then the second's), other entities in file order.
+///
 /// An entity whose paths are all absent gives no reading (the value is simply not in this
 /// document); a JSON `null` gives a `.null` reading ("unknown") when no alternative has a value.
 public struct MappingEngine: Sendable {
@@ -24,12 +27,15 @@ public struct MappingEngine: Sendable {
     public func readings(endpoint: String, document: JSONValue, mapping: MappingFile) -> MappingOutput {
         var output = MappingOutput()
         output.device = deviceFields(mapping.device, endpoint: endpoint, context: ValuePath.Context(document: document))
-        var childIDs = ChildIDCache()
-        for entity in mapping.plan.byEndpoint[endpoint] ?? [] {
-            if let child = entity.child {
-                expand(entity, over: child, endpoint: endpoint, document: document, into: &output, ids: &childIDs)
-            } else if let reading = read(entity, endpoint: endpoint, context: ValuePath.Context(document: document), childID: nil, issues: &output.issues) {
-                output.readings.append(reading)
+        let root = ValuePath.Context(document: document)
+        for step in mapping.plan.byEndpoint[endpoint] ?? [] {
+            switch step {
+            case .entity(let entity):
+                if let reading = read(entity, context: root, childID: nil, issues: &output.issues) {
+                    output.readings.append(reading)
+                }
+            case .list(let child, let entities):
+                expand(entities, over: child, endpoint: endpoint, document: document, into: &output)
             }
         }
         return output
@@ -37,32 +43,28 @@ public struct MappingEngine: Sendable {
 
     /// The reading of one entity in one context, or `nil` when its value is absent or unusable
     /// (then an issue is added).
-    func read(
-        _ entity: EntityMapping,
-        endpoint: String,
-        context: ValuePath.Context,
-        childID: String?,
-        issues: inout [MappingIssue]
-    ) -> Reading? {
-        guard entity.sources.contains(where: { $0.endpoint == endpoint }) else { return nil }
-        var found: (value: JSONValue, source: ValueSource)?
-        for source in entity.sources where source.endpoint == endpoint {
-            guard let raw = source.path.resolve(in: context) else { continue }
+    func read(_ entity: EntityRead, context: ValuePath.Context, childID: String?, issues: inout [MappingIssue]) -> Reading? {
+        // The first alternative with a value wins; a `null` counts only when none has one.
+        var found: (value: JSONValue, source: Int)?
+        for index in entity.sources.indices {
+            guard let raw = entity.sources[index].path.resolve(in: context) else { continue }
             if raw.isNull {
-                if found == nil { found = (raw, source) }
+                if found == nil { found = (raw, index) }
                 continue
             }
-            found = (raw, source)
+            found = (raw, index)
             break
         }
         guard let (raw, source) = found else { return nil }
         func issue(_ message: String) -> Reading? {
-            issues.append(MappingIssue(entityID: entity.id, childID: childID, endpoint: endpoint, path: source.path.text, message: message))
+            issues.append(MappingIssue(
+                entityID: entity.entity.id, childID: childID, endpoint: entity.endpoint, path: entity.sources[source].path.text,
+                message: message))
             return nil
         }
         var transformed = raw
-        if !source.transforms.isEmpty {
-            switch source.transforms.apply(to: transformed) {
+        if !entity.sources[source].transforms.isEmpty {
+            switch entity.sources[source].transforms.apply(to: transformed) {
             case .success(let value): transformed = value
             case .failure(let failure): return issue(failure.description)
             }
@@ -74,69 +76,70 @@ public struct MappingEngine: Sendable {
             }
         }
         let value: ReadingValue
-        switch Self.normalise(transformed, for: entity) {
+        switch Self.normalise(transformed, shape: entity.shape) {
         case .success(let normalised): value = normalised
         case .failure(let failure): return issue(failure.message)
         }
         var attributes: JSONValue?
-        if let attributeSource = entity.attributesFrom, attributeSource.endpoint == endpoint,
-            let found = attributeSource.path.resolve(in: context)
-        {
+        if let path = entity.attributes, let found = path.resolve(in: context) {
             if case .object = found {
                 attributes = found
             } else if !found.isNull {
                 issues.append(MappingIssue(
-                    entityID: entity.id,
+                    entityID: entity.entity.id,
                     childID: childID,
-                    endpoint: endpoint,
-                    path: attributeSource.path.text,
+                    endpoint: entity.endpoint,
+                    path: path.text,
                     message: "json_attributes: expected an object, got \(found.kindDescription)"
                 ))
             }
         }
-        return Reading(entityID: entity.id, childID: childID, value: value, attributes: attributes)
+        return Reading(entityID: entity.entity.id, childID: childID, value: value, attributes: attributes)
     }
 
     /// Shapes a transformed value the way the entity's component publishes it.
     static func normalise(_ value: JSONValue, for entity: EntityMapping) -> Result<ReadingValue, ValidationFailure> {
+        normalise(value, shape: EntityRead(entity: entity, endpoint: "").shape)
+    }
+
+    /// Shapes a transformed value as `shape` says.
+    static func normalise(_ value: JSONValue, shape: EntityRead.Shape) -> Result<ReadingValue, ValidationFailure> {
         if value.isNull { return .success(.null) }
-        if entity.isNumeric {
+        switch shape {
+        case .numeric(let precision):
             guard let number = value.numericValue else {
                 return .failure(ValidationFailure(message: "expected a number, got \(value.shortDescription)"))
             }
-            return .success(Self.number(number, entity: entity))
-        }
-        switch entity.component {
-        case .binarySensor, .switch:
+            return .success(Self.number(number, precision: precision))
+        case .boolean:
+            if case .bool(let flag) = value { return .success(.bool(flag)) }
             return CommandValidation(kind: .boolean).validate(value).flatMap { normalised in
                 normalised.boolValue.map { .success(.bool($0)) } ?? .failure(ValidationFailure(message: "expected ON or OFF"))
             }.mapError { ValidationFailure(message: $0.message) }
-        case .deviceTracker:
+        case .tracker:
             if case .bool(let home) = value { return .success(.string(home ? "home" : "not_home")) }
             return .success(.string(value.text))
-        default:
-            break
-        }
-        if let options = entity.options, entity.component == .select || entity.component == .event || entity.deviceClass == "enum" {
+        case .option(let options, let list):
             let text = value.text
             guard options.contains(text) else {
-                return .failure(ValidationFailure(message: "'\(text)' is not one of the options (\(options.joined(separator: ", ")))"))
+                return .failure(ValidationFailure(message: "'\(text)' is not one of the options (\(list.joined(separator: ", ")))"))
             }
             return .success(.string(text))
-        }
-        switch value {
-        case .number(let number): return .success(Self.number(number, entity: entity))
-        case .bool(let flag): return .success(.bool(flag))
-        case .string(let text): return .success(.string(text))
-        case .null: return .success(.null)
-        case .array, .object: return .success(.string(value.jsonString))
+        case .plain(let precision):
+            switch value {
+            case .number(let number): return .success(Self.number(number, precision: precision))
+            case .bool(let flag): return .success(.bool(flag))
+            case .string(let text): return .success(.string(text))
+            case .null: return .success(.null)
+            case .array, .object: return .success(.string(value.jsonString))
+            }
         }
     }
 
     /// A number rounded to the entity's precision here, before the change filter and the
     /// counter guard compare it: 230.14 and 230.12 published as 230.1 are the same value.
-    static func number(_ value: Double, entity: EntityMapping) -> ReadingValue {
-        .number(ReadingValue.round(value, to: entity.precision), precision: entity.precision)
+    static func number(_ value: Double, precision: Int?) -> ReadingValue {
+        .number(ReadingValue.round(value, to: precision), precision: precision)
     }
 
     /// The entity that publishes a writable command's `state:`.

@@ -72,7 +72,7 @@ public struct MappingFile: Sendable, Hashable {
 struct ReadPlan: Sendable, Hashable {
     /// The entities that read each endpoint (their own values, or their child list), in file
     /// order, followed by the state entities of writable commands without an entity of their own.
-    var byEndpoint: [String: [EntityMapping]] = [:]
+    var byEndpoint: [String: [ReadStep]] = [:]
     /// Index into `entities` by id (the first entity with that id, as a linear search would find).
     var entityIndex: [String: Int] = [:]
     /// Index into `commands` by id.
@@ -91,7 +91,36 @@ struct ReadPlan: Sendable, Hashable {
             } else {
                 for source in entity.sources where !endpoints.contains(source.endpoint) { endpoints.append(source.endpoint) }
             }
-            for endpoint in endpoints { byEndpoint[endpoint, default: []].append(entity) }
+            for endpoint in endpoints {
+                let read = EntityRead(entity: entity, endpoint: endpoint)
+                guard let child = entity.child else {
+                    byEndpoint[endpoint, default: []].append(.entity(read))
+                    continue
+                }
+                // Entities expanding over the same list are read together, item by item: the
+                // list is found, and each item's id computed, once per document.
+                let steps = byEndpoint[endpoint] ?? []
+                if let index = steps.firstIndex(where: { $0.expands(like: child) }), case .list(let first, let reads) = steps[index] {
+                    byEndpoint[endpoint]?[index] = .list(first, reads + [read])
+                } else {
+                    byEndpoint[endpoint, default: []].append(.list(child, [read]))
+                }
+            }
         }
+    }
+}
+
+/// One step of reading a document.
+enum ReadStep: Sendable, Hashable {
+    /// An entity of the main device.
+    case entity(EntityRead)
+    /// Entities expanded over one list (the first entity's expansion finds the list, the ids
+    /// and the names), in file order.
+    case list(ChildExpansion, [EntityRead])
+
+    /// Whether this step expands over the same list as `child` (same kind and list paths).
+    func expands(like child: ChildExpansion) -> Bool {
+        guard case .list(let expansion, _) = self else { return false }
+        return expansion.kind == child.kind && expansion.listPaths == child.listPaths
     }
 }

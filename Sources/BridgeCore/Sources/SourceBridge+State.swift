@@ -6,13 +6,21 @@ extension SourceBridge {
     func apply(_ readings: [Reading], at instant: Instant, sourceSaysReset: Bool) {
         round &+= 1
         var changed: [DeviceState] = []
+        // The engine gives a child's readings one after another: look its state up once.
+        var last: (child: String?, state: DeviceState)?
         for reading in readings {
             guard let slot = layout.slotOf[reading.entityID] else {
                 // The engine reads only the mapping's entities and commands.
                 logger.debug("Reading of an entity the mapping does not have", metadata: ["entity.id": "\(reading.entityID)"])
                 continue
             }
-            let state = self.state(child: reading.childID)
+            let state: DeviceState
+            if let last, last.child == reading.childID {
+                state = last.state
+            } else {
+                state = self.state(child: reading.childID)
+                last = (reading.childID, state)
+            }
             let entity = layout.traits[slot]
             if entity?.component == .event {
                 publishEvent(reading, device: state.id)

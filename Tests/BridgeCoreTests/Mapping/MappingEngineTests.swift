@@ -153,9 +153,10 @@ struct MappingEngineTests {
             """)
         let output = engine.readings(endpoint: "point", document: document, mapping: mapping)
         #expect(output.readings == [
+            // Item by item: both entities of connector 1, then of connector 2.
             Reading(entityID: "connector_status", childID: "1", value: .string("Available")),
-            Reading(entityID: "connector_status", childID: "2", value: .string("Charging")),
             Reading(entityID: "connector_power", childID: "1", value: .number(0, precision: nil)),
+            Reading(entityID: "connector_status", childID: "2", value: .string("Charging")),
             Reading(entityID: "connector_power", childID: "2", value: .number(7.4, precision: nil)),
             Reading(entityID: "point_power", value: .number(7400, precision: nil)),
         ])

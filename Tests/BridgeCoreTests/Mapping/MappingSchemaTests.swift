@@ -48,7 +48,7 @@ struct MappingSchemaTests {
         let document = MappingTestSupport.json(#"{"battery": {"cell_voltage_mv": [3301, 3305], "cell_balancing": [true, false]}}"#)
         let output = MappingEngine().readings(endpoint: "telemetry", document: document, mapping: mapping)
         #expect(output.readings.map { "\($0.entityID)/\($0.childID ?? "-")=\($0.value.rendered)" } == [
-            "cell_voltage/0=3.301", "cell_voltage/1=3.305", "cell_balancing/0=ON", "cell_balancing/1=OFF",
+            "cell_voltage/0=3.301", "cell_balancing/0=ON", "cell_voltage/1=3.305", "cell_balancing/1=OFF",
         ])
         guard case .call(let call) = mapping.command("reset_cell")?.target, let child = output.children.last else {
             Issue.record("expected a call and a child")

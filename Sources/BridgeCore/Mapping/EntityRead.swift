@@ -1,0 +1,70 @@
+/// One entity as the engine reads it from one endpoint, compiled once per mapping: the
+/// sources on that endpoint, the transforms, and how the value is shaped.
+///
+/// A class so that the per-document loop touches one reference per entity instead of copying
+/// an ``EntityMapping`` and its ``ValueSource``s (dozens of strings) for every list item.
+final class EntityRead: Sendable, Hashable {
+    /// One alternative on this endpoint.
+    struct Source: Sendable {
+        let path: ValuePath
+        let transforms: [ValueTransform]
+    }
+
+    /// How a transformed value becomes a ``ReadingValue`` (``MappingEngine/normalise(_:for:)``
+    /// decided once).
+    enum Shape: Sendable {
+        /// A number rounded to the precision.
+        case numeric(precision: Int?)
+        /// `ON` / `OFF`.
+        case boolean
+        /// `home` / `not_home`, or the text.
+        case tracker
+        /// One of the options.
+        case option(Set<String>, list: [String])
+        /// Whatever the value is.
+        case plain(precision: Int?)
+    }
+
+    let entity: EntityMapping
+    let endpoint: String
+    let sources: [Source]
+    let transforms: [ValueTransform]
+    let shape: Shape
+    /// The attributes' path when they come from this endpoint.
+    let attributes: ValuePath?
+
+    init(entity: EntityMapping, endpoint: String) {
+        self.entity = entity
+        self.endpoint = endpoint
+        self.sources = entity.sources.filter { $0.endpoint == endpoint }.map { Source(path: $0.path, transforms: $0.transforms) }
+        self.transforms = entity.transforms
+        self.attributes = entity.attributesFrom.flatMap { $0.endpoint == endpoint ? $0.path : nil }
+        if entity.isNumeric {
+            shape = .numeric(precision: entity.precision)
+        } else {
+            switch entity.component {
+            case .binarySensor, .switch:
+                shape = .boolean
+            case .deviceTracker:
+                shape = .tracker
+            default:
+                if let options = entity.options,
+                    entity.component == .select || entity.component == .event || entity.deviceClass == "enum"
+                {
+                    shape = .option(Set(options), list: options)
+                } else {
+                    shape = .plain(precision: entity.precision)
+                }
+            }
+        }
+    }
+
+    static func == (lhs: EntityRead, rhs: EntityRead) -> Bool {
+        lhs === rhs || (lhs.entity == rhs.entity && lhs.endpoint == rhs.endpoint)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(entity.id)
+        hasher.combine(endpoint)
+    }
+}
