@@ -18,7 +18,10 @@ extension MappingEngine {
             return
         }
         var ids = Set<String>(minimumCapacity: items.count)
+        // The children of this kind already in the output, from another list of the same kind;
+        // usually none, and then this list's ids are the kind's ids.
         var seen = output.childIDs.removeValue(forKey: child.kind) ?? []
+        let onlyList = seen.isEmpty
         for item in items {
             guard let (id, key) = childID(of: item, child: child, document: document) else {
                 for entity in entities {
@@ -46,7 +49,7 @@ extension MappingEngine {
             let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: key.text)
             // `seen` holds every child of this kind already in the output (from another list
             // of the same kind too), so a child is added once.
-            if seen.insert(id).inserted {
+            if onlyList || seen.insert(id).inserted {
                 output.children.append(childDevice(child, id: id, key: key, context: context))
             }
             for entity in entities {
@@ -55,7 +58,7 @@ extension MappingEngine {
                 }
             }
         }
-        output.childIDs[child.kind] = seen
+        output.childIDs[child.kind] = onlyList ? ids : seen
     }
 
     /// The list's items from the first list path present, or `nil` when none is.
@@ -99,6 +102,13 @@ extension MappingEngine {
         if child.idParts.count == 1, case .index = child.idParts[0] {
             // `id: $index`, the usual id of cells: no parts to collect.
             return (String(item.index), .number(Double(item.index)))
+        }
+        if child.idParts.count == 1, case .path(let path) = child.idParts[0] {
+            // One field (`id: mac`): no parts to collect.
+            let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
+            guard let value = path.resolve(in: context), !value.isNull else { return nil }
+            let text = value.text
+            return text.isEmpty ? nil : (TopicSafe.id(text), value)
         }
         var parts: [JSONValue] = []
         let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)

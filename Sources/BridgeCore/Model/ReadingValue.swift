@@ -49,10 +49,13 @@ public enum ReadingValue: Sendable, Hashable {
     /// as that decimal.
     public static func round(_ value: Double, to precision: Int?) -> Double {
         guard let precision, (0...15).contains(precision), value.isFinite else { return value }
-        let factor = pow(10, Double(precision))
+        let factor = powersOfTen[precision]
         let scaled = (value * factor).rounded(.toNearestOrAwayFromZero)
         guard scaled.isFinite else { return value }
         let result = scaled / factor
         return result == 0 ? 0 : result  // no "-0"
     }
+
+    /// 10^0 … 10^15, exact (rounding runs for every numeric reading; `pow` is slow).
+    private static let powersOfTen: [Double] = (0...15).map { pow(10, Double($0)) }
 }

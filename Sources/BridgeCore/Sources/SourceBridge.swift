@@ -10,10 +10,16 @@ import Logging
 public actor SourceBridge {
     public typealias Instant = ContinuousClock.Instant
 
-    /// A child device seen in a list (connector, cell, network client).
-    struct ChildRecord {
+    /// A child device seen in a list (connector, cell, network client). A class owned by this
+    /// actor: every document updates `lastSeen` of each child, in place.
+    final class ChildRecord {
         var child: ChildDevice
         var lastSeen: Instant
+
+        init(child: ChildDevice, lastSeen: Instant) {
+            self.child = child
+            self.lastSeen = lastSeen
+        }
     }
 
     public let configuration: SourceConfiguration
@@ -96,12 +102,12 @@ public actor SourceBridge {
         for kind in output.childIDs.keys { kindListedAt[kind] = instant }
         for child in output.children {
             // One hash lookup per child: most documents list the same children as the last one.
-            if let index = children.index(forKey: child.id) {
-                if children.values[index].child != child {
-                    children.values[index].child = child
+            if let record = children[child.id] {
+                if record.child != child {
+                    record.child = child
                     discoveryChanged = true
                 }
-                children.values[index].lastSeen = instant
+                record.lastSeen = instant
                 continue
             }
             children[child.id] = ChildRecord(child: child, lastSeen: instant)
