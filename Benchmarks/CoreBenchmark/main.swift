@@ -6,8 +6,9 @@
 //    `SourceBridge.ingest` with values that change every time, so every reading is published.
 //    A C subscriber (Benchmarks/c/mqttbench.c) counts the state messages; documents/s,
 //    readings/s and messages/s are from the first to the last arrival.
-// 2. The raw client publishing the same number of messages of the same size in the same run
-//    gives the baseline messages/s; the ratio is printed (target ≥ 0.9).
+// 2. The raw client publishing the same number of messages of the same size to the same topics
+//    (the bridge's device topics, below a base of the same length) in the same run gives the
+//    baseline messages/s; the ratio is printed (target ≥ 0.9).
 // 3. Discovery: a 2,000-child × 10-entity mapping is ingested once; the time until the
 //    subscriber has all 20,000 retained config messages is printed (target ≤ 3 s).
 //
@@ -181,7 +182,7 @@ func mappingRound(
     let (process, output) = try await subscriber(port: broker.port, filter: "\(base)/+", count: expected)
     // Documents are built before the clock starts, so only mapping and publishing are measured.
     let prepared = (0..<documents).map { document($0 + 1) }
-    let endpoint = mapping.entities[0].child?.endpoint ?? mapping.entities[0].sources.first?.endpoint ?? "status"
+    let endpoint = sampleEndpoint(mapping)
     try await withClient(broker) { client in
         let bridge = makeBridge(client, base: base, mapping: mapping, id: "src")
         for document in prepared { await bridge.ingest(endpoint: endpoint, document: document) }
@@ -190,17 +191,38 @@ func mappingRound(
     return (Double(documents) / span, Double(documents * readingsPerDocument) / span, Double(expected) / span)
 }
 
-/// The raw client publishing `count` messages of `size` bytes over `devices` topics: messages/s.
-func rawRound(broker: MosquittoBroker, count: Int, size: Int, devices: Int) async throws -> Double {
-    let topic = "raw\(UUID().uuidString.prefix(4).lowercased())"
-    let (process, output) = try await subscriber(port: broker.port, filter: "\(topic)/+", count: count)
+/// The endpoint the benchmark's mappings read.
+func sampleEndpoint(_ mapping: MappingFile) -> String {
+    mapping.entities[0].child?.endpoint ?? mapping.entities[0].sources.first?.endpoint ?? "status"
+}
+
+/// The raw client publishing `count` messages of `size` bytes to the bridge's own state topics
+/// (`devices`, below a base topic of the same length as the bridge round's), in the bridge's
+/// order: messages/s.
+func rawRound(broker: MosquittoBroker, name: String, count: Int, size: Int, devices: [String]) async throws -> Double {
+    let base = "bench\(name)\(UUID().uuidString.prefix(4).lowercased())"
+    let (process, output) = try await subscriber(port: broker.port, filter: "\(base)/+", count: count)
     let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+    let topics = devices.map { "\(base)/\($0)" }
     try await withClient(broker) { client in
         // Retained, like the bridge's state messages (publish.retain defaults to true): the broker
         // does the same work for both.
-        for index in 0..<count { try client.send("\(topic)/src_\(index % devices)", payload: payload, retain: true) }
+        for index in 0..<count { try client.send(topics[index % topics.count], payload: payload, retain: true) }
     }
     return Double(count) / (try await arrivalSpan(process, output, expected: count))
+}
+
+/// The device ids one document publishes state for, in the order the bridge publishes them.
+func publishedDevices(mapping: MappingFile, endpoint: String, document: JSONValue) async -> [String] {
+    let connection = DroppingConnection()
+    let context = DiscoveryContext(baseTopic: "x", discoveryPrefix: "x-ha")
+    let bridge = SourceBridge(
+        configuration: sourceConfiguration("src"), mapping: mapping, context: context,
+        settings: PublishSettings(republishInterval: .seconds(3600), staleCleanupWindow: .zero), broker: connection,
+        discovery: DiscoveryPublisher(context: context, broker: connection, logger: logger),
+        availability: AvailabilityPublisher(context: context, broker: connection, logger: logger), logger: logger)
+    await bridge.ingest(endpoint: endpoint, document: document)
+    return connection.topics.withLock { $0 }.filter { $0.split(separator: "/").count == 2 }.map { String($0.dropFirst(2)) }
 }
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
@@ -208,8 +230,16 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 /// A broker port that drops everything: isolates the CPU cost of mapping and state building.
 final class DroppingConnection: BrokerConnection {
     let count = Mutex(0)
+    /// The topics of the first 10,000 messages enqueued.
+    let topics = Mutex<[String]>([])
     func publish(_ message: OutboundMessage) async throws {}
-    func enqueue(_ message: OutboundMessage) throws { count.withLock { $0 += 1 } }
+    func enqueue(_ message: OutboundMessage) throws {
+        let seen = count.withLock { count in
+            count += 1
+            return count
+        }
+        if seen <= 10_000 { topics.withLock { $0.append(message.topic) } }
+    }
     func subscribe(_ filter: String) async throws {}
     func unsubscribe(_ filter: String) {}
     var isConnected: Bool { true }
@@ -270,6 +300,10 @@ func compare(
     readingsPerDocument: Int, sample: JSONValue, document: (Int) -> JSONValue
 ) async throws {
     let size = sample.jsonBytes.count
+    let devices = await publishedDevices(mapping: mapping, endpoint: sampleEndpoint(mapping), document: document(0))
+    guard devices.count == devicesPerDocument else {
+        throw TestSupportError("\(label): one document published \(devices.count) state messages, expected \(devicesPerDocument)")
+    }
     var bridged: [(Double, Double, Double)] = []
     var raw: [Double] = []
     for _ in 0..<rounds {
@@ -278,7 +312,7 @@ func compare(
                 broker: broker, name: name, mapping: mapping, documents: documents,
                 devicesPerDocument: devicesPerDocument, readingsPerDocument: readingsPerDocument, document: document))
         raw.append(
-            try await rawRound(broker: broker, count: documents * devicesPerDocument, size: size, devices: devicesPerDocument))
+            try await rawRound(broker: broker, name: name, count: documents * devicesPerDocument, size: size, devices: devices))
     }
     print(
         String(
