@@ -172,11 +172,13 @@ func makeBridge(_ client: MosquittoClient, base: String, mapping: MappingFile, i
         availability: AvailabilityPublisher(context: context, broker: connection, logger: logger), logger: logger)
 }
 
-/// Mapping + publish: returns (documents/s, readings/s, messages/s).
+/// Mapping + publish: returns (documents/s, readings/s, messages/s) and this process's CPU
+/// seconds from the first measured document until the client had sent the last message.
 func mappingRound(
     broker: MosquittoBroker, name: String, mapping: MappingFile, documents: Int, devicesPerDocument: Int,
     readingsPerDocument: Int, document: (Int) -> JSONValue
-) async throws -> (Double, Double, Double) {
+) async throws -> (rates: (Double, Double, Double), cpu: Double) {
+    var cpu = 0.0
     let base = "bench\(name)\(UUID().uuidString.prefix(4).lowercased())"
     let expected = documents * devicesPerDocument
     // Documents are built before the clock starts, so only mapping and publishing are measured.
@@ -191,11 +193,14 @@ func mappingRound(
         await bridge.ingest(endpoint: endpoint, document: document(0))
         try await client.publish("bench/flush", payload: [], qos: .atLeastOnce)
         let subscription = try await subscriber(port: broker.port, filter: "\(base)/+", count: expected)
+        let start = processCPUSeconds()
         for document in prepared { await bridge.ingest(endpoint: endpoint, document: document) }
+        try await client.publish("bench/flush", payload: [], qos: .atLeastOnce)
+        cpu = processCPUSeconds() - start
         return subscription
     }
     let span = try await arrivalSpan(process, output, expected: expected)
-    return (Double(documents) / span, Double(documents * readingsPerDocument) / span, Double(expected) / span)
+    return ((Double(documents) / span, Double(documents * readingsPerDocument) / span, Double(expected) / span), cpu)
 }
 
 /// The endpoint the benchmark's mappings read.
@@ -205,8 +210,9 @@ func sampleEndpoint(_ mapping: MappingFile) -> String {
 
 /// The raw client publishing `count` messages of `size` bytes to the bridge's own state topics
 /// (`devices`, below a base topic of the same length as the bridge round's), in the bridge's
-/// order: messages/s.
-func rawRound(broker: MosquittoBroker, name: String, count: Int, size: Int, devices: [String]) async throws -> Double {
+/// order: messages/s, and this process's CPU seconds for sending them.
+func rawRound(broker: MosquittoBroker, name: String, count: Int, size: Int, devices: [String]) async throws -> (rate: Double, cpu: Double) {
+    var cpu = 0.0
     let base = "bench\(name)\(UUID().uuidString.prefix(4).lowercased())"
     let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
     let topics = devices.map { "\(base)/\($0)" }
@@ -216,10 +222,13 @@ func rawRound(broker: MosquittoBroker, name: String, count: Int, size: Int, devi
         for topic in topics { try client.send(topic, payload: payload, retain: true) }
         try await client.publish("bench/flush", payload: [], qos: .atLeastOnce)
         let subscription = try await subscriber(port: broker.port, filter: "\(base)/+", count: count)
+        let start = processCPUSeconds()
         for index in 0..<count { try client.send(topics[index % topics.count], payload: payload, retain: true) }
+        try await client.publish("bench/flush", payload: [], qos: .atLeastOnce)
+        cpu = processCPUSeconds() - start
         return subscription
     }
-    return Double(count) / (try await arrivalSpan(process, output, expected: count))
+    return (Double(count) / (try await arrivalSpan(process, output, expected: count)), cpu)
 }
 
 /// The device ids one document publishes state for, in the order the bridge publishes them.
@@ -236,6 +245,14 @@ func publishedDevices(mapping: MappingFile, endpoint: String, document: JSONValu
 }
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// User + system CPU time of this process so far, in seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
 
 /// A broker port that drops everything: isolates the CPU cost of mapping and state building.
 final class DroppingConnection: BrokerConnection {
@@ -316,13 +333,19 @@ func compare(
     }
     var bridged: [(Double, Double, Double)] = []
     var raw: [Double] = []
+    // This process's CPU time per message of each round (mapping + client, or client alone).
+    var bridgedCPU: [Double] = []
+    var rawCPU: [Double] = []
+    let messages = Double(documents * devicesPerDocument)
     for _ in 0..<rounds {
-        bridged.append(
-            try await mappingRound(
-                broker: broker, name: name, mapping: mapping, documents: documents,
-                devicesPerDocument: devicesPerDocument, readingsPerDocument: readingsPerDocument, document: document))
-        raw.append(
-            try await rawRound(broker: broker, name: name, count: documents * devicesPerDocument, size: size, devices: devices))
+        let bridgeRound = try await mappingRound(
+            broker: broker, name: name, mapping: mapping, documents: documents,
+            devicesPerDocument: devicesPerDocument, readingsPerDocument: readingsPerDocument, document: document)
+        bridged.append(bridgeRound.rates)
+        bridgedCPU.append(bridgeRound.cpu / messages * 1e6)
+        let rawResult = try await rawRound(broker: broker, name: name, count: documents * devicesPerDocument, size: size, devices: devices)
+        raw.append(rawResult.rate)
+        rawCPU.append(rawResult.cpu / messages * 1e6)
     }
     print(
         String(
@@ -333,6 +356,10 @@ func compare(
     // moment; their ratio is steadier than the ratio of medians on a shared box.
     let pairs = zip(bridged.map(\.2), raw).map { $0 / $1 }
     print("  per-round ratios: \(pairs.map { String(format: "%.2f", $0) }.joined(separator: " ")); median \(String(format: "%.2f", median(pairs)))")
+    print(
+        String(
+            format: "  CPU of the publishing process per message (medians): bridge %.2f µs, raw client %.2f µs",
+            median(bridgedCPU), median(rawCPU)))
 }
 
 // The sample payloads are one device message each, so the raw baseline sends the same size.
