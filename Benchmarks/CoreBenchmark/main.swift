@@ -316,7 +316,10 @@ print(
 
 if ProcessInfo.processInfo.environment["CPU_ONLY"] != nil { exit(0) }
 
-let broker = try await MosquittoBroker.start(.init(extraConfiguration: ["max_queued_messages 0"]))
+// The broker logs as deployed (mosquitto's default log types); BROKER_LOG_ALL=1 logs every
+// packet, as the tests' brokers do, which makes the broker slower for both paths.
+let broker = try await MosquittoBroker.start(
+    .init(extraConfiguration: ["max_queued_messages 0"], logsEveryPacket: ProcessInfo.processInfo.environment["BROKER_LOG_ALL"] == "1"))
 defer { broker.stop() }
 print("BridgeCore benchmark, \(rounds) rounds, loopback mosquitto, medians")
 
@@ -337,16 +340,28 @@ func compare(
     var bridgedCPU: [Double] = []
     var rawCPU: [Double] = []
     let messages = Double(documents * devicesPerDocument)
+    // PATH_ONLY=bridge or PATH_ONLY=raw runs one path alone (for profiling it); no ratio then.
+    let only = ProcessInfo.processInfo.environment["PATH_ONLY"]
     for _ in 0..<rounds {
+        if only == "raw" {
+            let rawResult = try await rawRound(broker: broker, name: name, count: documents * devicesPerDocument, size: size, devices: devices)
+            print(String(format: "  raw client: %.0f messages/s, %.2f µs CPU per message", rawResult.rate, rawResult.cpu / messages * 1e6))
+            continue
+        }
         let bridgeRound = try await mappingRound(
             broker: broker, name: name, mapping: mapping, documents: documents,
             devicesPerDocument: devicesPerDocument, readingsPerDocument: readingsPerDocument, document: document)
         bridged.append(bridgeRound.rates)
         bridgedCPU.append(bridgeRound.cpu / messages * 1e6)
+        if only == "bridge" {
+            print(String(format: "  bridge: %.0f messages/s, %.2f µs CPU per message", bridgeRound.rates.2, bridgeRound.cpu / messages * 1e6))
+            continue
+        }
         let rawResult = try await rawRound(broker: broker, name: name, count: documents * devicesPerDocument, size: size, devices: devices)
         raw.append(rawResult.rate)
         rawCPU.append(rawResult.cpu / messages * 1e6)
     }
+    guard only == nil else { return }
     print(
         String(
             format: "%@: %.1f documents/s, %.0f readings/s, %.0f messages/s; raw client %.0f messages/s (%d-byte payloads); ratio %.2f",
@@ -369,6 +384,8 @@ try await compare(
 try await compare(
     "1,000-item list document", name: "net", mapping: clientsMapping, documents: 30, devicesPerDocument: 1000,
     readingsPerDocument: 3000, sample: ["connected": true, "rx_rate": 12345, "tx_rate": 6789], document: clientsDocument)
+
+if ProcessInfo.processInfo.environment["PATH_ONLY"] != nil { exit(0) }
 
 // Discovery for 20,000 entities: 2,000 children × 10 entities.
 let discoveryEntities = (0..<10).map { index in

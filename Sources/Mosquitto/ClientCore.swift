@@ -67,6 +67,12 @@ final class ClientCore: Sendable {
     }
 
     let state: Mutex<State>
+    /// How many acknowledgements someone waits for: the waiters in `state.waiters`, plus a
+    /// publish or subscribe whose waiter is registered once libmosquitto returns its message id.
+    /// Raised before that call and lowered with every removal, under the state lock; read without
+    /// it by the network thread, which reports the write of every QoS 0 message and need not
+    /// take the lock (and wait for a publisher holding it) when nobody waits.
+    let awaitedAcknowledgements = Atomic<Int>(0)
     let messages: AsyncStream<MQTTMessage>.Continuation
     let events: AsyncStream<LoopEvent>.Continuation
     let statistics: Statistics
@@ -100,7 +106,13 @@ final class ClientCore: Sendable {
 
     /// A PUBACK/PUBCOMP (or the write of a QoS 0 message) or SUBACK for `mid`.
     func acknowledge(mid: Int32, failure: MosquittoError?) {
-        let waiter = state.withLock { $0.waiters.removeValue(forKey: mid) }
+        // A waiter is counted before libmosquitto can send its message, so 0 means none for `mid`.
+        guard awaitedAcknowledgements.load(ordering: .acquiring) > 0 else { return }
+        let waiter = state.withLock { state in
+            let waiter = state.waiters.removeValue(forKey: mid)
+            if waiter != nil { awaitedAcknowledgements.subtract(1, ordering: .releasing) }
+            return waiter
+        }
         guard let waiter else { return }
         if let failure {
             waiter.continuation?.resume(throwing: failure)
@@ -123,6 +135,7 @@ final class ClientCore: Sendable {
         let continuation: CheckedContinuation<Void, any Error>?? = state.withLock { state in
             if let entry = state.waiters.first(where: { $0.value.token == token }) {
                 state.waiters.removeValue(forKey: entry.key)
+                awaitedAcknowledgements.subtract(1, ordering: .releasing)
                 return .some(entry.value.continuation)
             }
             if let pending = state.offline.remove(where: { $0.token == token }) {
@@ -141,6 +154,7 @@ final class ClientCore: Sendable {
         let expired: [(Waiter)] = state.withLock { state in
             let late = state.waiters.filter { $0.value.deadline <= now }
             for mid in late.keys { state.waiters.removeValue(forKey: mid) }
+            awaitedAcknowledgements.subtract(late.count, ordering: .releasing)
             return Array(late.values)
         }
         for waiter in expired {
@@ -162,6 +176,7 @@ final class ClientCore: Sendable {
         let (waiters, queued, connectWaiters) = state.withLock { state in
             let waiters = Array(state.waiters.values)
             state.waiters.removeAll()
+            awaitedAcknowledgements.subtract(waiters.count, ordering: .releasing)
             let queued = state.offline.drain()
             let connectWaiters = Array(state.connectWaiters.values)
             state.connectWaiters.removeAll()

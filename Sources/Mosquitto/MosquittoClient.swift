@@ -217,6 +217,9 @@ public final class MosquittoClient: Sendable {
     private func publishLocked(_ pending: PendingPublish, state: inout ClientCore.State) -> MosquittoError? {
         var mid: Int32 = 0
         let useProperties = configuration.protocolVersion == .v5 ? pending.properties : PublishProperties()
+        // Counted before the call: the acknowledgement can arrive before it returns.
+        let awaited = pending.qos > .atMostOnce && pending.continuation != nil
+        if awaited { core.awaitedAcknowledgements.add(1, ordering: .releasing) }
         let rc = withProperties(useProperties) { properties in
             mosquitto_publish_v5(
                 handle, &mid, pending.topic, Int32(clamping: pending.payload.count), pending.payload,
@@ -227,6 +230,7 @@ public final class MosquittoClient: Sendable {
         let accepted =
             rc == MOSQ_ERR_SUCCESS.rawValue || (rc == MOSQ_ERR_NO_CONN.rawValue && pending.qos > .atMostOnce)
         guard accepted else {
+            if awaited { core.awaitedAcknowledgements.subtract(1, ordering: .releasing) }
             if rc == MOSQ_ERR_NO_CONN.rawValue {
                 core.statistics.offlineDiscardedQoS0.add(1, ordering: .relaxed)
                 return nil
@@ -234,7 +238,7 @@ public final class MosquittoClient: Sendable {
             return .library(operation: "publish to \(pending.topic)", code: rc)
         }
         core.statistics.published.add(1, ordering: .relaxed)
-        if pending.qos > .atMostOnce, let continuation = pending.continuation {
+        if awaited, let continuation = pending.continuation {
             state.waiters[mid] = Waiter(
                 token: pending.token, operation: "publish to \(pending.topic)", deadline: pending.deadline,
                 timeout: pending.timeout, continuation: continuation)
@@ -257,8 +261,10 @@ public final class MosquittoClient: Sendable {
                     state.subscriptions.append((filter, qos))
                     guard state.phase == .connected else { return .some(nil) }
                     var mid: Int32 = 0
+                    core.awaitedAcknowledgements.add(1, ordering: .releasing)
                     let rc = mosquitto_subscribe_v5(handle, &mid, filter, qos.rawValue, 0, nil)
                     guard rc == MOSQ_ERR_SUCCESS.rawValue else {
+                        core.awaitedAcknowledgements.subtract(1, ordering: .releasing)
                         return .some(.library(operation: "subscribe to \(filter)", code: rc))
                     }
                     state.waiters[mid] = Waiter(

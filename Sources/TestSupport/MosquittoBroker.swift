@@ -22,11 +22,19 @@ public final class MosquittoBroker: Sendable {
         public var tls: TLSFiles?
         /// Extra mosquitto.conf lines (e.g. queue limits for benchmarks).
         public var extraConfiguration: [String]
+        /// `log_type all` (every packet, for reading when a test fails); `false` keeps
+        /// mosquitto's default log types, as deployed, for benchmarks: logging every packet
+        /// costs the broker a formatted file write per message.
+        public var logsEveryPacket: Bool
 
-        public init(users: [String: String] = [:], tls: TLSFiles? = nil, extraConfiguration: [String] = []) {
+        public init(
+            users: [String: String] = [:], tls: TLSFiles? = nil, extraConfiguration: [String] = [],
+            logsEveryPacket: Bool = true
+        ) {
             self.users = users
             self.tls = tls
             self.extraConfiguration = extraConfiguration
+            self.logsEveryPacket = logsEveryPacket
         }
     }
 
@@ -107,7 +115,9 @@ public final class MosquittoBroker: Sendable {
             "listener \(port) 127.0.0.1",
             "persistence false",
             "log_dest file \(logFile.path)",
-            "log_type all",
+        ]
+        lines += options.logsEveryPacket ? ["log_type all"] : ["log_type error", "log_type warning", "log_type notice", "log_type information"]
+        lines += [
             "connection_messages true",
             // Stay the user who started the test (mosquitto drops root privileges otherwise and
             // then cannot read the generated files).
