@@ -148,7 +148,8 @@ func summarize(_ timeline: Timeline, _ range: Range<Int>) -> RoundResult {
 // 1.2 KB state message every millisecond waits for the subscriber's delayed ACK (tens of ms),
 // which measures the broker's socket options rather than the bridge. NAGLE=1 keeps the default.
 let nagle = ProcessInfo.processInfo.environment["NAGLE"] != nil
-let broker = try await MosquittoBroker.start(.init(extraConfiguration: nagle ? [] : ["set_tcp_nodelay true"]))
+let broker = try await MosquittoBroker.start(
+    .init(extraConfiguration: nagle ? [] : ["set_tcp_nodelay true"], logsEveryPacket: false))
 let simulator = CozifyHANSimulator(configuration: .init(telegramInterval: .seconds(3600), meterDelay: nil))
 let port = try await simulator.start()
 let subscriber = try MosquittoClient(

@@ -101,7 +101,49 @@ extension JSONValue {
             }
             return
         }
+        if writeShortDecimal(number, into: &output) { return }
         output.append(contentsOf: format(number).utf8)
+    }
+
+    /// Writes a number that is a decimal of at most four fractional digits (a reading rounded to
+    /// its precision, usually) without formatting a String: the same text as `format`, since a
+    /// decimal of at most 13 significant digits is the shortest text that reads back as the
+    /// double nearest to it. Returns `false`, writing nothing, for any other number.
+    static func writeShortDecimal(_ number: Double, into output: inout [UInt8]) -> Bool {
+        let magnitude = number.magnitude
+        // Below 1e-4 Swift writes an exponent; from 1e9 on, 4 decimals exceed 13 digits.
+        guard magnitude >= 1e-4, magnitude < 1e9 else { return false }
+        for decimals in 1...4 {
+            let scaled = (magnitude * decimalScales[decimals]).rounded()
+            // The decimal scaled / 10^decimals reads back as this very double.
+            guard scaled / decimalScales[decimals] == magnitude else { continue }
+            // The fewest decimals that read back: the last digit is not 0 (fewer would have done).
+            let digits = UInt64(scaled)
+            let divisor = UInt64(decimalScales[decimals])
+            if number < 0 { output.append(UInt8(ascii: "-")) }
+            appendDigits(digits / divisor, minimumCount: 1, into: &output)
+            output.append(UInt8(ascii: "."))
+            appendDigits(digits % divisor, minimumCount: decimals, into: &output)
+            return true
+        }
+        return false
+    }
+
+    private static let decimalScales: [Double] = [1, 10, 100, 1000, 10000]
+
+    /// The decimal digits of `value`, zero-padded on the left to `minimumCount`.
+    private static func appendDigits(_ value: UInt64, minimumCount: Int, into output: inout [UInt8]) {
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
+        withUnsafeMutableBytes(of: &buffer) { bytes in
+            var remaining = value
+            var count = 0
+            repeat {
+                bytes[23 - count] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                remaining /= 10
+                count += 1
+            } while remaining > 0 || count < minimumCount
+            output.append(contentsOf: bytes[(24 - count)...])
+        }
     }
 
     private static func writeString(_ string: String, into output: inout [UInt8]) {

@@ -71,4 +71,26 @@ struct JSONValueTests {
         #expect(JSONValue(mqttPayload: #"{"a":1}"#) == ["a": 1])
         #expect(JSONValue(mqttPayload: "Hard reset") == .string("Hard reset"))
     }
+
+    @Test("Writes numbers in payloads exactly as the shortest round-tripping text, also without formatting a String")
+    func numberText() {
+        // Decimals of up to four places take a path of their own; every number must still read
+        // back as itself and print as Swift's shortest form, so compare both over many values.
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0.0001, 0.001, 0.5, -0.5, 3.456, -230.1, 999_999_999.9999, 0.00025, 1e-5, 1e9 + 0.5, 0.1 + 0.2, 7.4]
+        for _ in 0..<20_000 {
+            let decimals = Int.random(in: 0...6, using: &generator)
+            let magnitude: Double = [1.0, 1e3, 1e6, 1e10].randomElement(using: &generator) ?? 1
+            values.append(ReadingValue.round(Double.random(in: -magnitude...magnitude, using: &generator), to: decimals))
+            values.append(Double.random(in: -1...1, using: &generator))
+        }
+        for value in values {
+            let text = String(decoding: JSONValue.number(value).jsonBytes, as: UTF8.self)
+            #expect(text == JSONValue.format(value), "\(value)")
+            #expect(Double(text) == value, "\(value)")
+        }
+        #expect(String(decoding: JSONValue.number(3.4).jsonBytes, as: UTF8.self) == "3.4")
+        #expect(String(decoding: JSONValue.number(-0.0625).jsonBytes, as: UTF8.self) == "-0.0625")
+        #expect(String(decoding: JSONValue.number(12.05).jsonBytes, as: UTF8.self) == "12.05")
+    }
 }
