@@ -32,10 +32,13 @@ final class EntityRead: Sendable, Hashable {
     let shape: Shape
     /// The attributes' path when they come from this endpoint.
     let attributes: ValuePath?
+    /// The entity's number in ``ReadPlan/stateIDs``.
+    let slot: Int?
 
-    init(entity: EntityMapping, endpoint: String) {
+    init(entity: EntityMapping, endpoint: String, slot: Int? = nil) {
         self.entity = entity
         self.endpoint = endpoint
+        self.slot = slot
         self.sources = entity.sources.filter { $0.endpoint == endpoint }.map { Source(path: $0.path, transforms: $0.transforms) }
         self.transforms = entity.transforms
         self.attributes = entity.attributesFrom.flatMap { $0.endpoint == endpoint ? $0.path : nil }

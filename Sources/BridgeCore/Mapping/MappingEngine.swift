@@ -94,7 +94,9 @@ public struct MappingEngine: Sendable {
                 ))
             }
         }
-        return Reading(entityID: entity.entity.id, childID: childID, value: value, attributes: attributes)
+        var reading = Reading(entityID: entity.entity.id, childID: childID, value: value, attributes: attributes)
+        reading.slot = entity.slot
+        return reading
     }
 
     /// Shapes a transformed value the way the entity's component publishes it.

@@ -47,29 +47,27 @@ struct StateLayout {
     /// Slots in the order of their ids: the JSON state's keys are sorted, as everywhere else.
     private let renderOrder: [Int]
 
+    /// The layout of the mapping's ``ReadPlan/stateIDs``: the slot numbers readings carry.
     init(mapping: MappingFile) {
-        var ids: [String] = []
-        var slotOf: [String: Int] = [:]
-        var traits: [EntityTraits?] = []
-        for entity in mapping.entities where slotOf[entity.id] == nil {
-            slotOf[entity.id] = ids.count
-            ids.append(entity.id)
-            traits.append(EntityTraits(component: entity.component, stateClass: entity.stateClass, debounce: entity.debounce))
-        }
-        for command in mapping.commands where slotOf[command.id] == nil {
-            slotOf[command.id] = ids.count
-            ids.append(command.id)
-            traits.append(nil)
-        }
+        let ids = mapping.plan.stateIDs
         self.ids = ids
-        self.slotOf = slotOf
-        self.traits = traits
+        self.slotOf = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        self.traits = ids.map { id in
+            mapping.entity(id).map { EntityTraits(component: $0.component, stateClass: $0.stateClass, debounce: $0.debounce) }
+        }
         self.renderedKeys = ids.map { id in
             var key = JSONValue.string(id).jsonBytes
             key.append(UInt8(ascii: ":"))
             return key
         }
         self.renderOrder = ids.indices.sorted { ids[$0] < ids[$1] }
+    }
+
+    /// The slot of a reading's entity: the number the engine gave it when it is this layout's
+    /// (checked: the same id at that number), else looked up by id.
+    func slot(of reading: Reading) -> Int? {
+        if let slot = reading.slot, ids.indices.contains(slot), ids[slot] == reading.entityID { return slot }
+        return slotOf[reading.entityID]
     }
 
     /// The device's JSON state: every entity with a value, keys sorted (what

@@ -9,7 +9,7 @@ extension SourceBridge {
         // The engine gives a child's readings one after another: look its state up once.
         var last: (child: String?, state: DeviceState)?
         for reading in readings {
-            guard let slot = layout.slotOf[reading.entityID] else {
+            guard let slot = layout.slot(of: reading) else {
                 // The engine reads only the mapping's entities and commands.
                 logger.debug("Reading of an entity the mapping does not have", metadata: ["entity.id": "\(reading.entityID)"])
                 continue
