@@ -385,7 +385,10 @@ try await compare(
     "1,000-item list document", name: "net", mapping: clientsMapping, documents: 30, devicesPerDocument: 1000,
     readingsPerDocument: 3000, sample: ["connected": true, "rx_rate": 12345, "tx_rate": 6789], document: clientsDocument)
 
-if ProcessInfo.processInfo.environment["PATH_ONLY"] != nil { exit(0) }
+if ProcessInfo.processInfo.environment["PATH_ONLY"] != nil {
+    broker.stop()  // exit skips the defer
+    exit(0)
+}
 
 // Discovery for 20,000 entities: 2,000 children × 10 entities.
 let discoveryEntities = (0..<10).map { index in

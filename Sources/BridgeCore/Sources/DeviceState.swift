@@ -74,7 +74,12 @@ struct StateLayout {
     /// `JSONValue.object(values(of:)).jsonBytes` gives, without building the object).
     func render(_ state: DeviceState) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(16 + 24 * state.slots.count)
+        render(state, into: &output)
+        return output
+    }
+
+    /// Appends the device's JSON state to `output`.
+    func render(_ state: DeviceState, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "{"))
         var first = true
         for slot in renderOrder {
@@ -85,7 +90,6 @@ struct StateLayout {
             value.write(into: &output)
         }
         output.append(UInt8(ascii: "}"))
-        return output
     }
 
     /// The device's current values by entity id.

@@ -123,7 +123,12 @@ extension SourceBridge {
     func publishDevices(_ states: [DeviceState]) {
         guard settings.output.publishesJSON else { return }
         for state in states {
-            send(OutboundMessage(topic: state.topic, payload: layout.render(state), qos: 0, retain: settings.retain))
+            // One buffer for every payload: the client copies it into its packet, and a message
+            // it keeps (queued offline) keeps its own copy, since the next render then finds the
+            // buffer shared and allocates a new one.
+            renderBuffer.removeAll(keepingCapacity: true)
+            layout.render(state, into: &renderBuffer)
+            send(OutboundMessage(topic: state.topic, payload: renderBuffer, qos: 0, retain: settings.retain))
         }
     }
 

@@ -48,6 +48,8 @@ public actor SourceBridge {
     var holding: [ObjectIdentifier: DeviceState] = [:]
     /// Counts `apply` rounds (see ``DeviceState/changedInRound``).
     var round = 0
+    /// Where state payloads are rendered (see `publishDevices`).
+    var renderBuffer: [UInt8] = []
     var lastAttributes: [String: JSONValue] = [:]
     /// The change filter's rules (republish interval); the entries live in the device states.
     let changeFilter: ChangeFilter<ReadingValue>
