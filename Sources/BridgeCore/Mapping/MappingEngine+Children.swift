@@ -70,6 +70,21 @@ extension MappingEngine {
         issues: inout [MappingIssue]
     ) -> ([ChildItem], ValuePath)? {
         for path in child.listPaths {
+            if let wildcard = path.trailingWildcard {
+                // `items[*]`: the container's elements (or an object's values in key order), as
+                // resolveAll would give them, without collecting matches step by step.
+                switch path.resolve(in: context, steps: wildcard) {
+                case nil, .null?:
+                    continue
+                case .array(let elements)?:
+                    return (elements.enumerated().map { ChildItem(value: $1, index: $0, key: nil) }, path)
+                case .object(let members)?:
+                    let keys = members.keys.sorted()
+                    return (keys.enumerated().compactMap { index, key in members[key].map { ChildItem(value: $0, index: index, key: key) } }, path)
+                case _?:
+                    return ([], path)
+                }
+            }
             if path.hasWildcard {
                 let prefix = ValuePath(root: path.root, segments: Array(path.segments.prefix { $0 != .wildcard }), text: path.text)
                 guard let container = prefix.resolve(in: context), !container.isNull else { continue }

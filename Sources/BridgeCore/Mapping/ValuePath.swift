@@ -119,12 +119,23 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
         if hasWildcard { return .array(resolveAll(in: context).map(\.value)) }
         // Without `[*]` a path addresses at most one value: walk it without collecting matches
         // (this runs for every reading of every document).
+        return resolve(in: context, steps: segments.count)
+    }
+
+    /// The value at the first `steps` segments (none of them `[*]`), or `nil` when one is missing.
+    func resolve(in context: Context, steps: Int) -> JSONValue? {
         var current = root == .document ? context.document : context.current
-        for segment in segments {
-            guard let next = Self.single(segment, from: current, context: context) else { return nil }
+        for index in 0..<steps {
+            guard let next = Self.single(segments[index], from: current, context: context) else { return nil }
             current = next
         }
         return current
+    }
+
+    /// Where the only `[*]` is, when it is the last segment (`cells[*]`): the common list path.
+    var trailingWildcard: Int? {
+        guard let index = segments.firstIndex(of: .wildcard), index == segments.count - 1 else { return nil }
+        return index
     }
 
     /// One step that is not `[*]`; the same rules as ``step(_:from:context:)``.
