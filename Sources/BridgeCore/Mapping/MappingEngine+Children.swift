@@ -22,14 +22,14 @@ extension MappingEngine {
         // usually none, and then this list's ids are the kind's ids.
         var seen = output.childIDs.removeValue(forKey: child.kind) ?? []
         let onlyList = seen.isEmpty
-        for item in items {
+        for (position, item) in items.enumerated() {
             guard let (id, key) = childID(of: item, child: child, document: document) else {
                 for entity in entities {
                     output.issues.append(MappingIssue(
                         entityID: entity.entity.id,
                         endpoint: endpoint,
                         path: listPath.text,
-                        message: "item \(item.index) has no id at \(child.idParts.map(\.description).joined(separator: ", "))"
+                        message: "item \(position) has no id at \(child.idParts.map(\.description).joined(separator: ", "))"
                     ))
                 }
                 continue

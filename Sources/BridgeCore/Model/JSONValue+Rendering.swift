@@ -111,8 +111,9 @@ extension JSONValue {
     /// double nearest to it. Returns `false`, writing nothing, for any other number.
     static func writeShortDecimal(_ number: Double, into output: inout [UInt8]) -> Bool {
         let magnitude = number.magnitude
-        // Below 1e-4 Swift writes an exponent; from 1e9 on, 4 decimals exceed 13 digits.
-        guard magnitude >= 1e-4, magnitude < 1e9 else { return false }
+        // Below 1e-4 Swift writes an exponent; from 1e9 on, 4 decimals exceed 13 digits; whole
+        // numbers have no decimals (`writeNumber` writes them as integers).
+        guard magnitude >= 1e-4, magnitude < 1e9, magnitude != magnitude.rounded(.towardZero) else { return false }
         for decimals in 1...4 {
             let scaled = (magnitude * decimalScales[decimals]).rounded()
             // The decimal scaled / 10^decimals reads back as this very double.

@@ -31,9 +31,14 @@ extension SourceBridge {
     /// every known child, the entities of its kind.
     public func discoveryMessages() -> [DiscoveryMessage] {
         var messages = entities(forChildKind: nil).map { context.message(device: mainDevice, entity: $0) }
+        // The entities of a kind are the same for each of its children: worked out once per kind.
+        var entitiesOfKind: [String: [DiscoveryEntity]] = [:]
         for record in children.values.sorted(by: { $0.child.id < $1.child.id }) {
             let device = childDevice(record.child)
-            messages += entities(forChildKind: record.child.kind).map { context.message(device: device, entity: $0) }
+            let kind = record.child.kind
+            let entities = entitiesOfKind[kind] ?? entities(forChildKind: kind)
+            entitiesOfKind[kind] = entities
+            messages += entities.map { context.message(device: device, entity: $0) }
         }
         return messages
     }

@@ -102,9 +102,9 @@ extension SourceBridge {
             }
             if !holds { holding[key] = nil }
         }
-        // By deadline, then device and entity: the order `ChangeFilter.due` gives.
+        // By deadline, then `<device>/<entity>`: the order `ChangeFilter.due` gives its keys.
         released.sort { lhs, rhs in
-            (lhs.until, lhs.state.id, layout.ids[lhs.slot]) < (rhs.until, rhs.state.id, layout.ids[rhs.slot])
+            (lhs.until, lhs.state.id + "/" + layout.ids[lhs.slot]) < (rhs.until, rhs.state.id + "/" + layout.ids[rhs.slot])
         }
         round &+= 1
         var changed: [DeviceState] = []

@@ -202,6 +202,26 @@ struct MappingEngineTests {
         }
     }
 
+    @Test("An item without an id is named by its position in the whole list, also through nested lists")
+    func missingIDPositions() throws {
+        let mapping = try mapping("""
+            source: fritz_network
+            entities:
+              - id: rate
+                child: { kind: client, endpoint: mesh, list: "groups[*].members[*]", id: mac }
+                from: { path: rate }
+            """)
+        let document = MappingTestSupport.json("""
+            {"groups": [
+              {"members": [{"rate": 1}, {"mac": "aa", "rate": 2}]},
+              {"members": [{"rate": 3}, {"mac": "bb", "rate": 4}]}
+            ]}
+            """)
+        let output = engine.readings(endpoint: "mesh", document: document, mapping: mapping)
+        #expect(output.issues.map(\.message) == ["item 0 has no id at mac", "item 2 has no id at mac"])
+        #expect(output.readings.map(\.childID) == ["aa", "bb"])
+    }
+
     @Test("Composite child ids are joined and made topic-safe; a missing id is an issue")
     func compositeIDs() throws {
         let mapping = try mapping("""
