@@ -64,6 +64,17 @@ final class ClientCore: Sendable {
         var subscriptions: [(filter: String, qos: QoS)] = []
         var connectWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
         var refusal: MosquittoError?
+
+        /// Registers the waiter for `mid`. libmosquitto's message ids are 16 bits and shared with
+        /// QoS 0 messages, so at high rates an id can come round again while an older message
+        /// still waits for its acknowledgement: that older waiter is failed (it would otherwise
+        /// never be resumed) and the count kept equal to the waiters.
+        mutating func register(_ waiter: Waiter, mid: Int32, counter: borrowing Atomic<Int>) {
+            guard let displaced = waiters.updateValue(waiter, forKey: mid) else { return }
+            counter.subtract(1, ordering: .releasing)
+            // Resuming only schedules the waiting task; it does not run it under this lock.
+            displaced.continuation?.resume(throwing: MosquittoError.acknowledgementUntraceable(operation: displaced.operation))
+        }
     }
 
     let state: Mutex<State>

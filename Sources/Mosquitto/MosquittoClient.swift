@@ -239,9 +239,11 @@ public final class MosquittoClient: Sendable {
         }
         core.statistics.published.add(1, ordering: .relaxed)
         if awaited, let continuation = pending.continuation {
-            state.waiters[mid] = Waiter(
-                token: pending.token, operation: "publish to \(pending.topic)", deadline: pending.deadline,
-                timeout: pending.timeout, continuation: continuation)
+            state.register(
+                Waiter(
+                    token: pending.token, operation: "publish to \(pending.topic)", deadline: pending.deadline,
+                    timeout: pending.timeout, continuation: continuation),
+                mid: mid, counter: core.awaitedAcknowledgements)
         }
         return nil
     }
@@ -267,9 +269,11 @@ public final class MosquittoClient: Sendable {
                         core.awaitedAcknowledgements.subtract(1, ordering: .releasing)
                         return .some(.library(operation: "subscribe to \(filter)", code: rc))
                     }
-                    state.waiters[mid] = Waiter(
-                        token: token, operation: "subscribe to \(filter)", deadline: .now + timeout, timeout: timeout,
-                        continuation: continuation)
+                    state.register(
+                        Waiter(
+                            token: token, operation: "subscribe to \(filter)", deadline: .now + timeout, timeout: timeout,
+                            continuation: continuation),
+                        mid: mid, counter: core.awaitedAcknowledgements)
                     return .none
                 }
                 switch error {

@@ -19,6 +19,9 @@ public enum MosquittoError: Error, Sendable, Equatable, CustomStringConvertible 
     case notRunning
     /// An argument was unusable (empty topic, oversize payload, wildcard in a publish topic).
     case invalidArgument(String)
+    /// libmosquitto gave the message's id to a newer message before the broker acknowledged
+    /// it (its 16-bit ids wrapped around), so its acknowledgement can no longer be recognised.
+    case acknowledgementUntraceable(operation: String)
 
     public var description: String {
         switch self {
@@ -38,6 +41,8 @@ public enum MosquittoError: Error, Sendable, Equatable, CustomStringConvertible 
             return "the MQTT client is not running"
         case .invalidArgument(let text):
             return text
+        case .acknowledgementUntraceable(let operation):
+            return "\(operation): its message id was reused before the broker acknowledged it; delivery is not confirmed"
         }
     }
 
