@@ -6,6 +6,8 @@ public struct DiscoveryDevice: Sendable, Hashable {
     public var name: String
     public var manufacturer: String?
     public var model: String?
+    /// The model's identifier (`model_id`), where the model name is not it.
+    public var modelID: String?
     public var swVersion: String?
     public var hwVersion: String?
     public var serialNumber: String?
@@ -14,14 +16,15 @@ public struct DiscoveryDevice: Sendable, Hashable {
     public var viaDevice: String?
 
     public init(
-        id: String, name: String, manufacturer: String? = nil, model: String? = nil, swVersion: String? = nil,
-        hwVersion: String? = nil, serialNumber: String? = nil, configurationURL: String? = nil,
+        id: String, name: String, manufacturer: String? = nil, model: String? = nil, modelID: String? = nil,
+        swVersion: String? = nil, hwVersion: String? = nil, serialNumber: String? = nil, configurationURL: String? = nil,
         viaDevice: String? = nil
     ) {
         self.id = id
         self.name = name
         self.manufacturer = manufacturer
         self.model = model
+        self.modelID = modelID
         self.swVersion = swVersion
         self.hwVersion = hwVersion
         self.serialNumber = serialNumber
@@ -40,6 +43,7 @@ public struct DiscoveryDevice: Sendable, Hashable {
         ]
         block["manufacturer"] = manufacturer.map(JSONValue.string)
         block["model"] = model.map(JSONValue.string)
+        block["model_id"] = modelID.map(JSONValue.string)
         block["sw_version"] = swVersion.map(JSONValue.string)
         block["hw_version"] = hwVersion.map(JSONValue.string)
         block["serial_number"] = serialNumber.map(JSONValue.string)

@@ -37,6 +37,7 @@ enum CoreTestSupport {
           manufacturer: Acme
           model: Meter 3000
           sw_version: { from: { endpoint: info, path: fw } }
+          model_id: { from: { endpoint: info, path: hw } }
         entities:
           - id: power
             from: { endpoint: meter, path: p }

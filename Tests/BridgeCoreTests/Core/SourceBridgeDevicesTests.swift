@@ -210,7 +210,7 @@ struct SourceBridgeDevicesTests {
         #expect(fuse.payload["value_template"] == "{{ value_json.fuse }}")
     }
 
-    @Test("discovery goes out once, and again only for what changed (device fields read from a document)")
+    @Test("discovery goes out once, and again only for what changed (device fields read from a document, model_id too)")
     func discoveryOnlyOnChange() async throws {
         let harness = try BridgeHarness()
         await harness.ingest("meter", #"{"p": 1}"#)
@@ -219,10 +219,13 @@ struct SourceBridgeDevicesTests {
         await harness.ingest("meter", #"{"p": 2}"#)
         #expect(harness.messages(powerConfig).count == 1)
 
-        await harness.ingest("info", #"{"fw": "1.2.3"}"#)
+        await harness.ingest("info", #"{"fw": "1.2.3", "hw": "M3-EU"}"#)
         #expect(harness.messages(powerConfig).count == 2)
-        #expect(harness.retainedConfig("sensor", device: "han", entity: "power")?["device"]?["sw_version"] == "1.2.3")
-        await harness.ingest("info", #"{"fw": "1.2.3"}"#)
+        let device = harness.retainedConfig("sensor", device: "han", entity: "power")?["device"]
+        #expect(device?["sw_version"] == "1.2.3")
+        #expect(device?["model_id"] == "M3-EU")
+        #expect(device?["model"] == "Meter 3000")
+        await harness.ingest("info", #"{"fw": "1.2.3", "hw": "M3-EU"}"#)
         #expect(harness.messages(powerConfig).count == 2)
     }
 }
