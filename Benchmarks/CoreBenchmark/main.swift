@@ -347,7 +347,7 @@ if ProcessInfo.processInfo.environment["CPU_ONLY"] != nil { exit(0) }
 // packet, as the tests' brokers do, which makes the broker slower for both paths.
 let broker = try await MosquittoBroker.start(
     .init(extraConfiguration: ["max_queued_messages 0"], logsEveryPacket: ProcessInfo.processInfo.environment["BROKER_LOG_ALL"] == "1"))
-defer { broker.stop() }
+defer { broker.shutDown() }
 print("BridgeCore benchmark, \(rounds) rounds, loopback mosquitto, medians")
 
 /// Alternates mapping rounds and raw-client rounds with the same message count, size and topic
@@ -429,7 +429,7 @@ try await compare(
     ingestMicroseconds: clientsCPU.ingest)
 
 if ProcessInfo.processInfo.environment["PATH_ONLY"] != nil {
-    broker.stop()  // exit skips the defer
+    broker.shutDown()  // exit skips the defer
     exit(0)
 }
 

@@ -252,4 +252,4 @@ print("added by the bridge        \(format(bridgeP50 - relayP50))    \(format(br
 print("lost: relay \(relayResults.map(\.lost).reduce(0, +)), bridge \(bridgeResults.map(\.lost).reduce(0, +))")
 await pool.shutdown()
 await simulator.stop()
-broker.stop()
+broker.shutDown()

@@ -89,7 +89,7 @@ func median(_ values: [Double]) -> Double {
 let directory = try TemporaryDirectory.make(prefix: "bench")
 let broker = try await MosquittoBroker.start(
     .init(extraConfiguration: ["max_queued_messages 0", "max_inflight_messages 0"], logsEveryPacket: false))
-defer { broker.stop() }
+defer { broker.shutDown() }
 print("publish throughput, \(messageCount) messages of \(payload.count) bytes per round, \(rounds) rounds, loopback mosquitto")
 for qos in [QoS.atMostOnce, .atLeastOnce] {
     var swift: [Double] = []

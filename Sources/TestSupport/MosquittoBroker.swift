@@ -166,6 +166,13 @@ public final class MosquittoBroker: Sendable {
         process.terminate(grace: .seconds(5))
     }
 
+    /// Stops the broker for good and deletes its directory (configuration and log); `stop()`
+    /// keeps them for `restart()`. For callers of `start` that do not use `with`.
+    public func shutDown() {
+        stop()
+        removeFiles()
+    }
+
     /// Kills the broker with SIGKILL (no clean shutdown).
     public func kill() {
         guard let process = process.withLock({ process in defer { process = nil }; return process }) else { return }

@@ -103,7 +103,7 @@ struct MosquittoReconnectTests {
     @Test("stopping a client that keeps reconnecting to a broker that is down returns")
     func stopWhileReconnecting() async throws {
         let broker = try await MosquittoBroker.start()
-        defer { broker.stop() }
+        defer { broker.shutDown() }
         var config = try configuration(for: broker)
         config.reconnectMaxDelay = 1
         let client = try MosquittoClient(configuration: config, logger: Logger(label: "test"))
@@ -127,7 +127,7 @@ struct MosquittoReconnectTests {
     @Test("starting while the broker is down keeps retrying, logs once (not per attempt) and connects once it is up")
     func brokerDownAtStart() async throws {
         let broker = try await MosquittoBroker.start()
-        defer { broker.stop() }
+        defer { broker.shutDown() }
         broker.stop()
         var config = try configuration(for: broker)
         config.reconnectMaxDelay = 1
