@@ -73,17 +73,8 @@ extension MappingEngine {
             if let wildcard = path.trailingWildcard {
                 // `items[*]`: the container's elements (or an object's values in key order), as
                 // resolveAll would give them, without collecting matches step by step.
-                switch path.resolve(in: context, steps: wildcard) {
-                case nil, .null?:
-                    continue
-                case .array(let elements)?:
-                    return (elements.enumerated().map { ChildItem(value: $1, index: $0, key: nil) }, path)
-                case .object(let members)?:
-                    let keys = members.keys.sorted()
-                    return (keys.enumerated().compactMap { index, key in members[key].map { ChildItem(value: $0, index: index, key: key) } }, path)
-                case _?:
-                    return ([], path)
-                }
+                guard let container = path.resolve(in: context, steps: wildcard), !container.isNull else { continue }
+                return (Self.items(in: container) ?? [], path)
             }
             if path.hasWildcard {
                 let prefix = ValuePath(root: path.root, segments: Array(path.segments.prefix { $0 != .wildcard }), text: path.text)
@@ -91,25 +82,34 @@ extension MappingEngine {
                 let matches = path.resolveAll(in: context)
                 return (matches.enumerated().map { ChildItem(value: $1.value, index: $1.index ?? $0, key: $1.key) }, path)
             }
-            switch path.resolve(in: context) {
-            case nil, .null?:
-                continue
-            case .array(let elements)?:
-                return (elements.enumerated().map { ChildItem(value: $1, index: $0, key: nil) }, path)
-            case .object(let members)?:
-                let keys = members.keys.sorted()
-                return (keys.enumerated().compactMap { index, key in members[key].map { ChildItem(value: $0, index: index, key: key) } }, path)
-            case let other?:
+            guard let list = path.resolve(in: context), !list.isNull else { continue }
+            guard let items = Self.items(in: list) else {
                 issues.append(MappingIssue(
                     entityID: entityID,
                     endpoint: endpoint,
                     path: path.text,
-                    message: "child list: expected an array or an object, got \(other.kindDescription)"
+                    message: "child list: expected an array or an object, got \(list.kindDescription)"
                 ))
                 return nil
             }
+            return (items, path)
         }
         return nil
+    }
+
+    /// An array's elements by position, or an object's values in key order; `nil` for any
+    /// other value.
+    private static func items(in list: JSONValue) -> [ChildItem]? {
+        switch list {
+        case .array(let elements):
+            return elements.enumerated().map { ChildItem(value: $1, index: $0, key: nil) }
+        case .object(let members):
+            return members.keys.sorted().enumerated().compactMap { index, key in
+                members[key].map { ChildItem(value: $0, index: index, key: key) }
+            }
+        default:
+            return nil
+        }
     }
 
     /// The topic-safe id and the API's own id of an item, or `nil` when a part is missing.
