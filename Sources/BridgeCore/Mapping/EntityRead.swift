@@ -10,8 +10,8 @@ final class EntityRead: Sendable, Hashable {
         let transforms: [ValueTransform]
     }
 
-    /// How a transformed value becomes a ``ReadingValue`` (``MappingEngine/normalise(_:for:)``
-    /// decided once).
+    /// How a transformed value becomes a ``ReadingValue`` (decided once per entity
+    /// and endpoint; ``MappingEngine/normalise(_:shape:)`` applies it).
     enum Shape: Sendable {
         /// A number rounded to the precision.
         case numeric(precision: Int?)

@@ -99,11 +99,6 @@ public struct MappingEngine: Sendable {
         return reading
     }
 
-    /// Shapes a transformed value the way the entity's component publishes it.
-    static func normalise(_ value: JSONValue, for entity: EntityMapping) -> Result<ReadingValue, ValidationFailure> {
-        normalise(value, shape: EntityRead(entity: entity, endpoint: "").shape)
-    }
-
     /// Shapes a transformed value as `shape` says.
     static func normalise(_ value: JSONValue, shape: EntityRead.Shape) -> Result<ReadingValue, ValidationFailure> {
         if value.isNull { return .success(.null) }

@@ -101,9 +101,9 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// - Returns: ``Decision/publish(_:)`` (the filter records it as published at `now`),
     ///   ``Decision/suppress`` or ``Decision/hold(until:)``.
     public mutating func offer(key: String, value: Value, debounce: Duration? = nil, now: Instant) -> Decision {
-        let (decision, holds) = Self.offer(
-            value, to: &entries[key, default: Entry()], debounce: debounce, now: now, republishInterval: republishInterval)
-        if holds {
+        let decision = Self.decide(
+            value, entry: &entries[key, default: Entry()], debounce: debounce, now: now, republishInterval: republishInterval)
+        if case .hold = decision {
             heldKeys.insert(key)
         } else if !heldKeys.isEmpty {
             heldKeys.remove(key)
@@ -114,15 +114,7 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// Decides what to do with a new value for the key whose entry is `entry` (the rules of
     /// ``offer(key:value:debounce:now:)``), updating the entry.
     public func offer(_ value: Value, to entry: inout Entry, debounce: Duration? = nil, now: Instant) -> Decision {
-        Self.offer(value, to: &entry, debounce: debounce, now: now, republishInterval: republishInterval).decision
-    }
-
-    /// The rules, with whether the entry now holds a value.
-    private static func offer(
-        _ value: Value, to entry: inout Entry, debounce: Duration?, now: Instant, republishInterval: Duration?
-    ) -> (decision: Decision, holds: Bool) {
-        let decision = decide(value, entry: &entry, debounce: debounce, now: now, republishInterval: republishInterval)
-        return (decision, entry.held != nil)
+        Self.decide(value, entry: &entry, debounce: debounce, now: now, republishInterval: republishInterval)
     }
 
     private static func decide(

@@ -72,13 +72,7 @@ struct StateLayout {
 
     /// The device's JSON state: every entity with a value, keys sorted (what
     /// `JSONValue.object(values(of:)).jsonBytes` gives, without building the object).
-    func render(_ state: DeviceState) -> [UInt8] {
-        var output: [UInt8] = []
-        render(state, into: &output)
-        return output
-    }
-
-    /// Appends the device's JSON state to `output`.
+    /// Appended to `output`.
     func render(_ state: DeviceState, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "{"))
         var first = true
