@@ -168,7 +168,11 @@ func withClient<T>(_ broker: MosquittoBroker, _ body: (MosquittoClient) async th
 }
 
 func makeBridge(_ client: MosquittoClient, base: String, mapping: MappingFile, id: String) -> SourceBridge {
-    let connection = ClientConnection(client: client)
+    makeBridge(ClientConnection(client: client), base: base, mapping: mapping, id: id)
+}
+
+/// A source bridge publishing through `connection`, with the benchmark's settings.
+func makeBridge(_ connection: any BrokerConnection, base: String, mapping: MappingFile, id: String = "src") -> SourceBridge {
     let context = DiscoveryContext(baseTopic: base, discoveryPrefix: "\(base)-ha")
     let settings = PublishSettings(republishInterval: .seconds(3600), staleCleanupWindow: .zero)
     return SourceBridge(
@@ -249,27 +253,10 @@ func rawRound(
     return (Double(count) / (try await arrivalSpan(process, output, expected: count)), cpu)
 }
 
-/// A broker port that records the topics of what it is handed and drops it.
-final class RecordingConnection: BrokerConnection {
-    let topics = Mutex<[String]>([])
-    func publish(_ message: OutboundMessage) async throws {}
-    func enqueue(_ message: OutboundMessage) throws { topics.withLock { $0.append(message.topic) } }
-    func subscribe(_ filter: String) async throws {}
-    func unsubscribe(_ filter: String) {}
-    var isConnected: Bool { true }
-    var supportsProperties: Bool { true }
-    var brokerDescription: String { "none" }
-}
-
 /// The device ids one document publishes state for, in the order the bridge publishes them.
 func publishedDevices(mapping: MappingFile, endpoint: String, document: JSONValue) async -> [String] {
-    let connection = RecordingConnection()
-    let context = DiscoveryContext(baseTopic: "x", discoveryPrefix: "x-ha")
-    let bridge = SourceBridge(
-        configuration: sourceConfiguration("src"), mapping: mapping, context: context,
-        settings: PublishSettings(republishInterval: .seconds(3600), staleCleanupWindow: .zero), broker: connection,
-        discovery: DiscoveryPublisher(context: context, broker: connection, logger: logger),
-        availability: AvailabilityPublisher(context: context, broker: connection, logger: logger), logger: logger)
+    let connection = DroppingConnection(recordsTopics: true)
+    let bridge = makeBridge(connection, base: "x", mapping: mapping)
     await bridge.ingest(endpoint: endpoint, document: document)
     return connection.topics.withLock { $0 }.filter { $0.split(separator: "/").count == 2 }.map { String($0.dropFirst(2)) }
 }
@@ -292,10 +279,17 @@ func processCPUSeconds() -> Double {
 }
 
 /// A broker port that drops everything: isolates the CPU cost of mapping and state building.
+/// It counts what it is handed and, only when asked (not while CPU is measured), records topics.
 final class DroppingConnection: BrokerConnection {
     let count = Mutex(0)
+    let topics = Mutex<[String]>([])
+    let recordsTopics: Bool
+    init(recordsTopics: Bool = false) { self.recordsTopics = recordsTopics }
     func publish(_ message: OutboundMessage) async throws {}
-    func enqueue(_ message: OutboundMessage) throws { count.withLock { $0 += 1 } }
+    func enqueue(_ message: OutboundMessage) throws {
+        count.withLock { $0 += 1 }
+        if recordsTopics { topics.withLock { $0.append(message.topic) } }
+    }
     func subscribe(_ filter: String) async throws {}
     func unsubscribe(_ filter: String) {}
     var isConnected: Bool { true }
@@ -311,12 +305,7 @@ func cpuBreakdown(mapping: MappingFile, endpoint: String, documents: [JSONValue]
     for document in documents { _ = engine.readings(endpoint: endpoint, document: document, mapping: mapping) }
     let engineTime = processCPUSeconds() - start
     let connection = DroppingConnection()
-    let context = DiscoveryContext(baseTopic: "cpu", discoveryPrefix: "cpu-ha")
-    let bridge = SourceBridge(
-        configuration: sourceConfiguration("src"), mapping: mapping, context: context,
-        settings: PublishSettings(republishInterval: .seconds(3600), staleCleanupWindow: .zero), broker: connection,
-        discovery: DiscoveryPublisher(context: context, broker: connection, logger: logger),
-        availability: AvailabilityPublisher(context: context, broker: connection, logger: logger), logger: logger)
+    let bridge = makeBridge(connection, base: "cpu", mapping: mapping)
     await bridge.ingest(endpoint: endpoint, document: documents[0])
     start = processCPUSeconds()
     for document in documents.dropFirst() { await bridge.ingest(endpoint: endpoint, document: document) }
