@@ -7,20 +7,26 @@ extension MappingLoader {
     static func merge(_ base: MappingFile, overlay: MappingFile) -> MappingFile {
         var merged = base
         merged.device = base.device.merged(with: overlay.device)
+        // Merged in local arrays and assigned once each: every assignment to `entities` or
+        // `commands` recompiles the mapping's read plan.
+        var entities = base.entities
         for entity in overlay.entities {
-            if let index = merged.entities.firstIndex(where: { $0.id == entity.id }) {
-                merged.entities[index] = merged.entities[index].merged(with: entity)
+            if let index = entities.firstIndex(where: { $0.id == entity.id }) {
+                entities[index] = entities[index].merged(with: entity)
             } else {
-                merged.entities.append(entity)
+                entities.append(entity)
             }
         }
+        var commands = base.commands
         for command in overlay.commands {
-            if let index = merged.commands.firstIndex(where: { $0.id == command.id }) {
-                merged.commands[index] = merged.commands[index].merged(with: command)
+            if let index = commands.firstIndex(where: { $0.id == command.id }) {
+                commands[index] = commands[index].merged(with: command)
             } else {
-                merged.commands.append(command)
+                commands.append(command)
             }
         }
+        merged.entities = entities
+        merged.commands = commands
         merged.overlays.append(overlay.file)
         return merged
     }
