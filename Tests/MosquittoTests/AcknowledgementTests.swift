@@ -52,12 +52,4 @@ struct AcknowledgementTests {
         #expect(core.awaitedAcknowledgements.load(ordering: .acquiring) == 0)
         #expect(core.state.withLock { $0.waiters.isEmpty })
     }
-
-    @Test("With nobody waiting, the write of a QoS 0 message completes nothing")
-    func nobodyWaits() {
-        let core = makeCore()
-        core.acknowledge(mid: 3, failure: nil)
-        #expect(core.awaitedAcknowledgements.load(ordering: .acquiring) == 0)
-        #expect(core.state.withLock { $0.waiters.isEmpty })
-    }
 }
