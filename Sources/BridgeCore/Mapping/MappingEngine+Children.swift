@@ -7,58 +7,100 @@ extension MappingEngine {
         let key: String?
     }
 
+    /// Each child list's children as the previous document of a source named them, by
+    /// position: the API's id and the topic-safe id. A list that names the same children in the
+    /// same order again, the usual case, needs no topic-safe conversion and no duplicate check.
+    /// Only accepted ids (present, and first in their list) are remembered, so the ids a
+    /// document takes from the memo are distinct.
+    struct ListMemo {
+        struct Named {
+            /// The id as the API gives it, compared with the item's.
+            let key: JSONValue
+            /// `key` as text (for `$child` and the default name).
+            let keyText: String
+            /// The topic-safe id.
+            let id: String
+        }
+
+        /// By list (its first entity's read), by position.
+        var lists: [ObjectIdentifier: [Named?]] = [:]
+
+        init() {}
+    }
+
     /// Reads `entities` once per item of the child's list, item by item.
     func expand(
         _ entities: [EntityRead], over child: ChildExpansion, endpoint: String, document: JSONValue,
-        into output: inout MappingOutput
+        memo: inout ListMemo, kinds: inout [String: Set<String>]?, _ emit: (Event) -> Void
     ) {
         guard child.endpoint == endpoint, let first = entities.first else { return }
         let root = ValuePath.Context(document: document)
-        guard let (items, listPath) = items(of: child, in: root, entityID: first.entity.id, endpoint: endpoint, issues: &output.issues) else {
+        guard let (items, listPath) = items(of: child, in: root, entityID: first.entity.id, endpoint: endpoint, emit) else {
             return
         }
-        var ids = Set<String>(minimumCapacity: items.count)
-        // The children of this kind already in the output, from another list of the same kind;
-        // usually none, and then this list's ids are the kind's ids.
-        var seen = output.childIDs.removeValue(forKey: child.kind) ?? []
-        let onlyList = seen.isEmpty
+        emit(.listBegins(kind: child.kind))
+        let list = ObjectIdentifier(first)
+        var named = memo.lists.removeValue(forKey: list) ?? []
+        // This list's ids so far, kept once an item is not the memo's (`nil` while every item is).
+        var ids: Set<String>?
+        func idsSoFar(_ position: Int) -> Set<String> {
+            var set = Set<String>(minimumCapacity: items.count)
+            for case let known? in named.prefix(position) { set.insert(known.id) }
+            return set
+        }
+        func remember(_ entry: ListMemo.Named?, at position: Int) {
+            if position < named.count { named[position] = entry } else { named.append(entry) }
+        }
         for (position, item) in items.enumerated() {
-            guard let (id, key) = childID(of: item, child: child, document: document) else {
+            guard let key = childKey(of: item, child: child, document: document) else {
+                remember(nil, at: position)
                 for entity in entities {
-                    output.issues.append(MappingIssue(
+                    emit(.issue(MappingIssue(
                         entityID: entity.entity.id,
                         endpoint: endpoint,
                         path: listPath.text,
                         message: "item \(position) has no id at \(child.idParts.map(\.description).joined(separator: ", "))"
-                    ))
+                    )))
                 }
                 continue
             }
-            guard ids.insert(id).inserted else {
+            let known: ListMemo.Named
+            if position < named.count, let entry = named[position], entry.key == key {
+                known = entry
+            } else {
+                let text = key.text
+                known = ListMemo.Named(key: key, keyText: text, id: TopicSafe.id(text))
+                if ids == nil { ids = idsSoFar(position) }
+            }
+            if ids != nil, ids?.insert(known.id).inserted == false {
+                remember(nil, at: position)
                 for entity in entities {
-                    output.issues.append(MappingIssue(
+                    emit(.issue(MappingIssue(
                         entityID: entity.entity.id,
-                        childID: id,
+                        childID: known.id,
                         endpoint: endpoint,
                         path: listPath.text,
-                        message: "two items have the child id '\(id)'; only the first is used"
-                    ))
+                        message: "two items have the child id '\(known.id)'; only the first is used"
+                    )))
                 }
                 continue
             }
-            let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: key.text)
-            // `seen` holds every child of this kind already in the output (from another list
-            // of the same kind too), so a child is added once.
-            if onlyList || seen.insert(id).inserted {
-                output.children.append(childDevice(child, id: id, key: key, context: context))
-            }
+            remember(known, at: position)
+            let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: known.keyText)
+            // A child named by an earlier list of the same kind is one device, reported once.
+            let firstNamed = kinds == nil || kinds?[child.kind, default: []].insert(known.id).inserted == true
+            emit(.child(
+                childDevice(child, id: known.id, keyText: known.keyText, key: key, context: context), list: list, position: position,
+                first: firstNamed))
             for entity in entities {
-                if let reading = read(entity, context: context, childID: id, issues: &output.issues) {
-                    output.readings.append(reading)
+                if let (value, attributes) = read(entity, context: context, childID: known.id, emit) {
+                    emit(.reading(value, attributes: attributes, of: entity))
                 }
             }
         }
-        output.childIDs[child.kind] = onlyList ? ids : seen
+        if named.count > items.count { named.removeLast(named.count - items.count) }
+        memo.lists[list] = named
+        emit(.listEnds)
     }
 
     /// The list's items from the first list path present, or `nil` when none is.
@@ -67,7 +109,7 @@ extension MappingEngine {
         in context: ValuePath.Context,
         entityID: String,
         endpoint: String,
-        issues: inout [MappingIssue]
+        _ emit: (Event) -> Void
     ) -> ([ChildItem], ValuePath)? {
         for path in child.listPaths {
             if let wildcard = path.trailingWildcard {
@@ -84,12 +126,12 @@ extension MappingEngine {
             }
             guard let list = path.resolve(in: context), !list.isNull else { continue }
             guard let items = Self.items(in: list) else {
-                issues.append(MappingIssue(
+                emit(.issue(MappingIssue(
                     entityID: entityID,
                     endpoint: endpoint,
                     path: path.text,
                     message: "child list: expected an array or an object, got \(list.kindDescription)"
-                ))
+                )))
                 return nil
             }
             return (items, path)
@@ -112,21 +154,20 @@ extension MappingEngine {
         }
     }
 
-    /// The topic-safe id and the API's own id of an item, or `nil` when a part is missing.
-    private func childID(of item: ChildItem, child: ChildExpansion, document: JSONValue) -> (String, JSONValue)? {
+    /// The API's own id of an item (one part as it is, several joined by `_`), or `nil` when a
+    /// part is missing or empty. Its text, made topic-safe, is the child's id.
+    private func childKey(of item: ChildItem, child: ChildExpansion, document: JSONValue) -> JSONValue? {
         if child.idParts.count == 1, case .index = child.idParts[0] {
             // `id: $index`, the usual id of cells: no parts to collect.
-            return (String(item.index), .number(Double(item.index)))
+            return .number(Double(item.index))
         }
+        let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
         if child.idParts.count == 1, case .path(let path) = child.idParts[0] {
             // One field (`id: mac`): no parts to collect.
-            let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
-            guard let value = path.resolve(in: context), !value.isNull else { return nil }
-            let text = value.text
-            return text.isEmpty ? nil : (TopicSafe.id(text), value)
+            guard let value = path.resolve(in: context), !value.isNull, !value.text.isEmpty else { return nil }
+            return value
         }
         var parts: [JSONValue] = []
-        let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
         for part in child.idParts {
             switch part {
             case .index:
@@ -140,16 +181,17 @@ extension MappingEngine {
             }
         }
         guard let first = parts.first else { return nil }
-        let key = parts.count == 1 ? first : .string(parts.map(\.text).joined(separator: "_"))
-        return (TopicSafe.id(key.text), key)
+        return parts.count == 1 ? first : .string(parts.map(\.text).joined(separator: "_"))
     }
 
-    private func childDevice(_ child: ChildExpansion, id: String, key: JSONValue, context: ValuePath.Context) -> ChildDevice {
+    private func childDevice(
+        _ child: ChildExpansion, id: String, keyText: String, key: JSONValue, context: ValuePath.Context
+    ) -> ChildDevice {
         let name: String
         if let namePath = child.namePath, let value = namePath.resolve(in: context), !value.isNull, !value.text.isEmpty {
             name = value.text
         } else {
-            name = child.kindName + " " + key.text
+            name = child.kindName + " " + keyText
         }
         let device = child.device.map { deviceFields($0, endpoint: nil, context: context) } ?? [:]
         return ChildDevice(id: id, key: key, name: name, kind: child.kind, device: device)

@@ -25,25 +25,88 @@ public struct MappingEngine: Sendable {
     ///   - document: The parsed document.
     ///   - mapping: The source type's mapping.
     public func readings(endpoint: String, document: JSONValue, mapping: MappingFile) -> MappingOutput {
+        var memo = ListMemo()
+        return readings(endpoint: endpoint, document: document, mapping: mapping, memo: &memo)
+    }
+
+    /// ``readings(endpoint:document:mapping:)`` with the lists' memo of the previous
+    /// documents (the same output, found with less work).
+    func readings(endpoint: String, document: JSONValue, mapping: MappingFile, memo: inout ListMemo) -> MappingOutput {
         var output = MappingOutput()
-        output.device = deviceFields(mapping.device, endpoint: endpoint, context: ValuePath.Context(document: document))
-        let root = ValuePath.Context(document: document)
-        for step in mapping.plan.byEndpoint[endpoint] ?? [] {
-            switch step {
-            case .entity(let entity):
-                if let reading = read(entity, context: root, childID: nil, issues: &output.issues) {
-                    output.readings.append(reading)
+        // The child the next readings belong to; `nil` for the main device.
+        var current: String?
+        output.device = stream(endpoint: endpoint, document: document, mapping: mapping, memo: &memo) { event in
+            switch event {
+            case .reading(let value, let attributes, let entity):
+                output.readings.append(Reading(entityID: entity.entity.id, childID: current, value: value, attributes: attributes))
+            case .listBegins(let kind):
+                // A kind is present when its list was, even with no usable item.
+                if output.childIDs[kind] == nil { output.childIDs[kind] = [] }
+            case .child(let child, _, _, let first):
+                current = child.id
+                if first {
+                    output.children.append(child)
+                    output.childIDs[child.kind, default: []].insert(child.id)
                 }
-            case .list(let child, let entities):
-                expand(entities, over: child, endpoint: endpoint, document: document, into: &output)
+            case .listEnds:
+                current = nil
+            case .issue(let issue):
+                output.issues.append(issue)
             }
         }
         return output
     }
 
-    /// The reading of one entity in one context, or `nil` when its value is absent or unusable
-    /// (then an issue is added).
-    func read(_ entity: EntityRead, context: ValuePath.Context, childID: String?, issues: inout [MappingIssue]) -> Reading? {
+    /// What ``stream(endpoint:document:mapping:memo:_:)`` reports, in document order.
+    enum Event {
+        /// A value of `entity`: for the main device, or inside a list for the child last reported.
+        case reading(ReadingValue, attributes: JSONValue?, of: EntityRead)
+        /// A child list of `kind` is in the document; its children follow.
+        case listBegins(kind: String)
+        /// The item at `position` of list `list` is `child`, and its readings follow; `first` is
+        /// false when an earlier list of the same kind in this document named it already.
+        case child(ChildDevice, list: ObjectIdentifier, position: Int, first: Bool)
+        /// The list ended: the readings that follow are the main device's.
+        case listEnds
+        /// A value that did not fit its mapping.
+        case issue(MappingIssue)
+    }
+
+    /// Reads everything a mapping takes from one document and reports it to `emit` as it goes,
+    /// without collecting it: what ``readings(endpoint:document:mapping:)`` collects, and what a
+    /// source bridge applies to its devices directly. Returns the main device's fields.
+    ///
+    /// `memo` carries each list's children from one document of a source to the next (see
+    /// ``ListMemo``); a fresh one gives the same result, only slower.
+    /// `isolation` is the caller's: `emit` runs there, synchronously, and may use its state.
+    func stream(
+        endpoint: String, document: JSONValue, mapping: MappingFile, memo: inout ListMemo,
+        isolation: isolated (any Actor)? = #isolation, _ emit: (Event) -> Void
+    ) -> [DeviceTemplate.Field: String] {
+        let root = ValuePath.Context(document: document)
+        let device = deviceFields(mapping.device, endpoint: endpoint, context: root)
+        guard let steps = mapping.plan.byEndpoint[endpoint] else { return device }
+        // The ids of each child kind listed so far in this document, when two lists on this
+        // endpoint have the same kind (a child named by both is one device).
+        var kinds: [String: Set<String>]? = mapping.plan.endpointsSharingKinds.contains(endpoint) ? [:] : nil
+        for step in steps {
+            switch step {
+            case .entity(let entity):
+                if let (value, attributes) = read(entity, context: root, childID: nil, emit) {
+                    emit(.reading(value, attributes: attributes, of: entity))
+                }
+            case .list(let child, let entities):
+                expand(entities, over: child, endpoint: endpoint, document: document, memo: &memo, kinds: &kinds, emit)
+            }
+        }
+        return device
+    }
+
+    /// The value (and attributes) of one entity in one context, or `nil` when its value is
+    /// absent or unusable (then an issue is reported).
+    func read(
+        _ entity: EntityRead, context: ValuePath.Context, childID: String?, _ emit: (Event) -> Void
+    ) -> (ReadingValue, JSONValue?)? {
         // The first alternative with a value wins; a `null` counts only when none has one.
         var found: (value: JSONValue, source: Int)?
         for index in entity.sources.indices {
@@ -56,10 +119,10 @@ public struct MappingEngine: Sendable {
             break
         }
         guard let (raw, source) = found else { return nil }
-        func issue(_ message: String) -> Reading? {
-            issues.append(MappingIssue(
+        func issue(_ message: String) -> (ReadingValue, JSONValue?)? {
+            emit(.issue(MappingIssue(
                 entityID: entity.entity.id, childID: childID, endpoint: entity.endpoint, path: entity.sources[source].path.text,
-                message: message))
+                message: message)))
             return nil
         }
         var transformed = raw
@@ -85,18 +148,16 @@ public struct MappingEngine: Sendable {
             if case .object = found {
                 attributes = found
             } else if !found.isNull {
-                issues.append(MappingIssue(
+                emit(.issue(MappingIssue(
                     entityID: entity.entity.id,
                     childID: childID,
                     endpoint: entity.endpoint,
                     path: path.text,
                     message: "json_attributes: expected an object, got \(found.kindDescription)"
-                ))
+                )))
             }
         }
-        var reading = Reading(entityID: entity.entity.id, childID: childID, value: value, attributes: attributes)
-        reading.slot = entity.slot
-        return reading
+        return (value, attributes)
     }
 
     /// Shapes a transformed value as `shape` says.

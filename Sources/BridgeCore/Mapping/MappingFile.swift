@@ -81,6 +81,8 @@ struct ReadPlan: Sendable, Hashable {
     /// commands' ids that no entity has. A reading carries its id's number (its slot), so the
     /// bridge finds the entity's state without hashing the id.
     var stateIDs: [String] = []
+    /// Endpoints with two child lists of the same kind: a child both name is one device.
+    var endpointsSharingKinds: Set<String> = []
 
     init(entities: [EntityMapping], commands: [CommandMapping]) {
         for (index, entity) in entities.enumerated() where entityIndex[entity.id] == nil { entityIndex[entity.id] = index }
@@ -115,6 +117,13 @@ struct ReadPlan: Sendable, Hashable {
                     byEndpoint[endpoint, default: []].append(.list(child, [read]))
                 }
             }
+        }
+        for (endpoint, steps) in byEndpoint {
+            let kinds = steps.compactMap { step -> String? in
+                if case .list(let child, _) = step { return child.kind }
+                return nil
+            }
+            if Set(kinds).count < kinds.count { endpointsSharingKinds.insert(endpoint) }
         }
     }
 }

@@ -9,9 +9,6 @@ public struct Reading: Sendable, Hashable {
     public var value: ReadingValue
     /// The entity's attributes (`json_attributes`), an object; `nil` when it has none.
     public var attributes: JSONValue?
-    /// The entity's number in its mapping's ``ReadPlan/stateIDs``, set by the engine; not part of
-    /// the reading's identity.
-    var slot: Int?
 
     /// Creates a reading.
     public init(entityID: String, childID: String? = nil, value: ReadingValue, attributes: JSONValue? = nil) {
@@ -19,17 +16,5 @@ public struct Reading: Sendable, Hashable {
         self.childID = childID
         self.value = value
         self.attributes = attributes
-    }
-
-    /// Readings are equal when entity, child, value and attributes are: the slot is bookkeeping.
-    public static func == (lhs: Reading, rhs: Reading) -> Bool {
-        lhs.entityID == rhs.entityID && lhs.childID == rhs.childID && lhs.value == rhs.value && lhs.attributes == rhs.attributes
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(entityID)
-        hasher.combine(childID)
-        hasher.combine(value)
-        hasher.combine(attributes)
     }
 }

@@ -19,9 +19,13 @@ final class DeviceState {
     /// `<base>/<device>`.
     let topic: String
     /// One slot per entity of the layout, by slot number.
-    var slots: [Slot]
+    ///
+    /// Updated for every reading: `@exclusivity(unchecked)` spares the runtime's dynamic
+    /// exclusivity check (a thread-local lookup) on each access. Safe because only the owning
+    /// actor touches it, and never while a mutation of it is in progress.
+    @exclusivity(unchecked) var slots: [Slot]
     /// The apply round in which this device last changed, so a round lists it once.
-    var changedInRound = 0
+    @exclusivity(unchecked) var changedInRound = 0
 
     init(id: String, topic: String, layout: StateLayout) {
         self.id = id
@@ -63,11 +67,11 @@ struct StateLayout {
         self.renderOrder = ids.indices.sorted { ids[$0] < ids[$1] }
     }
 
-    /// The slot of a reading's entity: the number the engine gave it when it is this layout's
+    /// The slot of an entity: the number its mapping gave it when it is this layout's
     /// (checked: the same id at that number), else looked up by id.
-    func slot(of reading: Reading) -> Int? {
-        if let slot = reading.slot, ids.indices.contains(slot), ids[slot] == reading.entityID { return slot }
-        return slotOf[reading.entityID]
+    func slot(of entity: EntityRead) -> Int? {
+        if let slot = entity.slot, ids.indices.contains(slot), ids[slot] == entity.entity.id { return slot }
+        return slotOf[entity.entity.id]
     }
 
     /// The device's JSON state: every entity with a value, keys sorted (what
@@ -93,5 +97,42 @@ struct StateLayout {
             if let value = entry.value { values[ids[slot]] = value }
         }
         return values
+    }
+}
+
+/// One child list's devices by position, as the previous document named them: a list that
+/// names the same children in the same order again finds each child's record and state
+/// without hashing its id. Owned by one ``SourceBridge``; cleared when a child is removed.
+final class ListPositions {
+    struct Entry {
+        let id: String
+        let record: SourceBridge.ChildRecord
+        /// `nil` until the child has a reading.
+        var state: DeviceState?
+    }
+
+    /// Unchecked exclusivity as for ``DeviceState/slots``, for the same reasons.
+    @exclusivity(unchecked) private var entries: [Entry?] = []
+
+    /// The record of child `id` at `position`: the one remembered there, or `lookUp()`'s
+    /// (remembered from now on, with the state `knownState()` gives).
+    func record(
+        at position: Int, id: String, lookUp: () -> SourceBridge.ChildRecord, state knownState: () -> DeviceState?
+    ) -> SourceBridge.ChildRecord {
+        if position < entries.count, let entry = entries[position], entry.id == id { return entry.record }
+        let entry = Entry(id: id, record: lookUp(), state: knownState())
+        while entries.count <= position { entries.append(nil) }
+        entries[position] = entry
+        return entry.record
+    }
+
+    /// The state of child `id` at `position`: the one remembered there, else `make(id)`'s
+    /// (remembered when ``record(at:id:lookUp:state:)`` put this child there).
+    func state(at position: Int, id: String, make: (String) -> DeviceState) -> DeviceState {
+        let remembered = position < entries.count && entries[position]?.id == id
+        if remembered, let state = entries[position]?.state { return state }
+        let state = make(id)
+        if remembered { entries[position]?.state = state }
+        return state
     }
 }

@@ -1,68 +1,71 @@
 import Logging
 
 extension SourceBridge {
-    /// Applies readings: counter guard for `total_increasing`, change filter (with per-entity
-    /// debounce and the republish interval), then one state publish per changed device.
-    func apply(_ readings: [Reading], at instant: Instant, sourceSaysReset: Bool) {
-        round &+= 1
+    /// What one document changes, gathered while the engine reads it and acted on after.
+    struct Batch {
+        /// Devices whose JSON state is to be published, each once.
         var changed: [DeviceState] = []
-        // The engine gives a child's readings one after another: look its state up once.
-        var last: (child: String?, state: DeviceState)?
-        for reading in readings {
-            guard let slot = layout.slot(of: reading) else {
-                // The engine reads only the mapping's entities and commands.
-                logger.debug("Reading of an entity the mapping does not have", metadata: ["entity.id": "\(reading.entityID)"])
-                continue
-            }
-            let state: DeviceState
-            if let last, last.child == reading.childID {
-                state = last.state
-            } else {
-                state = self.state(child: reading.childID)
-                last = (reading.childID, state)
-            }
-            let entity = layout.traits[slot]
-            if entity?.component == .event {
-                publishEvent(reading, device: state.id)
-                continue
-            }
-            if entity?.stateClass == .totalIncreasing, let number = reading.value.numberValue {
-                let key = state.id + "/" + reading.entityID
-                let verdict = counterGuard.check(key: key, value: number, now: instant, sourceSaysReset: sourceSaysReset)
-                switch verdict {
-                case .withheld(let reason, let firstTime):
-                    if firstTime {
-                        logger.warning(
-                            "Energy counter went backwards; withheld as a glitch",
-                            metadata: [
-                                "entity.id": "\(reading.entityID)", "device.id": "\(state.id)", "value": "\(number)",
-                                "last": "\(counterGuard.lastAccepted(key: key) ?? 0)", "reason": "\(reason)",
-                            ])
-                    }
-                    continue
-                case .acceptedReset(let previous):
-                    logger.notice(
-                        "Energy counter reset accepted",
-                        metadata: ["entity.id": "\(reading.entityID)", "previous": "\(previous)", "value": "\(number)"])
-                case .accepted:
-                    break
+        /// Messages to send once discovery is out (per-entity states, attributes, events).
+        var messages: [OutboundMessage] = []
+        /// Children seen for the first time, by id.
+        var newChildren: [String] = []
+        var discoveryChanged = false
+        var issues: [MappingIssue] = []
+    }
+
+    /// Takes one value of `entity` for the device `state`: counter guard for
+    /// `total_increasing`, change filter (with per-entity debounce and the republish interval);
+    /// a value to publish is stored in its slot and the device listed as changed.
+    func take(
+        _ value: ReadingValue, attributes: JSONValue?, of entity: EntityRead, in state: DeviceState, at instant: Instant,
+        sourceSaysReset: Bool, into batch: inout Batch
+    ) {
+        let entityID = entity.entity.id
+        guard let slot = layout.slot(of: entity) else {
+            // The engine reads only the mapping's entities and commands.
+            logger.debug("Reading of an entity the mapping does not have", metadata: ["entity.id": "\(entityID)"])
+            return
+        }
+        let traits = layout.traits[slot]
+        if traits?.component == .event {
+            publishEvent(value, attributes: attributes, device: state.id, entity: entityID, into: &batch.messages)
+            return
+        }
+        if traits?.stateClass == .totalIncreasing, let number = value.numberValue {
+            let key = state.id + "/" + entityID
+            let verdict = counterGuard.check(key: key, value: number, now: instant, sourceSaysReset: sourceSaysReset)
+            switch verdict {
+            case .withheld(let reason, let firstTime):
+                if firstTime {
+                    logger.warning(
+                        "Energy counter went backwards; withheld as a glitch",
+                        metadata: [
+                            "entity.id": "\(entityID)", "device.id": "\(state.id)", "value": "\(number)",
+                            "last": "\(counterGuard.lastAccepted(key: key) ?? 0)", "reason": "\(reason)",
+                        ])
                 }
-            }
-            if let attributes = reading.attributes { publishAttributes(attributes, device: state.id, entity: reading.entityID) }
-            switch changeFilter.offer(reading.value, to: &state.slots[slot].filter, debounce: entity?.debounce, now: instant) {
-            case .publish(let value):
-                store(value, in: state, slot: slot)
-                if state.changedInRound != round {
-                    state.changedInRound = round
-                    changed.append(state)
-                }
-            case .hold:
-                holding[ObjectIdentifier(state)] = state
-            case .suppress:
+                return
+            case .acceptedReset(let previous):
+                logger.notice(
+                    "Energy counter reset accepted",
+                    metadata: ["entity.id": "\(entityID)", "previous": "\(previous)", "value": "\(number)"])
+            case .accepted:
                 break
             }
         }
-        publishDevices(changed)
+        if let attributes { publishAttributes(attributes, device: state.id, entity: entityID, into: &batch.messages) }
+        switch changeFilter.offer(value, to: &state.slots[slot].filter, debounce: traits?.debounce, now: instant) {
+        case .publish(let value):
+            store(value, in: state, slot: slot, into: &batch.messages)
+            if state.changedInRound != round {
+                state.changedInRound = round
+                batch.changed.append(state)
+            }
+        case .hold:
+            holding[ObjectIdentifier(state)] = state
+        case .suppress:
+            break
+        }
     }
 
     /// The state of the main device (`child == nil`) or of a child, created on first use.
@@ -80,11 +83,11 @@ extension SourceBridge {
         return state
     }
 
-    /// Records a value to publish; with per-entity output it goes out at once.
-    func store(_ value: ReadingValue, in state: DeviceState, slot: Int) {
+    /// Records a value to publish; with per-entity output its message is added to `messages`.
+    func store(_ value: ReadingValue, in state: DeviceState, slot: Int, into messages: inout [OutboundMessage]) {
         state.slots[slot].value = value.jsonValue
         if settings.output.publishesAttributes {
-            send(
+            messages.append(
                 OutboundMessage(
                     topic: context.entityTopic(state.id, layout.ids[slot]), string: value.rendered, qos: 0, retain: settings.retain))
         }
@@ -108,14 +111,16 @@ extension SourceBridge {
         }
         round &+= 1
         var changed: [DeviceState] = []
+        var messages: [OutboundMessage] = []
         for (_, state, slot) in released {
             guard let value = ChangeFilter<ReadingValue>.release(&state.slots[slot].filter, now: instant) else { continue }
-            store(value, in: state, slot: slot)
+            store(value, in: state, slot: slot, into: &messages)
             if state.changedInRound != round {
                 state.changedInRound = round
                 changed.append(state)
             }
         }
+        for message in messages { send(message) }
         publishDevices(changed)
     }
 
@@ -132,21 +137,25 @@ extension SourceBridge {
         }
     }
 
-    private func publishAttributes(_ attributes: JSONValue, device: String, entity: String) {
+    private func publishAttributes(
+        _ attributes: JSONValue, device: String, entity: String, into messages: inout [OutboundMessage]
+    ) {
         let key = "\(device)/\(entity)"
         guard lastAttributes[key] != attributes else { return }
         lastAttributes[key] = attributes
-        send(
+        messages.append(
             OutboundMessage(
                 topic: context.attributesTopic(device, entity), payload: attributes.jsonBytes, qos: 0, retain: settings.retain))
     }
 
     /// Events are momentary: published unretained, never part of the device's JSON state.
-    private func publishEvent(_ reading: Reading, device: String) {
-        guard case .string(let type) = reading.value else { return }
+    private func publishEvent(
+        _ value: ReadingValue, attributes: JSONValue?, device: String, entity: String, into messages: inout [OutboundMessage]
+    ) {
+        guard case .string(let type) = value else { return }
         var payload: [String: JSONValue] = ["event_type": .string(type)]
-        if case .object(let attributes)? = reading.attributes { payload.merge(attributes) { current, _ in current } }
-        send(OutboundMessage(topic: context.entityTopic(device, reading.entityID), payload: JSONValue.object(payload).jsonBytes))
+        if case .object(let attributes)? = attributes { payload.merge(attributes) { current, _ in current } }
+        messages.append(OutboundMessage(topic: context.entityTopic(device, entity), payload: JSONValue.object(payload).jsonBytes))
     }
 
     func send(_ message: OutboundMessage) {
@@ -164,6 +173,8 @@ extension SourceBridge {
             return instant - record.lastSeen >= settings.childGracePeriod
         }
         guard !gone.isEmpty else { return }
+        // The lists' remembered positions may name a removed child or its state.
+        listPositions.removeAll()
         var removedDevices: Set<String> = []
         for record in gone {
             let device = deviceID(child: record.child.id)

@@ -13,8 +13,9 @@ public actor SourceBridge {
     /// A child device seen in a list (connector, cell, network client). A class owned by this
     /// actor: every document updates `lastSeen` of each child, in place.
     final class ChildRecord {
-        var child: ChildDevice
-        var lastSeen: Instant
+        // Unchecked exclusivity as for ``DeviceState/slots``, for the same reasons.
+        @exclusivity(unchecked) var child: ChildDevice
+        @exclusivity(unchecked) var lastSeen: Instant
 
         init(child: ChildDevice, lastSeen: Instant) {
             self.child = child
@@ -39,17 +40,22 @@ public actor SourceBridge {
     var deviceFields: [DeviceTemplate.Field: String] = [:]
     var children: [String: ChildRecord] = [:]
     /// When each child kind's list was last present in a document.
-    var kindListedAt: [String: Instant] = [:]
+    @exclusivity(unchecked) var kindListedAt: [String: Instant] = [:]
     /// The main device's state, once it has a reading.
-    var mainState: DeviceState?
+    @exclusivity(unchecked) var mainState: DeviceState?
     /// Child devices' state, by child id (not device id: a reading carries the child id).
     var childStates: [String: DeviceState] = [:]
     /// Devices with a value held by a debounce, released by `tick`.
     var holding: [ObjectIdentifier: DeviceState] = [:]
+    // The properties below marked `@exclusivity(unchecked)` are used for every reading or
+    // device of a document; they skip the runtime's dynamic exclusivity check. Safe because
+    // an actor's synchronous code never reaches one of them while modifying it in place
+    // (`take(into: &pending)` does not read `pending`).
+
     /// Counts `apply` rounds (see ``DeviceState/changedInRound``).
-    var round = 0
+    @exclusivity(unchecked) var round = 0
     /// Where state payloads are rendered (see `publishDevices`).
-    var renderBuffer: [UInt8] = []
+    @exclusivity(unchecked) var renderBuffer: [UInt8] = []
     var lastAttributes: [String: JSONValue] = [:]
     /// The change filter's rules (republish interval); the entries live in the device states.
     let changeFilter: ChangeFilter<ReadingValue>
@@ -58,6 +64,14 @@ public actor SourceBridge {
     var discoveryStarted = false
     /// Mapping issues already logged (logged once per entity and message, not per document).
     var loggedIssues: Set<String> = []
+    /// Each child list's ids by position, from one document to the next (see
+    /// ``MappingEngine/ListMemo``).
+    var listMemo = MappingEngine.ListMemo()
+    /// Each child list's devices by position, from one document to the next (see
+    /// ``ListPositions``); cleared whenever a child is removed.
+    var listPositions: [ObjectIdentifier: ListPositions] = [:]
+    /// What the document being read changes so far (see `ingest`).
+    @exclusivity(unchecked) var pending = Batch()
 
     public init(
         configuration: SourceConfiguration, mapping: MappingFile, context: DiscoveryContext, settings: PublishSettings,
@@ -92,36 +106,82 @@ public actor SourceBridge {
 
     /// Feeds one document read from `endpoint` (poll, SSE event or WebSocket message).
     /// - Parameter sourceSaysReset: the source reported a genuine counter reset (meter replaced).
+    ///
+    /// The engine's readings go straight into the devices' slots as it reads them (nothing is
+    /// collected per reading); what that sends waits until availability and discovery of new
+    /// children went out, then each changed device's state is published once.
     public func ingest(endpoint: String, document: JSONValue, sourceSaysReset: Bool = false) async {
         let instant = now()
-        let output = engine.readings(endpoint: endpoint, document: document, mapping: mapping)
-        logIssues(output.issues)
-        var discoveryChanged = false
-        for (field, value) in output.device where deviceFields[field] != value {
-            deviceFields[field] = value
-            discoveryChanged = true
-        }
-        for kind in output.childIDs.keys { kindListedAt[kind] = instant }
-        for child in output.children {
-            // One hash lookup per child: most documents list the same children as the last one.
-            if let record = children[child.id] {
-                if record.child != child {
-                    record.child = child
-                    discoveryChanged = true
+        round &+= 1
+        // The engine's events go into `pending` (an actor property: the closure runs on this
+        // actor), taken out before the first suspension, so a reentrant ingest has its own.
+        pending = Batch()
+        // The device the next readings belong to: the main device, or the child last reported
+        // (found by its list position), its state created on its first reading.
+        var child: (positions: ListPositions, position: Int, id: String)?
+        var lastList: (id: ObjectIdentifier, positions: ListPositions)?
+        let fields = engine.stream(endpoint: endpoint, document: document, mapping: mapping, memo: &listMemo) { event in
+            switch event {
+            case .reading(let value, let attributes, let entity):
+                let state: DeviceState
+                if let (positions, position, id) = child {
+                    state = positions.state(at: position, id: id) { self.state(child: $0) }
+                } else {
+                    state = mainState ?? self.state(child: nil)
+                }
+                take(value, attributes: attributes, of: entity, in: state, at: instant, sourceSaysReset: sourceSaysReset, into: &pending)
+            case .listBegins(let kind):
+                kindListedAt[kind] = instant
+            case .child(let device, let list, let position, let first):
+                let positions: ListPositions
+                if let lastList, lastList.id == list {
+                    positions = lastList.positions
+                } else {
+                    positions = listPositions[list] ?? ListPositions()
+                    listPositions[list] = positions
+                    lastList = (list, positions)
+                }
+                child = (positions, position, device.id)
+                let record = positions.record(at: position, id: device.id) {
+                    if let record = children[device.id] { return record }
+                    let record = ChildRecord(child: device, lastSeen: instant)
+                    children[device.id] = record
+                    pending.newChildren.append(device.id)
+                    pending.discoveryChanged = true
+                    return record
+                } state: {
+                    childStates[device.id]
+                }
+                // A child named again by another list of its kind is the same device.
+                guard first else { break }
+                if record.child != device {
+                    record.child = device
+                    pending.discoveryChanged = true
                 }
                 record.lastSeen = instant
-                continue
+            case .listEnds:
+                child = nil
+            case .issue(let issue):
+                pending.issues.append(issue)
             }
-            children[child.id] = ChildRecord(child: child, lastSeen: instant)
-            discoveryChanged = true
-            // A known child already has its availability (setOnline covers every child).
-            if let online { await availability.set(deviceID(child: child.id), online: online) }
         }
-        if discoveryChanged || !discoveryStarted {
+        var batch = pending
+        pending = Batch()
+        logIssues(batch.issues)
+        for (field, value) in fields where deviceFields[field] != value {
+            deviceFields[field] = value
+            batch.discoveryChanged = true
+        }
+        // A known child already has its availability (setOnline covers every child).
+        if let online {
+            for id in batch.newChildren { await availability.set(deviceID(child: id), online: online) }
+        }
+        if batch.discoveryChanged || !discoveryStarted {
             discoveryStarted = true
             await publishDiscovery()
         }
-        apply(output.readings, at: instant, sourceSaysReset: sourceSaysReset)
+        for message in batch.messages { send(message) }
+        publishDevices(batch.changed)
     }
 
     /// Sets every device of this source `online` or `offline` (from the source's health).

@@ -267,3 +267,90 @@ struct MappingEngineTests {
         ])
     }
 }
+
+@Suite("MappingEngine list memo")
+struct MappingEngineListMemoTests {
+    /// A generator with a fixed seed (SplitMix64), so a failure can be replayed.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("A memo carried from document to document gives what a fresh engine gives: reordered, duplicate, missing and renamed ids")
+    func memoMatchesFreshReading() throws {
+        let mapping = try #require(MappingTestSupport.load("""
+            source: bench
+            entities:
+              - id: rx
+                child: { kind: client, endpoint: clients, list: "items[*]", id: mac, name: name }
+                from: { path: rx }
+              - id: up
+                component: binary_sensor
+                child: { kind: client, endpoint: clients, list: "items[*]", id: mac, name: name }
+                from: { path: up }
+              - id: cell
+                child: { kind: cell, endpoint: clients, list: "cells", id: $index }
+                from: { path: v }
+            """))
+        // Ids that differ only in what the topic-safe form drops ("AA:01" and "aa-01" do not;
+        // "AA:01" and "aa_01" do) make duplicates appear and vanish as the list changes.
+        let pool: [JSONValue?] = ["AA:01", "aa_01", "BB:02", "cc 03", 4, "", nil, "DD:04"]
+        var generator = SeededGenerator(state: 20_261_123)
+        let engine = MappingEngine()
+        var memo = MappingEngine.ListMemo()
+        var items: [JSONValue] = []
+        var duplicates = 0
+        for round in 0..<2000 {
+            // Mostly the same list again (as a source sends it), sometimes edited or new.
+            func item(_ index: Int) -> JSONValue {
+                var item: [String: JSONValue] = ["rx": .number(Double(round * 10 + index)), "up": .bool(index % 2 == 0)]
+                if let id = pool.randomElement(using: &generator) ?? nil { item["mac"] = id }
+                if Bool.random(using: &generator) { item["name"] = .string("client \(index)") }
+                return .object(item)
+            }
+            switch round == 0 ? 0 : Int.random(in: 0..<12, using: &generator) {
+            case 0:
+                items = (0..<Int.random(in: 0...6, using: &generator)).map(item)
+            case 1 where items.count > 1:
+                items.swapAt(0, Int.random(in: 1..<items.count, using: &generator))
+            case 2 where !items.isEmpty:
+                // Another item's id again: a duplicate after the ones the memo knows.
+                let from = items.randomElement(using: &generator)?["mac"] ?? nil
+                let at = Int.random(in: 0..<items.count, using: &generator)
+                if case .object(var object) = items[at] {
+                    object["mac"] = from
+                    items[at] = .object(object)
+                }
+            case 3 where !items.isEmpty:
+                items.remove(at: Int.random(in: 0..<items.count, using: &generator))
+            case 4:
+                items.insert(item(items.count), at: Int.random(in: 0...items.count, using: &generator))
+            default:
+                break
+            }
+            let cells = (0..<Int.random(in: 0...3, using: &generator)).map { JSONValue.object(["v": .number(Double($0 + round))]) }
+            let document: JSONValue = ["items": .array(items), "cells": .array(cells)]
+            let remembered = engine.readings(endpoint: "clients", document: document, mapping: mapping, memo: &memo)
+            let fresh = engine.readings(endpoint: "clients", document: document, mapping: mapping)
+            #expect(remembered == fresh, "document \(round): \(document.jsonString)")
+            if remembered != fresh { return }
+            // And both are right: each id once, where it first appears.
+            var expected: [String] = []
+            for case .object(let object) in items {
+                guard let key = object["mac"], !key.isNull, !key.text.isEmpty else { continue }
+                let id = TopicSafe.id(key.text)
+                if !expected.contains(id) { expected.append(id) }
+            }
+            #expect(fresh.children.filter { $0.kind == "client" }.map(\.id) == expected, "document \(round)")
+            if fresh.children.filter({ $0.kind == "client" }).map(\.id) != expected { return }
+            duplicates += fresh.issues.filter { $0.message.contains("two items") }.count / 2
+        }
+        #expect(duplicates > 100, "the documents named a child twice \(duplicates) times")
+    }
+}
