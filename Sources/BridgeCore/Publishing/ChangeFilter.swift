@@ -51,22 +51,37 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// ``ChangeFilter/offer(_:to:debounce:now:)`` and ``ChangeFilter/release(_:now:)`` (static), so no
     /// key is built or hashed per value.
     public struct Entry: Sendable {
+        // Instants are kept as stamps (see ``ChangeFilter/stamp(_:)``): the source bridge
+        // offers every reading to an entry, and a stamp is a plain integer pair.
+
         /// The last published value; `nil` before the first publish and after a reset (the
         /// next offer publishes whatever it is).
         fileprivate var value: Value?
         /// When the last publish was; `nil` before the first.
-        fileprivate var at: Instant?
-        /// A changed value held until its debounce window ends.
-        fileprivate var held: (value: Value, until: Instant)?
+        fileprivate var at: Duration?
+        /// A changed value held until its debounce window ends (`heldDeadline`).
+        fileprivate var held: Value?
+        /// When the held value is due, as a stamp; `nil` when nothing is held.
+        private(set) var heldDeadline: Duration?
 
         /// An entry with no history: its first value is published.
         public init() {}
 
         /// When the held value is due, or `nil` when nothing is held.
-        public var heldUntil: Instant? { held?.until }
+        public var heldUntil: Instant? { heldDeadline.map(ChangeFilter.instant) }
 
         /// Makes the next offer publish, whatever its value; a held value stays held.
         public mutating func reset() { value = nil }
+
+        fileprivate mutating func hold(_ value: Value, until deadline: Duration) {
+            held = value
+            heldDeadline = deadline
+        }
+
+        fileprivate mutating func dropHeld() {
+            held = nil
+            heldDeadline = nil
+        }
     }
 
     private var entries: [String: Entry] = [:]
@@ -102,7 +117,7 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     ///   ``Decision/suppress`` or ``Decision/hold(until:)``.
     public mutating func offer(key: String, value: Value, debounce: Duration? = nil, now: Instant) -> Decision {
         let decision = Self.decide(
-            value, entry: &entries[key, default: Entry()], debounce: debounce, now: now, republishInterval: republishInterval)
+            value, entry: &entries[key, default: Entry()], debounce: debounce, now: Self.stamp(now), republishInterval: republishInterval)
         if case .hold = decision {
             heldKeys.insert(key)
         } else if !heldKeys.isEmpty {
@@ -114,11 +129,25 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// Decides what to do with a new value for the key whose entry is `entry` (the rules of
     /// ``offer(key:value:debounce:now:)``), updating the entry.
     public func offer(_ value: Value, to entry: inout Entry, debounce: Duration? = nil, now: Instant) -> Decision {
+        Self.decide(value, entry: &entry, debounce: debounce, now: Self.stamp(now), republishInterval: republishInterval)
+    }
+
+    /// ``offer(_:to:debounce:now:)`` at a stamp (``stamp(_:)``), for a caller offering many
+    /// values at one instant.
+    func offer(_ value: Value, to entry: inout Entry, debounce: Duration?, stamp now: Duration) -> Decision {
         Self.decide(value, entry: &entry, debounce: debounce, now: now, republishInterval: republishInterval)
     }
 
+    /// An instant as a stamp: its distance from a fixed instant of this process. Stamps
+    /// compare and add like instants; unlike `ContinuousClock.Instant`, whose layout is
+    /// hidden from this module, they are plain values, which matters per reading.
+    static func stamp(_ instant: Instant) -> Duration { instant - stampOrigin }
+
+    /// The instant of a stamp.
+    static func instant(_ stamp: Duration) -> Instant { stampOrigin + stamp }
+
     private static func decide(
-        _ value: Value, entry: inout Entry, debounce: Duration?, now: Instant, republishInterval: Duration?
+        _ value: Value, entry: inout Entry, debounce: Duration?, now: Duration, republishInterval: Duration?
     ) -> Decision {
         guard let lastAt = entry.at, let lastValue = entry.value else {
             return publish(value, to: &entry, now: now)
@@ -126,14 +155,14 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
         let windowEnd = debounce.map { lastAt + $0 }
         if value == lastValue {
             // The value came back before the window ended: whatever was held is obsolete.
-            entry.held = nil
+            if entry.heldDeadline != nil { entry.dropHeld() }
             guard let republishInterval else { return .suppress }
             let due = max(lastAt + republishInterval, windowEnd ?? lastAt)
             return now >= due ? publish(value, to: &entry, now: now) : .suppress
         }
         if let windowEnd, now < windowEnd {
-            entry.held = (value, windowEnd)
-            return .hold(until: windowEnd)
+            entry.hold(value, until: windowEnd)
+            return .hold(until: instant(windowEnd))
         }
         return publish(value, to: &entry, now: now)
     }
@@ -141,11 +170,16 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// The entry's held value when its window has ended at `now`, recorded as published then;
     /// `nil` when nothing is due.
     public static func release(_ entry: inout Entry, now: Instant) -> Value? {
-        guard let held = entry.held, held.until <= now else { return nil }
-        entry.held = nil
-        entry.value = held.value
+        release(&entry, stamp: stamp(now))
+    }
+
+    /// ``release(_:now:)`` at a stamp.
+    static func release(_ entry: inout Entry, stamp now: Duration) -> Value? {
+        guard let held = entry.held, let deadline = entry.heldDeadline, deadline <= now else { return nil }
+        entry.dropHeld()
+        entry.value = held
         entry.at = now
-        return held.value
+        return held
     }
 
     /// Releases the held values whose window has ended, recording them as published at `now`.
@@ -189,10 +223,13 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
         }
     }
 
-    private static func publish(_ value: Value, to entry: inout Entry, now: Instant) -> Decision {
+    private static func publish(_ value: Value, to entry: inout Entry, now: Duration) -> Decision {
         entry.value = value
         entry.at = now
-        entry.held = nil
+        if entry.heldDeadline != nil { entry.dropHeld() }
         return .publish(value)
     }
 }
+
+/// The origin of ``ChangeFilter`` stamps: any fixed instant will do.
+private let stampOrigin = ContinuousClock.now

@@ -16,9 +16,10 @@ extension SourceBridge {
     /// Takes one value of `entity` for the device `state`: counter guard for
     /// `total_increasing`, change filter (with per-entity debounce and the republish interval);
     /// a value to publish is stored in its slot and the device listed as changed.
+    /// `stamp` is `instant` as the change filter's stamp (worked out once per document).
     func take(
         _ value: ReadingValue, attributes: JSONValue?, of entity: EntityRead, in state: DeviceState, at instant: Instant,
-        sourceSaysReset: Bool, into batch: inout Batch
+        stamp: Duration, sourceSaysReset: Bool, into batch: inout Batch
     ) {
         let entityID = entity.entity.id
         guard let slot = layout.slot(of: entity) else {
@@ -54,7 +55,7 @@ extension SourceBridge {
             }
         }
         if let attributes { publishAttributes(attributes, device: state.id, entity: entityID, into: &batch.messages) }
-        switch changeFilter.offer(value, to: &state.slots[slot].filter, debounce: traits?.debounce, now: instant) {
+        switch changeFilter.offer(value, to: &state.slots[slot].filter, debounce: traits?.debounce, stamp: stamp) {
         case .publish(let value):
             store(value, in: state, slot: slot, into: &batch.messages)
             if state.changedInRound != round {
@@ -96,12 +97,13 @@ extension SourceBridge {
     /// Publishes the values held by a debounce whose window has ended.
     func releaseHeld(at instant: Instant) {
         guard !holding.isEmpty else { return }
-        var released: [(until: Instant, state: DeviceState, slot: Int)] = []
+        let now = ChangeFilter<ReadingValue>.stamp(instant)
+        var released: [(until: Duration, state: DeviceState, slot: Int)] = []
         for (key, state) in holding {
             var holds = false
             for slot in state.slots.indices {
-                guard let until = state.slots[slot].filter.heldUntil else { continue }
-                if until <= instant { released.append((until, state, slot)) } else { holds = true }
+                guard let until = state.slots[slot].filter.heldDeadline else { continue }
+                if until <= now { released.append((until, state, slot)) } else { holds = true }
             }
             if !holds { holding[key] = nil }
         }
@@ -113,7 +115,7 @@ extension SourceBridge {
         var changed: [DeviceState] = []
         var messages: [OutboundMessage] = []
         for (_, state, slot) in released {
-            guard let value = ChangeFilter<ReadingValue>.release(&state.slots[slot].filter, now: instant) else { continue }
+            guard let value = ChangeFilter<ReadingValue>.release(&state.slots[slot].filter, stamp: now) else { continue }
             store(value, in: state, slot: slot, into: &messages)
             if state.changedInRound != round {
                 state.changedInRound = round

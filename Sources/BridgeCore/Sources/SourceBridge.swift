@@ -112,6 +112,7 @@ public actor SourceBridge {
     /// children went out, then each changed device's state is published once.
     public func ingest(endpoint: String, document: JSONValue, sourceSaysReset: Bool = false) async {
         let instant = now()
+        let stamp = ChangeFilter<ReadingValue>.stamp(instant)
         round &+= 1
         // The engine's events go into `pending` (an actor property: the closure runs on this
         // actor), taken out before the first suspension, so a reentrant ingest has its own.
@@ -129,7 +130,9 @@ public actor SourceBridge {
                 } else {
                     state = mainState ?? self.state(child: nil)
                 }
-                take(value, attributes: attributes, of: entity, in: state, at: instant, sourceSaysReset: sourceSaysReset, into: &pending)
+                take(
+                    value, attributes: attributes, of: entity, in: state, at: instant, stamp: stamp, sourceSaysReset: sourceSaysReset,
+                    into: &pending)
             case .listBegins(let kind):
                 kindListedAt[kind] = instant
             case .child(let device, let list, let position, let first):
