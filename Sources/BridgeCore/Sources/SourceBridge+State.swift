@@ -170,9 +170,10 @@ extension SourceBridge {
 
     /// Removes children whose list was read again without them for longer than the grace period.
     func sweepChildren(at instant: Instant) async {
+        let now = ChangeFilter<ReadingValue>.stamp(instant)
         let gone = children.values.filter { record in
             guard let listed = kindListedAt[record.child.kind], listed > record.lastSeen else { return false }
-            return instant - record.lastSeen >= settings.childGracePeriod
+            return now - record.lastSeen >= settings.childGracePeriod
         }
         guard !gone.isEmpty else { return }
         // The lists' remembered positions may name a removed child or its state.

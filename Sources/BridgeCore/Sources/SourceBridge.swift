@@ -15,9 +15,11 @@ public actor SourceBridge {
     final class ChildRecord {
         // Unchecked exclusivity as for ``DeviceState/slots``, for the same reasons.
         @exclusivity(unchecked) var child: ChildDevice
-        @exclusivity(unchecked) var lastSeen: Instant
+        /// When a document last listed it, as a change-filter stamp (a plain value, unlike an
+        /// instant, and written for every child of every document).
+        @exclusivity(unchecked) var lastSeen: Duration
 
-        init(child: ChildDevice, lastSeen: Instant) {
+        init(child: ChildDevice, lastSeen: Duration) {
             self.child = child
             self.lastSeen = lastSeen
         }
@@ -39,8 +41,8 @@ public actor SourceBridge {
     /// Device fields read from documents (`device:` templates), merged across endpoints.
     var deviceFields: [DeviceTemplate.Field: String] = [:]
     var children: [String: ChildRecord] = [:]
-    /// When each child kind's list was last present in a document.
-    @exclusivity(unchecked) var kindListedAt: [String: Instant] = [:]
+    /// When each child kind's list was last present in a document (a stamp, as `lastSeen`).
+    @exclusivity(unchecked) var kindListedAt: [String: Duration] = [:]
     /// The main device's state, once it has a reading.
     @exclusivity(unchecked) var mainState: DeviceState?
     /// Child devices' state, by child id (not device id: a reading carries the child id).
@@ -134,7 +136,7 @@ public actor SourceBridge {
                     value, attributes: attributes, of: entity, in: state, at: instant, stamp: stamp, sourceSaysReset: sourceSaysReset,
                     into: &pending)
             case .listBegins(let kind):
-                kindListedAt[kind] = instant
+                kindListedAt[kind] = stamp
             case .child(let device, let list, let position, let first):
                 let positions: ListPositions
                 if let lastList, lastList.id == list {
@@ -147,7 +149,7 @@ public actor SourceBridge {
                 child = (positions, position, device.id)
                 let record = positions.record(at: position, id: device.id) {
                     if let record = children[device.id] { return record }
-                    let record = ChildRecord(child: device, lastSeen: instant)
+                    let record = ChildRecord(child: device, lastSeen: stamp)
                     children[device.id] = record
                     pending.newChildren.append(device.id)
                     pending.discoveryChanged = true
@@ -161,7 +163,7 @@ public actor SourceBridge {
                     record.child = device
                     pending.discoveryChanged = true
                 }
-                record.lastSeen = instant
+                record.lastSeen = stamp
             case .listEnds:
                 child = nil
             case .issue(let issue):
