@@ -101,38 +101,20 @@ struct StateLayout {
 }
 
 /// One child list's devices by position, as the previous document named them: a list that
-/// names the same children in the same order again finds each child's record and state
-/// without hashing its id. Owned by one ``SourceBridge``; cleared when a child is removed.
+/// names the same children in the same order again finds each child's record (and through it
+/// its state) without hashing its id. Owned by one ``SourceBridge``; cleared when a child is
+/// removed.
 final class ListPositions {
-    struct Entry {
-        let id: String
-        let record: SourceBridge.ChildRecord
-        /// `nil` until the child has a reading.
-        var state: DeviceState?
-    }
-
     /// Unchecked exclusivity as for ``DeviceState/slots``, for the same reasons.
-    @exclusivity(unchecked) private var entries: [Entry?] = []
+    @exclusivity(unchecked) private var records: [SourceBridge.ChildRecord?] = []
 
     /// The record of child `id` at `position`: the one remembered there, or `lookUp()`'s
-    /// (remembered from now on, with the state `knownState()` gives).
-    func record(
-        at position: Int, id: String, lookUp: () -> SourceBridge.ChildRecord, state knownState: () -> DeviceState?
-    ) -> SourceBridge.ChildRecord {
-        if position < entries.count, let entry = entries[position], entry.id == id { return entry.record }
-        let entry = Entry(id: id, record: lookUp(), state: knownState())
-        while entries.count <= position { entries.append(nil) }
-        entries[position] = entry
-        return entry.record
-    }
-
-    /// The state of child `id` at `position`: the one remembered there, else `make(id)`'s
-    /// (remembered when ``record(at:id:lookUp:state:)`` put this child there).
-    func state(at position: Int, id: String, make: (String) -> DeviceState) -> DeviceState {
-        let remembered = position < entries.count && entries[position]?.id == id
-        if remembered, let state = entries[position]?.state { return state }
-        let state = make(id)
-        if remembered { entries[position]?.state = state }
-        return state
+    /// (remembered from now on).
+    func record(at position: Int, id: String, lookUp: () -> SourceBridge.ChildRecord) -> SourceBridge.ChildRecord {
+        if position < records.count, let record = records[position], record.child.id == id { return record }
+        let record = lookUp()
+        while records.count <= position { records.append(nil) }
+        records[position] = record
+        return record
     }
 }

@@ -81,6 +81,7 @@ extension SourceBridge {
         let device = deviceID(child: child)
         let state = DeviceState(id: device, topic: context.deviceTopic(device), layout: layout)
         childStates[child] = state
+        children[child]?.state = state
         return state
     }
 

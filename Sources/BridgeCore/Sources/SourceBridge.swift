@@ -18,6 +18,8 @@ public actor SourceBridge {
         /// When a document last listed it, as a change-filter stamp (a plain value, unlike an
         /// instant, and written for every child of every document).
         @exclusivity(unchecked) var lastSeen: Duration
+        /// Its state (also in `childStates`), once it has a reading.
+        @exclusivity(unchecked) var state: DeviceState?
 
         init(child: ChildDevice, lastSeen: Duration) {
             self.child = child
@@ -121,14 +123,14 @@ public actor SourceBridge {
         pending = Batch()
         // The device the next readings belong to: the main device, or the child last reported
         // (found by its list position), its state created on its first reading.
-        var child: (positions: ListPositions, position: Int, id: String)?
+        var child: ChildRecord?
         var lastList: (id: ObjectIdentifier, positions: ListPositions)?
         let fields = engine.stream(endpoint: endpoint, document: document, mapping: mapping, memo: &listMemo) { event in
             switch event {
             case .reading(let value, let attributes, let entity):
                 let state: DeviceState
-                if let (positions, position, id) = child {
-                    state = positions.state(at: position, id: id) { self.state(child: $0) }
+                if let child {
+                    state = child.state ?? self.state(child: child.child.id)
                 } else {
                     state = mainState ?? self.state(child: nil)
                 }
@@ -146,7 +148,6 @@ public actor SourceBridge {
                     listPositions[list] = positions
                     lastList = (list, positions)
                 }
-                child = (positions, position, device.id)
                 let record = positions.record(at: position, id: device.id) {
                     if let record = children[device.id] { return record }
                     let record = ChildRecord(child: device, lastSeen: stamp)
@@ -154,9 +155,8 @@ public actor SourceBridge {
                     pending.newChildren.append(device.id)
                     pending.discoveryChanged = true
                     return record
-                } state: {
-                    childStates[device.id]
                 }
+                child = record
                 // A child named again by another list of its kind is the same device.
                 guard first else { break }
                 if record.child != device {
