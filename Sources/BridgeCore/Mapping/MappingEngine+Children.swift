@@ -18,6 +18,8 @@ extension MappingEngine {
             let key: JSONValue
             /// `key` as text (for `$child` and the default name).
             let keyText: String
+            /// The name when the item has none: "<Kind> <key>".
+            let defaultName: String
             /// The topic-safe id.
             let id: String
         }
@@ -69,7 +71,7 @@ extension MappingEngine {
                 known = entry
             } else {
                 let text = key.text
-                known = ListMemo.Named(key: key, keyText: text, id: TopicSafe.id(text))
+                known = ListMemo.Named(key: key, keyText: text, defaultName: child.kindName + " " + text, id: TopicSafe.id(text))
                 if ids == nil { ids = idsSoFar(position) }
             }
             if ids != nil, ids?.insert(known.id).inserted == false {
@@ -90,7 +92,8 @@ extension MappingEngine {
             // A child named by an earlier list of the same kind is one device, reported once.
             let firstNamed = kinds == nil || kinds?[child.kind, default: []].insert(known.id).inserted == true
             emit(.child(
-                childDevice(child, id: known.id, keyText: known.keyText, key: key, context: context), list: list, position: position,
+                childDevice(child, id: known.id, defaultName: known.defaultName, key: key, context: context), list: list,
+                position: position,
                 first: firstNamed))
             for entity in entities {
                 if let (value, attributes) = read(entity, context: context, childID: known.id, emit) {
@@ -185,13 +188,13 @@ extension MappingEngine {
     }
 
     private func childDevice(
-        _ child: ChildExpansion, id: String, keyText: String, key: JSONValue, context: ValuePath.Context
+        _ child: ChildExpansion, id: String, defaultName: String, key: JSONValue, context: ValuePath.Context
     ) -> ChildDevice {
         let name: String
         if let namePath = child.namePath, let value = namePath.resolve(in: context), !value.isNull, !value.text.isEmpty {
             name = value.text
         } else {
-            name = child.kindName + " " + keyText
+            name = defaultName
         }
         let device = child.device.map { deviceFields($0, endpoint: nil, context: context) } ?? [:]
         return ChildDevice(id: id, key: key, name: name, kind: child.kind, device: device)

@@ -114,23 +114,25 @@ extension JSONValue {
         // Below 1e-4 Swift writes an exponent; from 1e9 on, 4 decimals exceed 13 digits; whole
         // numbers have no decimals (`writeNumber` writes them as integers).
         guard magnitude >= 1e-4, magnitude < 1e9, magnitude != magnitude.rounded(.towardZero) else { return false }
-        for decimals in 1...4 {
-            let scaled = (magnitude * decimalScales[decimals]).rounded()
-            // The decimal scaled / 10^decimals reads back as this very double.
-            guard scaled / decimalScales[decimals] == magnitude else { continue }
-            // The fewest decimals that read back: the last digit is not 0 (fewer would have done).
-            let digits = UInt64(scaled)
-            let divisor = UInt64(decimalScales[decimals])
-            if number < 0 { output.append(UInt8(ascii: "-")) }
-            appendDigits(digits / divisor, minimumCount: 1, into: &output)
-            output.append(UInt8(ascii: "."))
-            appendDigits(digits % divisor, minimumCount: decimals, into: &output)
-            return true
+        // The decimal of four fractional digits nearest to it, if that reads back as this very
+        // double; with its trailing zeros dropped it is the one of the fewest digits that does
+        // (any shorter decimal that reads back is this one, padded with zeros).
+        let scaled = (magnitude * 10_000).rounded()
+        guard scaled / 10_000 == magnitude else { return false }
+        var digits = UInt64(scaled)
+        var decimals = 4
+        while digits % 10 == 0 {
+            digits /= 10
+            decimals -= 1
         }
-        return false
+        var divisor: UInt64 = 10
+        for _ in 1..<decimals { divisor *= 10 }
+        if number < 0 { output.append(UInt8(ascii: "-")) }
+        appendDigits(digits / divisor, minimumCount: 1, into: &output)
+        output.append(UInt8(ascii: "."))
+        appendDigits(digits % divisor, minimumCount: decimals, into: &output)
+        return true
     }
-
-    private static let decimalScales: [Double] = [1, 10, 100, 1000, 10000]
 
     /// The decimal digits of `value`, zero-padded on the left to `minimumCount`.
     private static func appendDigits(_ value: UInt64, minimumCount: Int, into output: inout [UInt8]) {
