@@ -13,7 +13,9 @@ extension MappingEngine {
     /// Only accepted ids (present, and first in their list) are remembered, so the ids a
     /// document takes from the memo are distinct.
     struct ListMemo {
-        struct Named {
+        /// One child's ids. A class: a document reads each of its lists' entries once per item,
+        /// and copying one is then a single reference.
+        final class Named: Sendable {
             /// The id as the API gives it, compared with the item's.
             let key: JSONValue
             /// `key` as text (for `$child` and the default name).
@@ -22,6 +24,13 @@ extension MappingEngine {
             let defaultName: String
             /// The topic-safe id.
             let id: String
+
+            init(key: JSONValue, keyText: String, defaultName: String, id: String) {
+                self.key = key
+                self.keyText = keyText
+                self.defaultName = defaultName
+                self.id = id
+            }
         }
 
         /// By list (its first entity's read), by position.
@@ -54,7 +63,8 @@ extension MappingEngine {
             if position < named.count { named[position] = entry } else { named.append(entry) }
         }
         for (position, item) in items.enumerated() {
-            guard let key = childKey(of: item, child: child, document: document) else {
+            var context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
+            guard let key = childKey(of: item, child: child, context: context) else {
                 remember(nil, at: position)
                 for entity in entities {
                     emit(.issue(MappingIssue(
@@ -67,7 +77,8 @@ extension MappingEngine {
                 continue
             }
             let known: ListMemo.Named
-            if position < named.count, let entry = named[position], entry.key == key {
+            let remembered = position < named.count && named[position].map { $0.key == key } == true
+            if remembered, let entry = named[position] {
                 known = entry
             } else {
                 let text = key.text
@@ -87,8 +98,8 @@ extension MappingEngine {
                 }
                 continue
             }
-            remember(known, at: position)
-            let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: known.keyText)
+            if !remembered { remember(known, at: position) }
+            context.childKey = known.keyText
             // A child named by an earlier list of the same kind is one device, reported once.
             let firstNamed = kinds == nil || kinds?[child.kind, default: []].insert(known.id).inserted == true
             emit(.child(
@@ -159,12 +170,12 @@ extension MappingEngine {
 
     /// The API's own id of an item (one part as it is, several joined by `_`), or `nil` when a
     /// part is missing or empty. Its text, made topic-safe, is the child's id.
-    private func childKey(of item: ChildItem, child: ChildExpansion, document: JSONValue) -> JSONValue? {
+    /// `context` is the item's, without its child key (which this finds).
+    private func childKey(of item: ChildItem, child: ChildExpansion, context: ValuePath.Context) -> JSONValue? {
         if child.idParts.count == 1, case .index = child.idParts[0] {
             // `id: $index`, the usual id of cells: no parts to collect.
             return .number(Double(item.index))
         }
-        let context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
         if child.idParts.count == 1, case .path(let path) = child.idParts[0] {
             // One field (`id: mac`): no parts to collect.
             guard let value = path.resolve(in: context), !value.isNull, !value.text.isEmpty else { return nil }
