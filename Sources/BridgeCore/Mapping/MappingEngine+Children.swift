@@ -13,9 +13,10 @@ extension MappingEngine {
     /// Only accepted ids (present, and first in their list) are remembered, so the ids a
     /// document takes from the memo are distinct.
     struct ListMemo {
-        /// One child's ids. A class: a document reads each of its lists' entries once per item,
-        /// and copying one is then a single reference.
-        final class Named: Sendable {
+        /// One child's ids, and the device the list last described. A class: a document reads
+        /// each of its lists' entries once per item, and a reference is all a hit copies (and
+        /// all an event carries).
+        final class Named {
             /// The id as the API gives it, compared with the item's.
             let key: JSONValue
             /// `key` as text (for `$child` and the default name).
@@ -24,12 +25,15 @@ extension MappingEngine {
             let defaultName: String
             /// The topic-safe id.
             let id: String
+            /// The child as the item at this position last described it.
+            fileprivate(set) var device: ChildDevice
 
-            init(key: JSONValue, keyText: String, defaultName: String, id: String) {
+            init(key: JSONValue, keyText: String, defaultName: String, id: String, device: ChildDevice) {
                 self.key = key
                 self.keyText = keyText
                 self.defaultName = defaultName
                 self.id = id
+                self.device = device
             }
         }
 
@@ -82,7 +86,11 @@ extension MappingEngine {
                 known = entry
             } else {
                 let text = key.text
-                known = ListMemo.Named(key: key, keyText: text, defaultName: child.kindName + " " + text, id: TopicSafe.id(text))
+                let id = TopicSafe.id(text)
+                let defaultName = child.kindName + " " + text
+                known = ListMemo.Named(
+                    key: key, keyText: text, defaultName: defaultName, id: id,
+                    device: ChildDevice(id: id, key: key, name: defaultName, kind: child.kind))
                 if ids == nil { ids = idsSoFar(position) }
             }
             if ids != nil, ids?.insert(known.id).inserted == false {
@@ -102,10 +110,15 @@ extension MappingEngine {
             context.childKey = known.keyText
             // A child named by an earlier list of the same kind is one device, reported once.
             let firstNamed = kinds == nil || kinds?[child.kind, default: []].insert(known.id).inserted == true
-            emit(.child(
-                childDevice(child, id: known.id, defaultName: known.defaultName, key: key, context: context), list: list,
-                position: position,
-                first: firstNamed))
+            // Reported as changed when its description differs from this position's last one
+            // (always, where two lists of a kind can describe one child differently).
+            var changed = !remembered || kinds != nil
+            let (name, fields) = description(of: child, default: known.defaultName, context: context)
+            if known.device.name != name || known.device.device != fields {
+                known.device = ChildDevice(id: known.id, key: key, name: name, kind: child.kind, device: fields)
+                changed = true
+            }
+            emit(.child(known, list: list, position: position, first: firstNamed, changed: changed))
             for entity in entities {
                 if let (value, attributes) = read(entity, context: context, childID: known.id, emit) {
                     emit(.reading(value, attributes: attributes, of: entity))
@@ -198,16 +211,16 @@ extension MappingEngine {
         return parts.count == 1 ? first : .string(parts.map(\.text).joined(separator: "_"))
     }
 
-    private func childDevice(
-        _ child: ChildExpansion, id: String, defaultName: String, key: JSONValue, context: ValuePath.Context
-    ) -> ChildDevice {
+    /// A child's name (the item's, or `defaultName`) and device fields.
+    private func description(
+        of child: ChildExpansion, default defaultName: String, context: ValuePath.Context
+    ) -> (name: String, device: [DeviceTemplate.Field: String]) {
         let name: String
         if let namePath = child.namePath, let value = namePath.resolve(in: context), !value.isNull, !value.text.isEmpty {
             name = value.text
         } else {
             name = defaultName
         }
-        let device = child.device.map { deviceFields($0, endpoint: nil, context: context) } ?? [:]
-        return ChildDevice(id: id, key: key, name: name, kind: child.kind, device: device)
+        return (name, child.device.map { deviceFields($0, endpoint: nil, context: context) } ?? [:])
     }
 }

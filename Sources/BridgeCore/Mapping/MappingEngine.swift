@@ -42,11 +42,11 @@ public struct MappingEngine: Sendable {
             case .listBegins(let kind):
                 // A kind is present when its list was, even with no usable item.
                 if output.childIDs[kind] == nil { output.childIDs[kind] = [] }
-            case .child(let child, _, _, let first):
-                current = child.id
+            case .child(let named, _, _, let first, _):
+                current = named.id
                 if first {
-                    output.children.append(child)
-                    output.childIDs[child.kind, default: []].insert(child.id)
+                    output.children.append(named.device)
+                    output.childIDs[named.device.kind, default: []].insert(named.id)
                 }
             case .listEnds:
                 current = nil
@@ -63,9 +63,11 @@ public struct MappingEngine: Sendable {
         case reading(ReadingValue, attributes: JSONValue?, of: EntityRead)
         /// A child list of `kind` is in the document; its children follow.
         case listBegins(kind: String)
-        /// The item at `position` of list `list` is `child`, and its readings follow; `first` is
-        /// false when an earlier list of the same kind in this document named it already.
-        case child(ChildDevice, list: ObjectIdentifier, position: Int, first: Bool)
+        /// The item at `position` of list `list` is the child `named.device`, and its readings
+        /// follow; `first` is false when an earlier list of the same kind in this document named
+        /// it already; `changed` is false when this position named the same child, described
+        /// alike, in the previous document read with this memo.
+        case child(ListMemo.Named, list: ObjectIdentifier, position: Int, first: Bool, changed: Bool)
         /// The list ended: the readings that follow are the main device's.
         case listEnds
         /// A value that did not fit its mapping.

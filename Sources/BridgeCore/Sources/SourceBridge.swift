@@ -139,7 +139,7 @@ public actor SourceBridge {
                     into: &pending)
             case .listBegins(let kind):
                 kindListedAt[kind] = stamp
-            case .child(let device, let list, let position, let first):
+            case .child(let named, let list, let position, let first, let changed):
                 let positions: ListPositions
                 if let lastList, lastList.id == list {
                     positions = lastList.positions
@@ -148,19 +148,22 @@ public actor SourceBridge {
                     listPositions[list] = positions
                     lastList = (list, positions)
                 }
-                let record = positions.record(at: position, id: device.id) {
-                    if let record = children[device.id] { return record }
-                    let record = ChildRecord(child: device, lastSeen: stamp)
-                    children[device.id] = record
-                    pending.newChildren.append(device.id)
+                var found = true
+                let record = positions.record(at: position, id: named.id) {
+                    found = false
+                    if let record = children[named.id] { return record }
+                    let record = ChildRecord(child: named.device, lastSeen: stamp)
+                    children[named.id] = record
+                    pending.newChildren.append(named.id)
                     pending.discoveryChanged = true
                     return record
                 }
                 child = record
                 // A child named again by another list of its kind is the same device.
                 guard first else { break }
-                if record.child != device {
-                    record.child = device
+                // At its remembered position and described as before, it is what the record has.
+                if changed || !found, record.child != named.device {
+                    record.child = named.device
                     pending.discoveryChanged = true
                 }
                 record.lastSeen = stamp

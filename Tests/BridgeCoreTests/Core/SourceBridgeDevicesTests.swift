@@ -55,6 +55,11 @@ struct SourceBridgeDevicesTests {
         #expect(harness.states("api2mqtt/han_c") == [["connector_power": 10]])
         #expect(await harness.bridge.childDevices.map(\.name) == ["Left", "Right", "New"])
         #expect(harness.retainedConfig("sensor", device: "han_c", entity: "connector_power")?["device"]?["name"] == "New")
+
+        // Renamed where it was: its discovery follows.
+        await harness.ingest("points", #"{"connectors": [{"id": "B", "label": "Right", "power": 3700}, {"id": "C", "label": "Garage", "power": 10}]}"#)
+        #expect(await harness.bridge.childDevices.map(\.name) == ["Left", "Right", "Garage"])
+        #expect(harness.retainedConfig("sensor", device: "han_c", entity: "connector_power")?["device"]?["name"] == "Garage")
     }
 
     @Test("a child missing from its list for child_grace_period is removed on tick(): discovery, availability and state cleared")
