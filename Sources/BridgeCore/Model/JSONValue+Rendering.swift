@@ -86,19 +86,8 @@ extension JSONValue {
     private static func writeNumber(_ number: Double, into output: inout [UInt8]) {
         if let integer = exactInteger(number) {
             // Digits without building a String.
-            var magnitude = integer.magnitude
             if integer < 0 { output.append(UInt8(ascii: "-")) }
-            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            var count = 0
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                repeat {
-                    buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                    magnitude /= 10
-                    count += 1
-                } while magnitude > 0
-                for index in stride(from: count - 1, through: 0, by: -1) { output.append(buffer[index]) }
-            }
+            appendDigits(integer.magnitude, minimumCount: 1, into: &output)
             return
         }
         if writeShortDecimal(number, into: &output) { return }
@@ -134,7 +123,7 @@ extension JSONValue {
         return true
     }
 
-    /// The decimal digits of `value`, zero-padded on the left to `minimumCount`.
+    /// The decimal digits of `value`, zero-padded on the left to `minimumCount` (at most 20).
     private static func appendDigits(_ value: UInt64, minimumCount: Int, into output: inout [UInt8]) {
         var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
         withUnsafeMutableBytes(of: &buffer) { bytes in
@@ -145,7 +134,8 @@ extension JSONValue {
                 remaining /= 10
                 count += 1
             } while remaining > 0 || count < minimumCount
-            output.append(contentsOf: bytes[(24 - count)...])
+            // From a buffer pointer: one copy, where a slice of the raw buffer goes byte by byte.
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[(24 - count)...]).bindMemory(to: UInt8.self))
         }
     }
 
