@@ -4,10 +4,16 @@
 /// A class so that the per-document loop touches one reference per entity instead of copying
 /// an ``EntityMapping`` and its ``ValueSource``s (dozens of strings) for every list item.
 final class EntityRead: Sendable, Hashable {
-    /// One alternative on this endpoint.
-    struct Source: Sendable {
+    /// One alternative on this endpoint. A class: every reading takes one from the array,
+    /// and that is then one reference, not a copy of the path's segments and text.
+    final class Source: Sendable {
         let path: ValuePath
         let transforms: [ValueTransform]
+
+        init(path: ValuePath, transforms: [ValueTransform]) {
+            self.path = path
+            self.transforms = transforms
+        }
     }
 
     /// How a transformed value becomes a ``ReadingValue`` (decided once per entity
