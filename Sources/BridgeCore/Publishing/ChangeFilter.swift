@@ -116,7 +116,7 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// - Returns: ``Decision/publish(_:)`` (the filter records it as published at `now`),
     ///   ``Decision/suppress`` or ``Decision/hold(until:)``.
     public mutating func offer(key: String, value: Value, debounce: Duration? = nil, now: Instant) -> Decision {
-        let decision = Self.decide(
+        let decision = Self.decision(
             value, entry: &entries[key, default: Entry()], debounce: debounce, now: Self.stamp(now), republishInterval: republishInterval)
         if case .hold = decision {
             heldKeys.insert(key)
@@ -129,13 +129,32 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// Decides what to do with a new value for the key whose entry is `entry` (the rules of
     /// ``offer(key:value:debounce:now:)``), updating the entry.
     public func offer(_ value: Value, to entry: inout Entry, debounce: Duration? = nil, now: Instant) -> Decision {
-        Self.decide(value, entry: &entry, debounce: debounce, now: Self.stamp(now), republishInterval: republishInterval)
+        Self.decision(value, entry: &entry, debounce: debounce, now: Self.stamp(now), republishInterval: republishInterval)
+    }
+
+    /// ``Decision`` without the instant of a hold (``Entry/heldUntil`` has it). Its layout is
+    /// known here, while an instant's is hidden from this module, which makes every use of a
+    /// ``Decision`` a runtime call: this is what the per-reading path gets.
+    enum Verdict: Equatable {
+        case publish(Value)
+        case suppress
+        case hold
     }
 
     /// ``offer(_:to:debounce:now:)`` at a stamp (``stamp(_:)``), for a caller offering many
     /// values at one instant.
-    func offer(_ value: Value, to entry: inout Entry, debounce: Duration?, stamp now: Duration) -> Decision {
+    func offer(_ value: Value, to entry: inout Entry, debounce: Duration?, stamp now: Duration) -> Verdict {
         Self.decide(value, entry: &entry, debounce: debounce, now: now, republishInterval: republishInterval)
+    }
+
+    private static func decision(
+        _ value: Value, entry: inout Entry, debounce: Duration?, now: Duration, republishInterval: Duration?
+    ) -> Decision {
+        switch decide(value, entry: &entry, debounce: debounce, now: now, republishInterval: republishInterval) {
+        case .publish(let value): .publish(value)
+        case .suppress: .suppress
+        case .hold: .hold(until: instant(entry.heldDeadline ?? now))
+        }
     }
 
     /// An instant as a stamp: its distance from a fixed instant of this process. Stamps
@@ -148,7 +167,7 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
 
     private static func decide(
         _ value: Value, entry: inout Entry, debounce: Duration?, now: Duration, republishInterval: Duration?
-    ) -> Decision {
+    ) -> Verdict {
         guard let lastAt = entry.at, let lastValue = entry.value else {
             return publish(value, to: &entry, now: now)
         }
@@ -162,7 +181,7 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
         }
         if let windowEnd, now < windowEnd {
             entry.hold(value, until: windowEnd)
-            return .hold(until: instant(windowEnd))
+            return .hold
         }
         return publish(value, to: &entry, now: now)
     }
@@ -223,7 +242,7 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
         }
     }
 
-    private static func publish(_ value: Value, to entry: inout Entry, now: Duration) -> Decision {
+    private static func publish(_ value: Value, to entry: inout Entry, now: Duration) -> Verdict {
         entry.value = value
         entry.at = now
         if entry.heldDeadline != nil { entry.dropHeld() }
