@@ -46,8 +46,12 @@ struct StateLayout {
     let slotOf: [String: Int]
     /// What publishing a reading looks at, by slot; `nil` for a command's state.
     let traits: [EntityTraits?]
-    /// `"<id>":` as UTF-8, by slot: the key of the entity in the device's JSON state.
-    private let renderedKeys: [[UInt8]]
+    /// `"<id>":` as UTF-8 for every slot, one after another (`renderedKeys` has where each
+    /// is): the keys of the entities in the device's JSON state, in one buffer so that a render
+    /// copies bytes without retaining one array per key.
+    private let keyBytes: [UInt8]
+    /// Where each slot's key is in `keyBytes`.
+    private let renderedKeys: [Range<Int>]
     /// Slots in the order of their ids: the JSON state's keys are sorted, as everywhere else.
     private let renderOrder: [Int]
 
@@ -59,11 +63,14 @@ struct StateLayout {
         self.traits = ids.map { id in
             mapping.entity(id).map { EntityTraits(component: $0.component, stateClass: $0.stateClass, debounce: $0.debounce) }
         }
+        var keyBytes: [UInt8] = []
         self.renderedKeys = ids.map { id in
-            var key = JSONValue.string(id).jsonBytes
-            key.append(UInt8(ascii: ":"))
-            return key
+            let start = keyBytes.count
+            keyBytes.append(contentsOf: JSONValue.string(id).jsonBytes)
+            keyBytes.append(UInt8(ascii: ":"))
+            return start..<keyBytes.count
         }
+        self.keyBytes = keyBytes
         self.renderOrder = ids.indices.sorted { ids[$0] < ids[$1] }
     }
 
@@ -80,12 +87,14 @@ struct StateLayout {
     func render(_ state: DeviceState, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "{"))
         var first = true
-        for slot in renderOrder {
-            guard let value = state.slots[slot].value else { continue }
-            if !first { output.append(UInt8(ascii: ",")) }
-            first = false
-            output.append(contentsOf: renderedKeys[slot])
-            value.write(into: &output)
+        keyBytes.withUnsafeBufferPointer { keys in
+            for slot in renderOrder {
+                guard let value = state.slots[slot].value else { continue }
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: keys[renderedKeys[slot]]))
+                value.write(into: &output)
+            }
         }
         output.append(UInt8(ascii: "}"))
     }
