@@ -58,6 +58,14 @@ public struct DeviceTemplate: Sendable, Hashable {
         )
     }
 
+    /// The fields written as text in the mapping.
+    public var literals: [Field: String] {
+        fields.compactMapValues { value in
+            if case .literal(let text) = value { return text }
+            return nil
+        }
+    }
+
     /// The literal value of a field, when it is literal.
     public func literal(_ field: Field) -> String? {
         if case .literal(let text) = fields[field] { return text }

@@ -35,7 +35,7 @@ public struct MappingEngine: Sendable {
         var output = MappingOutput()
         // The child the next readings belong to; `nil` for the main device.
         var current: String?
-        output.device = stream(endpoint: endpoint, document: document, mapping: mapping, memo: &memo) { event in
+        let read = stream(endpoint: endpoint, document: document, mapping: mapping, memo: &memo) { event in
             switch event {
             case .reading(let value, let attributes, let entity):
                 output.readings.append(Reading(entityID: entity.entity.id, childID: current, value: value, attributes: attributes))
@@ -54,6 +54,8 @@ public struct MappingEngine: Sendable {
                 output.issues.append(issue)
             }
         }
+        // The literal fields, which the stream leaves out (they are the same in every document).
+        output.device = mapping.device.literals.merging(read) { _, read in read }
         return output
     }
 
@@ -76,7 +78,8 @@ public struct MappingEngine: Sendable {
 
     /// Reads everything a mapping takes from one document and reports it to `emit` as it goes,
     /// without collecting it: what ``readings(endpoint:document:mapping:)`` collects, and what a
-    /// source bridge applies to its devices directly. Returns the main device's fields.
+    /// source bridge applies to its devices directly. Returns the main device's fields read from
+    /// this document (not the template's literal ones: they never change).
     ///
     /// `memo` carries each list's children from one document of a source to the next (see
     /// ``ListMemo``); a fresh one gives the same result, only slower.
@@ -86,7 +89,7 @@ public struct MappingEngine: Sendable {
         isolation: isolated (any Actor)? = #isolation, _ emit: (Event) -> Void
     ) -> [DeviceTemplate.Field: String] {
         let root = ValuePath.Context(document: document)
-        let device = deviceFields(mapping.device, endpoint: endpoint, context: root)
+        let device = deviceFields(mapping.device, endpoint: endpoint, context: root, literals: false)
         guard let steps = mapping.plan.byEndpoint[endpoint] else { return device }
         // The ids of each child kind listed so far in this document, when two lists on this
         // endpoint have the same kind (a child named by both is one device).
@@ -217,13 +220,16 @@ public struct MappingEngine: Sendable {
         )
     }
 
-    /// The device fields: literals, and sources on this endpoint that are present.
-    func deviceFields(_ template: DeviceTemplate, endpoint: String?, context: ValuePath.Context) -> [DeviceTemplate.Field: String] {
+    /// The device fields: literals (unless `literals` is false), and sources on this endpoint
+    /// that are present.
+    func deviceFields(
+        _ template: DeviceTemplate, endpoint: String?, context: ValuePath.Context, literals: Bool = true
+    ) -> [DeviceTemplate.Field: String] {
         var fields: [DeviceTemplate.Field: String] = [:]
         for (field, value) in template.fields {
             switch value {
             case .literal(let text):
-                fields[field] = text
+                if literals { fields[field] = text }
             case .source(let source):
                 guard endpoint == nil || source.endpoint == endpoint,
                     let raw = source.path.resolve(in: context), !raw.isNull,
