@@ -7,6 +7,27 @@ extension MappingEngine {
         let key: String?
     }
 
+    /// A list's items: an array's elements as they are (the usual list, read without building
+    /// an item per element up front), or items collected from an object or a deeper path.
+    enum ChildItems {
+        case elements([JSONValue])
+        case items([ChildItem])
+
+        var count: Int {
+            switch self {
+            case .elements(let elements): elements.count
+            case .items(let items): items.count
+            }
+        }
+
+        subscript(position: Int) -> ChildItem {
+            switch self {
+            case .elements(let elements): ChildItem(value: elements[position], index: position, key: nil)
+            case .items(let items): items[position]
+            }
+        }
+    }
+
     /// Each child list's children as the previous document of a source named them, by
     /// position: the API's id and the topic-safe id. A list that names the same children in the
     /// same order again, the usual case, needs no topic-safe conversion and no duplicate check.
@@ -66,7 +87,8 @@ extension MappingEngine {
         func remember(_ entry: ListMemo.Named?, at position: Int) {
             if position < named.count { named[position] = entry } else { named.append(entry) }
         }
-        for (position, item) in items.enumerated() {
+        for position in 0..<items.count {
+            let item = items[position]
             var context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
             guard let key = childKey(of: item, child: child, context: context) else {
                 remember(nil, at: position)
@@ -137,19 +159,19 @@ extension MappingEngine {
         entityID: String,
         endpoint: String,
         _ emit: (Event) -> Void
-    ) -> ([ChildItem], ValuePath)? {
+    ) -> (ChildItems, ValuePath)? {
         for path in child.listPaths {
             if let wildcard = path.trailingWildcard {
                 // `items[*]`: the container's elements (or an object's values in key order), as
                 // resolveAll would give them, without collecting matches step by step.
                 guard let container = path.resolve(in: context, steps: wildcard), !container.isNull else { continue }
-                return (Self.items(in: container) ?? [], path)
+                return (Self.items(in: container) ?? .items([]), path)
             }
             if path.hasWildcard {
                 let prefix = ValuePath(root: path.root, segments: Array(path.segments.prefix { $0 != .wildcard }), text: path.text)
                 guard let container = prefix.resolve(in: context), !container.isNull else { continue }
                 let matches = path.resolveAll(in: context)
-                return (matches.enumerated().map { ChildItem(value: $1.value, index: $1.index ?? $0, key: $1.key) }, path)
+                return (.items(matches.enumerated().map { ChildItem(value: $1.value, index: $1.index ?? $0, key: $1.key) }), path)
             }
             guard let list = path.resolve(in: context), !list.isNull else { continue }
             guard let items = Self.items(in: list) else {
@@ -168,14 +190,15 @@ extension MappingEngine {
 
     /// An array's elements by position, or an object's values in key order; `nil` for any
     /// other value.
-    private static func items(in list: JSONValue) -> [ChildItem]? {
+    private static func items(in list: JSONValue) -> ChildItems? {
         switch list {
         case .array(let elements):
-            return elements.enumerated().map { ChildItem(value: $1, index: $0, key: nil) }
+            return .elements(elements)
         case .object(let members):
-            return members.keys.sorted().enumerated().compactMap { index, key in
-                members[key].map { ChildItem(value: $0, index: index, key: key) }
-            }
+            return .items(
+                members.keys.sorted().enumerated().compactMap { index, key in
+                    members[key].map { ChildItem(value: $0, index: index, key: key) }
+                })
         default:
             return nil
         }
