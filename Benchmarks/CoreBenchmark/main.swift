@@ -70,6 +70,7 @@ nonisolated(unsafe) var lostMessages = 0
 /// Seconds between the first and last arrival, as measured by the subscriber, scaled to the
 /// expected count when QoS 0 messages were lost (and the loss is counted).
 func arrivalSpan(_ process: ChildProcess, _ output: URL, expected: Int) async throws -> Double {
+    defer { try? FileManager.default.removeItem(at: output.deletingLastPathComponent()) }
     guard await process.waitForExit(timeout: .seconds(300)) == 0,
         let line = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").first(where: { $0.hasPrefix("done") })
     else { throw TestSupportError("subscriber failed") }
@@ -466,7 +467,7 @@ for _ in 0..<rounds {
         let duration = ContinuousClock.now - start
         elapsed = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
-    _ = output
+    try? FileManager.default.removeItem(at: output.deletingLastPathComponent())
     discoveryTimes.append(elapsed)
 }
 print(
