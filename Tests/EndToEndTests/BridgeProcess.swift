@@ -37,6 +37,7 @@ struct BridgeProcess {
     /// Runs a one-shot command (`check`, `version`, `health`) and returns its status and output.
     static func runToCompletion(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> (status: Int32, output: String) {
         let directory = try TemporaryDirectory.make(prefix: "cmd")
+        defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("out.txt")
         let process = try ChildProcess(executable, arguments, stdoutPath: output.path, stderrPath: output.path)
         guard let status = await process.waitForExit(timeout: timeout) else {

@@ -66,6 +66,7 @@ struct BridgeTopicsTests {
     func secretsStayHidden() async throws {
         let secrets = ["mqtt-pass-4711", "source-pass-0815", "token-from-file-31337"]
         let directory = try TemporaryDirectory.make(prefix: "secrets")
+        defer { try? FileManager.default.removeItem(at: directory) }
         let tokenFile = directory.appendingPathComponent("token")
         try "\(secrets[2])\n".write(to: tokenFile, atomically: true, encoding: .utf8)
         try await MosquittoBroker.with(.init(users: ["bridge": secrets[0]])) { broker in

@@ -91,6 +91,7 @@ struct CheckCommandTests {
     @Test("discovery dump publishes what run would: a source's own mapping overlay included")
     func discoveryDumpWithSourceOverlay() async throws {
         let directory = try TemporaryDirectory.make(prefix: "dump")
+        defer { try? FileManager.default.removeItem(at: directory) }
         let overlay = directory.appendingPathComponent("han.yaml")
         try """
             source: cozify_han
@@ -129,6 +130,7 @@ struct CheckCommandTests {
     @Test("check exits 1 and prints every error with file:line:column")
     func invalidConfiguration() async throws {
         let directory = try TemporaryDirectory.make(prefix: "check")
+        defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("bad.yaml")
         try """
             mqtt:
@@ -148,6 +150,7 @@ struct CheckCommandTests {
     @Test("check refuses an enabled source whose adapter is not in this build")
     func unimplementedSource() async throws {
         let directory = try TemporaryDirectory.make(prefix: "check")
+        defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("src.yaml")
         try """
             mqtt:
