@@ -83,10 +83,9 @@ public struct MappingEngine: Sendable {
     ///
     /// `memo` carries each list's children from one document of a source to the next (see
     /// ``ListMemo``); a fresh one gives the same result, only slower.
-    /// `isolation` is the caller's: `emit` runs there, synchronously, and may use its state.
     func stream(
         endpoint: String, document: JSONValue, mapping: MappingFile, memo: inout ListMemo,
-        isolation: isolated (any Actor)? = #isolation, _ emit: (Event) -> Void
+        _ emit: (Event) -> Void
     ) -> [DeviceTemplate.Field: String] {
         let root = ValuePath.Context(document: document)
         let device = deviceFields(mapping.device, endpoint: endpoint, context: root, literals: false)
