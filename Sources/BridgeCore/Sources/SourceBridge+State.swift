@@ -69,19 +69,20 @@ extension SourceBridge {
         }
     }
 
-    /// The state of the main device (`child == nil`) or of a child, created on first use.
-    func state(child: String?) -> DeviceState {
-        guard let child else {
-            if let mainState { return mainState }
-            let state = DeviceState(id: deviceID, topic: context.deviceTopic(deviceID), layout: layout)
-            mainState = state
-            return state
-        }
-        if let state = childStates[child] { return state }
-        let device = deviceID(child: child)
+    /// The main device's state, created on first use.
+    func mainDeviceState() -> DeviceState {
+        if let mainState { return mainState }
+        let state = DeviceState(id: deviceID, topic: context.deviceTopic(deviceID), layout: layout)
+        mainState = state
+        return state
+    }
+
+    /// A child's state, created on its first reading and kept in its record.
+    func state(of record: ChildRecord) -> DeviceState {
+        if let state = record.state { return state }
+        let device = deviceID(child: record.child.id)
         let state = DeviceState(id: device, topic: context.deviceTopic(device), layout: layout)
-        childStates[child] = state
-        children[child]?.state = state
+        record.state = state
         return state
     }
 
@@ -185,7 +186,7 @@ extension SourceBridge {
             children.removeValue(forKey: record.child.id)
             // Its state topic is cleared below: if it comes back, its values must go out again
             // (and a value held by a debounce must not resurrect the removed device).
-            if let state = childStates.removeValue(forKey: record.child.id) { holding[ObjectIdentifier(state)] = nil }
+            if let state = record.state { holding[ObjectIdentifier(state)] = nil }
             for entityID in layout.ids {
                 lastAttributes.removeValue(forKey: "\(device)/\(entityID)")
             }

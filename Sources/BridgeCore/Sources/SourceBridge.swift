@@ -18,7 +18,7 @@ public actor SourceBridge {
         /// When a document last listed it, as a change-filter stamp (a plain value, unlike an
         /// instant, and written for every child of every document).
         @exclusivity(unchecked) var lastSeen: Duration
-        /// Its state (also in `childStates`), once it has a reading.
+        /// Its state, once it has a reading.
         @exclusivity(unchecked) var state: DeviceState?
 
         init(child: ChildDevice, lastSeen: Duration) {
@@ -40,6 +40,11 @@ public actor SourceBridge {
     /// The entities this source publishes state for, as slots of each ``DeviceState``.
     let layout: StateLayout
 
+    // Properties marked `@exclusivity(unchecked)` are used for every reading or device of a
+    // document; they skip the runtime's dynamic exclusivity check. Safe because an actor's
+    // synchronous code never reaches one of them while modifying it in place
+    // (`take(into: &pending)` does not read `pending`).
+
     /// Device fields read from documents (`device:` templates), merged across endpoints.
     var deviceFields: [DeviceTemplate.Field: String] = [:]
     var children: [String: ChildRecord] = [:]
@@ -47,16 +52,10 @@ public actor SourceBridge {
     @exclusivity(unchecked) var kindListedAt: [String: Duration] = [:]
     /// The main device's state, once it has a reading.
     @exclusivity(unchecked) var mainState: DeviceState?
-    /// Child devices' state, by child id (not device id: a reading carries the child id).
-    var childStates: [String: DeviceState] = [:]
     /// Devices with a value held by a debounce, released by `tick`.
     var holding: [ObjectIdentifier: DeviceState] = [:]
-    // The properties below marked `@exclusivity(unchecked)` are used for every reading or
-    // device of a document; they skip the runtime's dynamic exclusivity check. Safe because
-    // an actor's synchronous code never reaches one of them while modifying it in place
-    // (`take(into: &pending)` does not read `pending`).
 
-    /// Counts `apply` rounds (see ``DeviceState/changedInRound``).
+    /// Counts the rounds of `ingest` and `releaseHeld` (see ``DeviceState/changedInRound``).
     @exclusivity(unchecked) var round = 0
     /// Where state payloads are rendered (see `publishDevices`).
     @exclusivity(unchecked) var renderBuffer: [UInt8] = []
@@ -128,12 +127,7 @@ public actor SourceBridge {
         let fields = engine.stream(endpoint: endpoint, document: document, mapping: mapping, memo: &listMemo) { event in
             switch event {
             case .reading(let value, let attributes, let entity):
-                let state: DeviceState
-                if let child {
-                    state = child.state ?? self.state(child: child.child.id)
-                } else {
-                    state = mainState ?? self.state(child: nil)
-                }
+                let state = child.map { self.state(of: $0) } ?? mainDeviceState()
                 take(
                     value, attributes: attributes, of: entity, in: state, at: instant, stamp: stamp, sourceSaysReset: sourceSaysReset,
                     into: &pending)
@@ -224,7 +218,7 @@ public actor SourceBridge {
 
     /// Every device state, by device id.
     var allStates: [DeviceState] {
-        (mainState.map { [$0] } ?? []) + childStates.values.sorted { $0.id < $1.id }
+        (mainState.map { [$0] } ?? []) + children.values.compactMap(\.state).sorted { $0.id < $1.id }
     }
 
     /// The current child devices.
