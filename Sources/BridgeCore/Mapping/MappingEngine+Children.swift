@@ -38,23 +38,21 @@ extension MappingEngine {
         /// each of its lists' entries once per item, and a reference is all a hit copies (and
         /// all an event carries).
         final class Named {
-            /// The id as the API gives it, compared with the item's.
-            let key: JSONValue
+            /// The child as the item at this position last described it: its topic-safe `id`
+            /// and its `key` (the API's id, compared with the item's) never change.
+            fileprivate(set) var device: ChildDevice
             /// `key` as text (for `$child` and the default name).
             let keyText: String
             /// The name when the item has none: "<Kind> <key>".
             let defaultName: String
-            /// The topic-safe id.
-            let id: String
-            /// The child as the item at this position last described it.
-            fileprivate(set) var device: ChildDevice
 
-            init(key: JSONValue, keyText: String, defaultName: String, id: String, device: ChildDevice) {
-                self.key = key
+            /// The topic-safe id.
+            var id: String { device.id }
+
+            init(key: JSONValue, keyText: String, expansion: ChildExpansion) {
                 self.keyText = keyText
-                self.defaultName = defaultName
-                self.id = id
-                self.device = device
+                self.defaultName = expansion.kindName + " " + keyText
+                self.device = ChildDevice(id: TopicSafe.id(keyText), key: key, name: defaultName, kind: expansion.kind)
             }
         }
 
@@ -103,16 +101,11 @@ extension MappingEngine {
                 continue
             }
             let known: ListMemo.Named
-            let remembered = position < named.count && named[position].map { $0.key == key } == true
+            let remembered = position < named.count && named[position].map { $0.device.key == key } == true
             if remembered, let entry = named[position] {
                 known = entry
             } else {
-                let text = key.text
-                let id = TopicSafe.id(text)
-                let defaultName = child.kindName + " " + text
-                known = ListMemo.Named(
-                    key: key, keyText: text, defaultName: defaultName, id: id,
-                    device: ChildDevice(id: id, key: key, name: defaultName, kind: child.kind))
+                known = ListMemo.Named(key: key, keyText: key.text, expansion: child)
                 if ids == nil { ids = idsSoFar(position) }
             }
             if ids != nil, ids?.insert(known.id).inserted == false {
