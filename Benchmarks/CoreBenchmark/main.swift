@@ -188,8 +188,9 @@ func makeBridge(_ connection: any BrokerConnection, base: String, mapping: Mappi
 func mappingRound(
     broker: MosquittoBroker, name: String, mapping: MappingFile, documents: Int, devicesPerDocument: Int,
     readingsPerDocument: Int, document: (Int) -> JSONValue
-) async throws -> (rates: (Double, Double, Double), cpu: Double) {
+) async throws -> (rates: (Double, Double, Double), cpu: Double, network: Double) {
     var cpu = 0.0
+    var network = 0.0
     let base = "bench\(name)\(UUID().uuidString.prefix(4).lowercased())"
     let expected = documents * devicesPerDocument
     // Documents are built before the clock starts, so only mapping and publishing are measured.
@@ -205,13 +206,15 @@ func mappingRound(
         try await client.publish("bench/flush", payload: [], qos: .atLeastOnce)
         let subscription = try await subscriber(port: broker.port, filter: "\(base)/+", count: expected)
         let start = processCPUSeconds()
+        let networkStart = networkThreadCPUSeconds()
         for document in prepared { await bridge.ingest(endpoint: endpoint, document: document) }
         try await client.publish("bench/flush", payload: [], qos: .atLeastOnce)
         cpu = processCPUSeconds() - start
+        network = networkThreadCPUSeconds() - networkStart
         return subscription
     }
     let span = try await arrivalSpan(process, output, expected: expected)
-    return ((Double(documents) / span, Double(documents * readingsPerDocument) / span, Double(expected) / span), cpu)
+    return ((Double(documents) / span, Double(documents * readingsPerDocument) / span, Double(expected) / span), cpu, network)
 }
 
 /// The endpoint the benchmark's mappings read.
@@ -227,8 +230,9 @@ func sampleEndpoint(_ mapping: MappingFile) -> String {
 /// `devices.count` messages: a producer as costly per document as the bridge, with no mapping.
 func rawRound(
     broker: MosquittoBroker, name: String, count: Int, size: Int, devices: [String], work: Duration? = nil
-) async throws -> (rate: Double, cpu: Double) {
+) async throws -> (rate: Double, cpu: Double, network: Double) {
     var cpu = 0.0
+    var network = 0.0
     let base = "bench\(name)\(UUID().uuidString.prefix(4).lowercased())"
     let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
     let topics = devices.map { "\(base)/\($0)" }
@@ -239,6 +243,7 @@ func rawRound(
         try await client.publish("bench/flush", payload: [], qos: .atLeastOnce)
         let subscription = try await subscriber(port: broker.port, filter: "\(base)/+", count: count)
         let start = processCPUSeconds()
+        let networkStart = networkThreadCPUSeconds()
         for index in 0..<count {
             if let work, index % topics.count == 0 {
                 // CPU time of this thread, not elapsed time: a spin that is preempted must not
@@ -250,9 +255,10 @@ func rawRound(
         }
         try await client.publish("bench/flush", payload: [], qos: .atLeastOnce)
         cpu = processCPUSeconds() - start
+        network = networkThreadCPUSeconds() - networkStart
         return subscription
     }
-    return (Double(count) / (try await arrivalSpan(process, output, expected: count)), cpu)
+    return (Double(count) / (try await arrivalSpan(process, output, expected: count)), cpu, network)
 }
 
 /// The device ids one document publishes state for, in the order the bridge publishes them.
@@ -270,6 +276,22 @@ func threadCPUSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// CPU time so far of this process's threads named `mosquitto loop` (libmosquitto's network
+/// thread; one per client, and a round has one client), in seconds, from the scheduler's
+/// nanosecond count.
+func networkThreadCPUSeconds() -> Double {
+    guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return 0 }
+    var total = 0.0
+    for task in tasks {
+        guard (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?.hasPrefix("mosquitto loop") == true,
+            let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/schedstat", encoding: .utf8),
+            let nanoseconds = stat.split(separator: " ").first.flatMap({ Double($0) })
+        else { continue }
+        total += nanoseconds / 1e9
+    }
+    return total
 }
 
 /// User + system CPU time of this process so far, in seconds.
@@ -318,12 +340,15 @@ func cpuBreakdown(mapping: MappingFile, endpoint: String, documents: [JSONValue]
 
 // CPU_ONLY=battery or CPU_ONLY=list: one document shape alone (for profiling it).
 let cpuOnly = ProcessInfo.processInfo.environment["CPU_ONLY"]
+// PATH_ONLY (below) profiles one path with a broker: step 0 is left out, so that a profile of
+// the process holds only that path.
+let pathOnly = ProcessInfo.processInfo.environment["PATH_ONLY"] != nil
 let batteryCPU =
-    cpuOnly == "list"
+    cpuOnly == "list" || pathOnly
     ? (engine: 0.0, ingest: 0.0)
     : await cpuBreakdown(mapping: batteryMapping, endpoint: "status", documents: (1...20000).map(batteryDocument))
 let clientsCPU =
-    cpuOnly == "battery"
+    cpuOnly == "battery" || pathOnly
     ? (engine: 0.0, ingest: 0.0)
     : await cpuBreakdown(
         mapping: clientsMapping, endpoint: "clients", documents: (1...(cpuOnly == "list" ? 300 : 30)).map(clientsDocument))
@@ -359,20 +384,29 @@ func compare(
     // This process's CPU time per message of each round (mapping + client, or client alone).
     var bridgedCPU: [Double] = []
     var rawCPU: [Double] = []
+    // … and of that, the client's network thread's (libmosquitto's, writing to the socket).
+    var bridgedNetwork: [Double] = []
+    var rawNetwork: [Double] = []
     let messages = Double(documents * devicesPerDocument)
     // PATH_ONLY=bridge or PATH_ONLY=raw runs one path alone (for profiling it); no ratio then.
     let only = ProcessInfo.processInfo.environment["PATH_ONLY"]
     for round in 0..<rounds {
         if only == "raw" {
             let rawResult = try await rawRound(broker: broker, name: name, count: documents * devicesPerDocument, size: size, devices: devices)
-            print(String(format: "  raw client: %.0f messages/s, %.2f µs CPU per message", rawResult.rate, rawResult.cpu / messages * 1e6))
+            print(
+                String(
+                    format: "  raw client: %.0f messages/s, %.2f µs CPU per message, %.2f µs of it in the network thread", rawResult.rate,
+                    rawResult.cpu / messages * 1e6, rawResult.network / messages * 1e6))
             continue
         }
         if only == "bridge" {
             let bridgeRound = try await mappingRound(
                 broker: broker, name: name, mapping: mapping, documents: documents,
                 devicesPerDocument: devicesPerDocument, readingsPerDocument: readingsPerDocument, document: document)
-            print(String(format: "  bridge: %.0f messages/s, %.2f µs CPU per message", bridgeRound.rates.2, bridgeRound.cpu / messages * 1e6))
+            print(
+                String(
+                    format: "  bridge: %.0f messages/s, %.2f µs CPU per message, %.2f µs of it in the network thread", bridgeRound.rates.2,
+                    bridgeRound.cpu / messages * 1e6, bridgeRound.network / messages * 1e6))
             continue
         }
         // The three runs of a round take turns going first, so that none of them always meets
@@ -385,11 +419,13 @@ func compare(
                     devicesPerDocument: devicesPerDocument, readingsPerDocument: readingsPerDocument, document: document)
                 bridged.append(bridgeRound.rates)
                 bridgedCPU.append(bridgeRound.cpu / messages * 1e6)
+                bridgedNetwork.append(bridgeRound.network / messages * 1e6)
             case 1:
                 let rawResult = try await rawRound(
                     broker: broker, name: name, count: documents * devicesPerDocument, size: size, devices: devices)
                 raw.append(rawResult.rate)
                 rawCPU.append(rawResult.cpu / messages * 1e6)
+                rawNetwork.append(rawResult.network / messages * 1e6)
             default:
                 busy.append(
                     try await rawRound(
@@ -410,8 +446,8 @@ func compare(
     print("  per-round ratios: \(pairs.map { String(format: "%.2f", $0) }.joined(separator: " ")); median \(String(format: "%.2f", median(pairs)))")
     print(
         String(
-            format: "  CPU of the publishing process per message (medians): bridge %.2f µs, raw client %.2f µs",
-            median(bridgedCPU), median(rawCPU)))
+            format: "  CPU of the publishing process per message (medians): bridge %.2f µs, raw client %.2f µs; of it in the client's network thread: bridge %.2f µs, raw client %.2f µs",
+            median(bridgedCPU), median(rawCPU), median(bridgedNetwork), median(rawNetwork)))
     // What the bridge's CPU per document costs by itself on this machine: the raw client
     // spending as long busy before each document (the bridge's measured ingest time, no broker).
     // The bridge against it shows what is left besides that cost.
