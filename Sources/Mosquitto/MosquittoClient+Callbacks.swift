@@ -5,7 +5,7 @@ import Glibc
 import Musl
 #endif
 
-// The C trampolines. They run on libmosquitto's network thread and do nothing but copy data
+// The C trampolines. They run on the client's network thread (`NetworkLoop`) and do nothing but copy data
 // out of libmosquitto's buffers (valid only during the callback) into Sendable Swift values and
 // hand them over: yield into an AsyncStream or resume a waiting continuation. They never log,
 // never call libmosquitto, and never take a lock that Swift code holds while calling

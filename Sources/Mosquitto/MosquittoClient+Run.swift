@@ -37,10 +37,10 @@ extension MosquittoClient {
     }
 
     /// Makes the first TCP connection, retrying with backoff while the broker is unreachable,
-    /// then starts libmosquitto's network thread, which handles every later reconnect.
+    /// then starts the network thread (``NetworkLoop``), which handles every later reconnect.
     ///
-    /// The first attempt is ours because libmosquitto 2.0's thread never leaves its start-up
-    /// wait (`mosq_cs_new`) when `mosquitto_connect_async` failed: it would never retry.
+    /// The first attempt is made here, so that a broker that is not reachable yet is logged
+    /// once and a TLS set-up that cannot work fails `run()` at once.
     private func startNetworkThread() async throws {
         let handle = rawHandle
         var delay = Duration.seconds(1)
@@ -68,16 +68,20 @@ extension MosquittoClient {
                 delay = min(delay * 2, .seconds(max(1, configuration.reconnectMaxDelay)))
             }
         }
-        let started = mosquitto_loop_start(handle)
-        guard started == MOSQ_ERR_SUCCESS.rawValue else {
-            throw MosquittoError.library(operation: "mosquitto_loop_start", code: started)
+        // From here on the network thread writes every packet, and a publish only queues its
+        // own (libmosquitto's "external thread" mode). Set after the first attempt, which in the
+        // default mode writes CONNECT at once, so that a refused connection fails it here.
+        let threaded = mosquitto_threaded_set(handle, true)
+        guard threaded == MOSQ_ERR_SUCCESS.rawValue else {
+            throw MosquittoError.library(operation: "mosquitto_threaded_set", code: threaded)
         }
+        try network.start()
     }
 
     /// Applies connection events: the actions a (re)connect needs, and one log line per change.
     private func handleEvents() async throws {
         var lastRefusal: Int32?
-        var lastThreadRestart = ContinuousClock.now - .seconds(3600)
+        var lastTLSFailureLog = ContinuousClock.now - .seconds(3600)
         for await event in events {
             switch event {
             case .connected(let code) where code == 0:
@@ -127,14 +131,11 @@ extension MosquittoClient {
                     logger.error("TLS handshake with the broker failed", metadata: ["error": "\(text)"])
                     throw error
                 }
-                // The handshake failed on a reconnect: libmosquitto's thread has ended, so start a
-                // new one (once per burst of error lines), after the usual backoff.
-                guard !isConnected, ContinuousClock.now - lastThreadRestart > .seconds(2) else { continue }
+                // The handshake failed on a reconnect: the network thread retries with its
+                // backoff; logged once per burst of error lines.
+                guard !isConnected, ContinuousClock.now - lastTLSFailureLog > .seconds(2) else { continue }
                 logger.error("TLS handshake with the broker failed, retrying", metadata: ["error": "\(text)"])
-                mosquitto_loop_stop(rawHandle, false)
-                try await Task.sleep(for: .seconds(max(1, configuration.reconnectMaxDelay)))
-                try await startNetworkThread()
-                lastThreadRestart = .now
+                lastTLSFailureLog = .now
             case .disconnected(let code):
                 let wasConnected = sharedCore.state.withLock { state in
                     defer { if state.phase == .connected { state.phase = .reconnecting } }
@@ -179,42 +180,14 @@ extension MosquittoClient {
             }
         }
         sharedCore.state.withLock { $0.phase = .stopped }
-        await Self.stopNetworkThread(NetworkHandle(handle))
+        // The DISCONNECT is queued first: the network thread writes it out before it ends.
+        mosquitto_disconnect_v5(handle, 0, nil)
+        await network.stop()
         sharedCore.failEverything(with: .notRunning)
         sharedCore.messages.finish()
         sharedCore.events.finish()
         connectionChangeContinuation.finish()
         if connected { logger.notice("Broker disconnected") }
-    }
-
-    /// Disconnects and joins libmosquitto's network thread, without blocking a Swift
-    /// concurrency thread on the join.
-    ///
-    /// libmosquitto 2.0.11 loses a disconnect that arrives while its thread is inside a
-    /// reconnect attempt (the attempt overwrites the "disconnected" state), and the thread then
-    /// keeps retrying a broker that is down, so a plain join never returns. The disconnect is
-    /// therefore repeated until the thread has seen it.
-    static func stopNetworkThread(_ handle: NetworkHandle) async {
-        let joined = JoinFlag()
-        mosquitto_disconnect_v5(handle.pointer, 0, nil)
-        Thread {
-            mosquitto_loop_stop(handle.pointer, false)
-            joined.flag.store(true, ordering: .releasing)
-        }.start()
-        // Polls instead of awaiting the thread, so that no disconnect can follow this return
-        // (the handle may be destroyed right after); detached, so that the cancellation that is
-        // stopping the client cannot turn the poll into a busy loop.
-        await Task.detached {
-            var waited = Duration.zero
-            while !joined.flag.load(ordering: .acquiring) {
-                try? await Task.sleep(for: .milliseconds(10))
-                waited += .milliseconds(10)
-                if waited >= .milliseconds(100), !joined.flag.load(ordering: .acquiring) {
-                    mosquitto_disconnect_v5(handle.pointer, 0, nil)
-                    waited = .zero
-                }
-            }
-        }.value
     }
 
     private func refusalReason(_ code: Int32) -> String {
@@ -230,12 +203,8 @@ extension MosquittoClient {
     }
 }
 
-/// Set by the thread that joined libmosquitto's network thread.
-final class JoinFlag: Sendable {
-    let flag = Atomic<Bool>(false)
-}
-
-/// libmosquitto's client handle, handed to the threads that stop it (its calls are thread-safe).
+/// libmosquitto's client handle, held by the network thread (libmosquitto's calls take its own
+/// mutexes, so the handle is used from several threads).
 struct NetworkHandle: @unchecked Sendable {
     let pointer: OpaquePointer
     init(_ pointer: OpaquePointer) { self.pointer = pointer }

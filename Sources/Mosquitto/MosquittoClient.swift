@@ -2,11 +2,12 @@ import CMosquitto
 import Logging
 import Synchronization
 
-/// An async MQTT client over libmosquitto in threaded mode.
+/// An async MQTT client over libmosquitto.
 ///
-/// libmosquitto runs its own network thread (`mosquitto_loop_start`), which also reconnects
-/// with exponential backoff. `run()` drives everything the Swift side must do on connection
-/// changes: publishing the birth message, restoring subscriptions, flushing the bounded
+/// A network thread of the client's own (``NetworkLoop``, in place of libmosquitto's
+/// `mosquitto_loop_start`) writes and reads the socket and reconnects with exponential
+/// backoff; publishing only queues a packet and wakes it. `run()` drives everything the Swift
+/// side must do on connection changes: publishing the birth message, restoring subscriptions, flushing the bounded
 /// offline queue, expiring publish deadlines and the clean disconnect when cancelled.
 ///
 /// ```swift
@@ -22,10 +23,12 @@ public final class MosquittoClient: Sendable {
     // Why this is safe although `OpaquePointer` is not Sendable: the handle is created in
     // `init` and destroyed in `deinit`, never reassigned, and the libmosquitto functions
     // called on it from several threads (publish, subscribe, unsubscribe, disconnect) take
-    // libmosquitto's own internal mutexes in threaded mode. Options are only set in `init`,
-    // before the network thread exists.
+    // libmosquitto's own internal mutexes (compiled in; in "external thread" mode a publish
+    // only queues). Options are only set in `init`, before the network thread exists.
     nonisolated(unsafe) private let handle: OpaquePointer
     private let core: ClientCore
+    /// The network thread; told after every call that queues a packet.
+    let network: NetworkLoop
     private let unmanagedCore: Unmanaged<ClientCore>
 
     /// The settings this client was built with.
@@ -72,6 +75,9 @@ public final class MosquittoClient: Sendable {
         }
         self.handle = handle
         do {
+            network = try NetworkLoop(handle: handle, maxDelay: configuration.reconnectMaxDelay) {
+                core.state.withLock { $0.phase == .connected }
+            }
             try configure()
         } catch {
             mosquitto_destroy(handle)
@@ -83,7 +89,7 @@ public final class MosquittoClient: Sendable {
 
     deinit {
         // Joins the network thread if `run()` never stopped it (a no-op otherwise), then frees.
-        mosquitto_loop_stop(handle, false)
+        network.stopAndWait()
         mosquitto_destroy(handle)
         unmanagedCore.release()
     }
@@ -97,8 +103,6 @@ public final class MosquittoClient: Sendable {
                 mosquitto_username_pw_set(handle, configuration.username, configuration.password),
                 "mosquitto_username_pw_set")
         }
-        let maxDelay = UInt32(clamping: max(1, configuration.reconnectMaxDelay))
-        try check(mosquitto_reconnect_delay_set(handle, 1, maxDelay, true), "mosquitto_reconnect_delay_set")
         if let will = configuration.will {
             let rc = withProperties(will.properties) { properties in
                 mosquitto_will_set_v5(
@@ -237,6 +241,7 @@ public final class MosquittoClient: Sendable {
             }
             return .library(operation: "publish to \(pending.topic)", code: rc)
         }
+        network.wake()
         core.statistics.published.add(1, ordering: .relaxed)
         if awaited, let continuation = pending.continuation {
             state.register(
@@ -265,6 +270,7 @@ public final class MosquittoClient: Sendable {
                     var mid: Int32 = 0
                     core.awaitedAcknowledgements.add(1, ordering: .releasing)
                     let rc = mosquitto_subscribe_v5(handle, &mid, filter, qos.rawValue, 0, nil)
+                    network.wake()
                     guard rc == MOSQ_ERR_SUCCESS.rawValue else {
                         core.awaitedAcknowledgements.subtract(1, ordering: .releasing)
                         return .some(.library(operation: "subscribe to \(filter)", code: rc))
@@ -293,6 +299,7 @@ public final class MosquittoClient: Sendable {
             state.subscriptions.removeAll { $0.filter == filter }
             if state.phase == .connected {
                 _ = mosquitto_unsubscribe_v5(handle, nil, filter, nil)
+                network.wake()
             }
         }
     }
@@ -304,6 +311,7 @@ public final class MosquittoClient: Sendable {
                 _ = mosquitto_subscribe_v5(handle, nil, subscription.filter, subscription.qos.rawValue, 0, nil)
             }
         }
+        network.wake()
     }
 
     /// Publishes what waited in the offline queue, oldest first.

@@ -1,0 +1,196 @@
+import CMosquitto
+import Glibc
+import Synchronization
+
+/// libmosquitto's network I/O, driven on a thread of our own instead of `mosquitto_loop_start`.
+///
+/// libmosquitto's own thread (`mosquitto_loop_forever`) is woken through an internal socket
+/// pair: every queued packet writes one byte to it, and each turn of that loop reads one byte
+/// back (a `pselect` and a `read` per turn). After a burst of publishes (one document's states)
+/// the thread therefore turned once more per message, and a publish that found it asleep paid
+/// for waking it. In the core benchmark that made the client's network thread cost about twice
+/// as much per message for the bridge as for a client publishing without pause.
+///
+/// This loop waits on the socket and on an eventfd of its own, which a publisher signals only
+/// when no signal is pending since the loop last woke: one wake-up per burst. (libmosquitto still
+/// writes its byte per packet, to a socket pair that nothing reads any more; both ends are
+/// non-blocking, so once its buffer is full those writes fail at once, and libmosquitto ignores
+/// their result. The client runs libmosquitto in "external thread" mode, so a publish only
+/// queues its packet and never writes to the socket itself.)
+///
+/// It also reconnects, as `mosquitto_loop_forever` did: after a lost connection or a failed
+/// attempt it waits 1 s × (attempts + 1)², capped at `maxDelay` and back to 1 s after a
+/// connection that worked, then starts a non-blocking reconnect, so that a stop never waits
+/// behind a connect, and a TLS failure does not end the thread.
+final class NetworkLoop: Sendable {
+    private let handle: NetworkHandle
+    /// The loop's wake-up: an eventfd, non-blocking.
+    private let wakeDescriptor: Int32
+    /// True from a publisher's signal until the loop has read it (then it writes what is queued).
+    private let wakePending = Atomic<Bool>(false)
+    private let stopping = Atomic<Bool>(false)
+    private let finished = Atomic<Bool>(false)
+    private let thread = Mutex<pthread_t?>(nil)
+    /// The longest wait between two connection attempts, in seconds.
+    private let maxDelay: Int
+    /// Whether the client counts itself connected (then the next wait is the shortest again).
+    private let connected: @Sendable () -> Bool
+
+    init(handle: OpaquePointer, maxDelay: Int, connected: @escaping @Sendable () -> Bool) throws(MosquittoError) {
+        let descriptor = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        guard descriptor >= 0 else {
+            throw MosquittoError.library(operation: "eventfd", code: MOSQ_ERR_ERRNO.rawValue)
+        }
+        self.handle = NetworkHandle(handle)
+        self.wakeDescriptor = descriptor
+        self.maxDelay = max(1, maxDelay)
+        self.connected = connected
+    }
+
+    deinit {
+        close(wakeDescriptor)
+    }
+
+    /// Starts the loop's thread (named `mosquitto loop`, as libmosquitto's was).
+    func start() throws(MosquittoError) {
+        let started: Int32 = thread.withLock { thread in
+            guard thread == nil else { return 0 }
+            var created = pthread_t()
+            let context = Unmanaged.passRetained(self).toOpaque()
+            let rc = pthread_create(
+                &created, nil,
+                { context in
+                    guard let context else { return nil }
+                    let loop = Unmanaged<NetworkLoop>.fromOpaque(context).takeRetainedValue()
+                    api2mqtt_name_current_thread("mosquitto loop")
+                    loop.run()
+                    return nil
+                }, context)
+            guard rc == 0 else {
+                Unmanaged<NetworkLoop>.fromOpaque(context).release()
+                return rc
+            }
+            thread = created
+            return 0
+        }
+        guard started == 0 else { throw MosquittoError.library(operation: "pthread_create", code: MOSQ_ERR_ERRNO.rawValue) }
+    }
+
+    /// Tells the loop that packets were queued. Cheap when a signal is already pending: a burst
+    /// of publishes costs one eventfd write, not one per message.
+    func wake() {
+        // Acquire-release: the loop's exchange that clears the flag then sees the packet this
+        // publisher queued before setting it (see `turn`).
+        guard !wakePending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        signal()
+    }
+
+    /// Ends the loop and waits for its thread, without blocking a Swift concurrency thread: the
+    /// loop writes out what is queued (the DISCONNECT) for at most a second, then ends.
+    func stop() async {
+        guard thread.withLock({ $0 != nil }) else { return }
+        stopping.store(true, ordering: .releasing)
+        signal()
+        while !finished.load(ordering: .acquiring) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        join()
+    }
+
+    /// ``stop()`` for `deinit`: blocks until the thread has ended.
+    func stopAndWait() {
+        guard thread.withLock({ $0 != nil }) else { return }
+        stopping.store(true, ordering: .releasing)
+        signal()
+        join()
+    }
+
+    private func join() {
+        guard let joined = thread.withLock({ thread in defer { thread = nil }; return thread }) else { return }
+        pthread_join(joined, nil)
+    }
+
+    private func signal() {
+        var one: UInt64 = 1
+        _ = write(wakeDescriptor, &one, 8)
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    private func run() {
+        var attempts = 0
+        var stopDeadline: ContinuousClock.Instant?
+        while true {
+            let socket = mosquitto_socket(handle.pointer)
+            if isStopping {
+                // Write out what is queued (the DISCONNECT, which closes the socket once
+                // written) for at most a second, then end.
+                let deadline = stopDeadline ?? .now + .seconds(1)
+                stopDeadline = deadline
+                if socket < 0 || !mosquitto_want_write(handle.pointer) || ContinuousClock.now >= deadline { break }
+            } else if socket < 0 {
+                if connected() { attempts = 0 }
+                let delay = min(maxDelay, (attempts + 1) * (attempts + 1))
+                if delay < maxDelay { attempts += 1 }
+                waitForReconnect(seconds: delay)
+                if isStopping { break }
+                // Failures (refused, unreachable, TLS set-up) show as a socket that stays or
+                // becomes invalid, and the next turn waits again.
+                _ = mosquitto_reconnect_async(handle.pointer)
+                continue
+            }
+            turn(socket: socket)
+        }
+        finished.store(true, ordering: .releasing)
+    }
+
+    /// One wait on the socket and the wake-up, and the reading, keepalive and writing it calls
+    /// for. Waits at most a second, so that keepalive pings go out on time.
+    private func turn(socket: Int32) {
+        let wantsWrite = mosquitto_want_write(handle.pointer)
+        var descriptors = [
+            pollfd(fd: socket, events: Int16(POLLIN) | (wantsWrite ? Int16(POLLOUT) : 0), revents: 0),
+            pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        let ready = poll(&descriptors, 2, 1000)
+        guard ready >= 0 else { return }  // EINTR: the next turn waits again.
+        var woken = false
+        if descriptors[1].revents != 0 {
+            // Read the eventfd first, then clear the flag: a publisher that sets the flag in
+            // between finds it set and does not signal, and its packet is written below (the
+            // exchange acquires what it queued). Cleared first, a signal could be read away
+            // while the flag stayed set, and no publisher would signal again.
+            var count: UInt64 = 0
+            _ = read(wakeDescriptor, &count, 8)
+            _ = wakePending.exchange(false, ordering: .acquiringAndReleasing)
+            woken = true
+        }
+        let events = descriptors[0].revents
+        if events & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
+            // Closes the socket itself (and reports the disconnect) when the connection failed.
+            _ = mosquitto_loop_read(handle.pointer, 1)
+        }
+        guard mosquitto_socket(handle.pointer) >= 0 else { return }
+        _ = mosquitto_loop_misc(handle.pointer)
+        if woken || events & Int16(POLLOUT) != 0 || mosquitto_want_write(handle.pointer) {
+            _ = mosquitto_loop_write(handle.pointer, 1)
+        }
+    }
+
+    /// Waits `seconds` before a reconnect, or less when asked to stop. A publish cannot end
+    /// the wait early: while disconnected the client hands libmosquitto nothing.
+    private func waitForReconnect(seconds: Int) {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while !isStopping {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return }
+            let milliseconds = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            var descriptor = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&descriptor, 1, milliseconds) > 0 {
+                var count: UInt64 = 0
+                _ = read(wakeDescriptor, &count, 8)
+                _ = wakePending.exchange(false, ordering: .acquiringAndReleasing)
+            }
+        }
+    }
+}
