@@ -75,7 +75,9 @@ public final class MosquittoClient: Sendable {
         }
         self.handle = handle
         do {
-            network = try NetworkLoop(handle: handle, maxDelay: configuration.reconnectMaxDelay) {
+            network = try NetworkLoop(
+                handle: handle, maxDelay: configuration.reconnectMaxDelay, keepalive: configuration.keepalive
+            ) {
                 core.state.withLock { $0.phase == .connected }
             }
             try configure()

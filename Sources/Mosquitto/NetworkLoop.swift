@@ -35,8 +35,19 @@ final class NetworkLoop: Sendable {
     private let maxDelay: Int
     /// Whether the client counts itself connected (then the next wait is the shortest again).
     private let connected: @Sendable () -> Bool
+    /// The longest wait on the socket, in milliseconds: a quarter of the keepalive interval.
+    /// libmosquitto sends a ping when a keepalive interval passed since the last packet
+    /// (`mosquitto_loop_misc`); checked this often, it goes out at most 1.25 intervals after
+    /// it, within the broker's 1.5. An idle client wakes no more often than that; a publish
+    /// wakes the loop at once.
+    private let idleWait: Int32
 
-    init(handle: OpaquePointer, maxDelay: Int, connected: @escaping @Sendable () -> Bool) throws(MosquittoError) {
+    /// - Parameters:
+    ///   - maxDelay: The longest wait between two connection attempts, in seconds.
+    ///   - keepalive: The MQTT keepalive interval in seconds; 0 when off.
+    init(
+        handle: OpaquePointer, maxDelay: Int, keepalive: Int, connected: @escaping @Sendable () -> Bool
+    ) throws(MosquittoError) {
         let descriptor = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard descriptor >= 0 else {
             throw MosquittoError.library(operation: "eventfd", code: MOSQ_ERR_ERRNO.rawValue)
@@ -45,6 +56,7 @@ final class NetworkLoop: Sendable {
         self.wakeDescriptor = descriptor
         self.maxDelay = max(1, maxDelay)
         self.connected = connected
+        self.idleWait = Int32(clamping: keepalive > 0 ? max(100, keepalive * 250) : 60_000)
     }
 
     deinit {
@@ -144,15 +156,15 @@ final class NetworkLoop: Sendable {
         finished.store(true, ordering: .releasing)
     }
 
-    /// One wait on the socket and the wake-up, and the reading, keepalive and writing it calls
-    /// for. Waits at most a second, so that keepalive pings go out on time.
+    /// One wait on the socket and the wake-up (at most `idleWait`), and the reading, keepalive
+    /// and writing it calls for.
     private func turn(socket: Int32) {
         let wantsWrite = mosquitto_want_write(handle.pointer)
         var descriptors = [
             pollfd(fd: socket, events: Int16(POLLIN) | (wantsWrite ? Int16(POLLOUT) : 0), revents: 0),
             pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0),
         ]
-        let ready = poll(&descriptors, 2, 1000)
+        let ready = poll(&descriptors, 2, idleWait)
         guard ready >= 0 else { return }  // EINTR: the next turn waits again.
         var woken = false
         if descriptors[1].revents != 0 {
