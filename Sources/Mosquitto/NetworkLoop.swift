@@ -178,8 +178,10 @@ final class NetworkLoop: Sendable {
             woken = true
         }
         let events = descriptors[0].revents
-        if events & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
+        if events & Int16(POLLIN | POLLERR | POLLHUP | POLLOUT) != 0 {
             // Closes the socket itself (and reports the disconnect) when the connection failed.
+            // On writable too: during a TLS handshake this is what continues it (libmosquitto's
+            // own loop calls the same on writable); otherwise it finds nothing to read.
             _ = mosquitto_loop_read(handle.pointer, 1)
         }
         guard mosquitto_socket(handle.pointer) >= 0 else { return }
