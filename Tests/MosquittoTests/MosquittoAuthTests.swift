@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Mosquitto
+import Synchronization
 import Testing
 import TestSupport
 
@@ -104,6 +105,49 @@ struct MosquittoAuthTests {
                 group.cancelAll()
             }
             #expect(recorder.lines.contains { $0.contains("hostname verification is disabled") })
+        }
+    }
+
+    @Test("a TLS handshake that fails on a reconnect is retried, logged, and connects once the broker is trusted again")
+    func tlsFailureOnReconnect() async throws {
+        let pki = try TLSFixture.make()
+        let stranger = try TLSFixture.make(name: "some other CA")
+        // The broker's certificate and key live where this test can swap them between restarts.
+        let served = try TemporaryDirectory.make(prefix: "served-cert")
+        defer { try? FileManager.default.removeItem(at: served) }
+        let certFile = served.appendingPathComponent("server.crt").path
+        let keyFile = served.appendingPathComponent("server.key").path
+        func serve(_ fixture: TLSFixture) throws {
+            for (source, target) in [(fixture.serverCertFile, certFile), (fixture.serverKeyFile, keyFile)] {
+                try? FileManager.default.removeItem(atPath: target)
+                try FileManager.default.copyItem(atPath: source, toPath: target)
+            }
+        }
+        try serve(pki)
+        let tls = MosquittoBroker.TLSFiles(caFile: pki.caFile, certFile: certFile, keyFile: keyFile)
+        try await MosquittoBroker.with(.init(tls: tls)) { broker in
+            var config = try configuration(for: broker)
+            config.tls = .init(caFile: pki.caFile)
+            let recorder = LogRecorder()
+            let client = try MosquittoClient(configuration: config, logger: Logger(label: "test") { _ in recorder })
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await client.run() }
+                try await client.waitUntilConnected(timeout: .seconds(8))
+                broker.stop()
+                try serve(stranger)
+                try await broker.restart()
+                // Attempts every second (the cap is 1 s): each handshake fails verification.
+                try await waitUntil { recorder.lines.contains { $0.contains("TLS handshake with the broker failed, retrying") } }
+                try await Task.sleep(for: .seconds(2))
+                #expect(!client.isConnected)
+                broker.stop()
+                try serve(pki)
+                try await broker.restart()
+                try await client.waitUntilConnected(timeout: .seconds(15))
+                try await client.publish("secure/again", string: "1", qos: .atLeastOnce)
+                group.cancelAll()
+            }
+            #expect(client.statistics.reconnects.load(ordering: .relaxed) == 1)
         }
     }
 }
