@@ -57,8 +57,10 @@ public actor SourceBridge {
 
     /// Counts the rounds of `ingest` and `releaseHeld` (see ``DeviceState/changedInRound``).
     @exclusivity(unchecked) var round = 0
-    /// The largest state payload rendered so far: each payload is rendered into its own
-    /// buffer of this capacity, so that it grows once, not per payload (see `publishDevices`).
+    /// The last burst's state messages, whose payload buffers the next burst renders into
+    /// (see `publishDevices`); as many as the largest burst so far.
+    @exclusivity(unchecked) var outbox: [OutboundMessage] = []
+    /// The largest state payload rendered so far: a new buffer starts with this capacity.
     var renderCapacity = 64
     var lastAttributes: [String: JSONValue] = [:]
     /// The change filter's rules (republish interval); the entries live in the device states.
