@@ -103,9 +103,13 @@ final class NetworkLoop: Sendable {
         guard thread.withLock({ $0 != nil }) else { return }
         stopping.store(true, ordering: .releasing)
         signal()
-        while !finished.load(ordering: .acquiring) {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
+        // Detached: a cancellation of the caller (which is often what stops the client) would
+        // end every sleep at once and turn this wait into a busy loop.
+        await Task.detached {
+            while !self.finished.load(ordering: .acquiring) {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }.value
         join()
     }
 
@@ -165,7 +169,12 @@ final class NetworkLoop: Sendable {
             pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0),
         ]
         let ready = poll(&descriptors, 2, idleWait)
-        guard ready >= 0 else { return }  // EINTR: the next turn waits again.
+        guard ready >= 0 else {
+            // EINTR: the next turn waits again. Anything else (no memory) would fail again at
+            // once: pause, rather than spin.
+            if errno != EINTR { usleep(10_000) }
+            return
+        }
         var woken = false
         if descriptors[1].revents != 0 {
             // Read the eventfd first, then clear the flag: a publisher that sets the flag in
@@ -178,8 +187,9 @@ final class NetworkLoop: Sendable {
             woken = true
         }
         let events = descriptors[0].revents
-        if events & Int16(POLLIN | POLLERR | POLLHUP | POLLOUT) != 0 {
-            // Closes the socket itself (and reports the disconnect) when the connection failed.
+        if events & Int16(POLLIN | POLLERR | POLLHUP | POLLNVAL | POLLOUT) != 0 {
+            // Closes the socket itself (and reports the disconnect) when the connection failed
+            // (or the descriptor is no longer valid, which would otherwise make every wait end at once).
             // On writable too: during a TLS handshake this is what continues it (libmosquitto's
             // own loop calls the same on writable); otherwise it finds nothing to read.
             _ = mosquitto_loop_read(handle.pointer, 1)
