@@ -112,6 +112,9 @@ struct MosquittoAuthTests {
     func tlsFailureOnReconnect() async throws {
         let pki = try TLSFixture.make()
         let stranger = try TLSFixture.make(name: "some other CA")
+        defer {
+            for fixture in [pki, stranger] { try? FileManager.default.removeItem(at: fixture.directory) }
+        }
         // The broker's certificate and key live where this test can swap them between restarts.
         let served = try TemporaryDirectory.make(prefix: "served-cert")
         defer { try? FileManager.default.removeItem(at: served) }
