@@ -7,8 +7,9 @@ import Synchronization
 /// A network thread of the client's own (``NetworkLoop``, in place of libmosquitto's
 /// `mosquitto_loop_start`) writes and reads the socket and reconnects with exponential
 /// backoff; publishing only queues a packet and wakes it. `run()` drives everything the Swift
-/// side must do on connection changes: publishing the birth message, restoring subscriptions, flushing the bounded
-/// offline queue, expiring publish deadlines and the clean disconnect when cancelled.
+/// side must do on connection changes: publishing the birth message, restoring subscriptions,
+/// flushing the bounded offline queue, expiring publish deadlines and the clean disconnect
+/// when cancelled.
 ///
 /// ```swift
 /// let client = try MosquittoClient(configuration: config, logger: logger)

@@ -124,21 +124,20 @@ extension SourceBridge {
                 changed.append(state)
             }
         }
-        publishDevices(changed, after: &messages)
+        publishDevices(changed, after: messages)
     }
 
     /// Publishes the JSON object of every device in `states`.
     func publishDevices(_ states: [DeviceState]) {
         guard settings.output.publishesJSON else { return }
-        var messages: [OutboundMessage] = []
-        publishDevices(states, after: &messages)
+        publishDevices(states, after: [])
     }
 
     /// Renders the JSON object of every device in `states`, then sends `messages` and them:
     /// one burst, with nothing done between two sends. Rendering between sends lets the
     /// client's network thread catch up, sleep and be woken again for the next message; in the
     /// core benchmark that cost the process 7–11% more CPU per message.
-    func publishDevices(_ states: [DeviceState], after messages: inout [OutboundMessage]) {
+    func publishDevices(_ states: [DeviceState], after messages: [OutboundMessage]) {
         // The previous burst's messages, rendered into again: their payload buffers are reused
         // (the client copies a payload when it is handed one; a buffer it still holds, in its
         // offline queue, is shared, and rendering into it then makes a new one).

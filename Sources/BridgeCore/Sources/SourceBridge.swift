@@ -59,7 +59,7 @@ public actor SourceBridge {
     @exclusivity(unchecked) var round = 0
     /// The last burst's state messages, whose payload buffers the next burst renders into
     /// (see `publishDevices`); as many as the largest burst so far.
-    @exclusivity(unchecked) var outbox: [OutboundMessage] = []
+    var outbox: [OutboundMessage] = []
     /// The largest state payload rendered so far: a new buffer starts with this capacity.
     var renderCapacity = 64
     var lastAttributes: [String: JSONValue] = [:]
@@ -185,7 +185,7 @@ public actor SourceBridge {
             discoveryStarted = true
             await publishDiscovery()
         }
-        publishDevices(batch.changed, after: &batch.messages)
+        publishDevices(batch.changed, after: batch.messages)
     }
 
     /// Sets every device of this source `online` or `offline` (from the source's health).
