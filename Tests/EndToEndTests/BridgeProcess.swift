@@ -53,6 +53,13 @@ struct BridgeProcess {
     func stop() {
         process.terminate(grace: .seconds(5))
     }
+
+    /// ``stop()``, then removes the configuration and the log: for the end of a test (a test
+    /// may read the log after `stop()`).
+    func stopAndRemoveFiles() {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
 }
 
 /// A minimal valid configuration for a broker, plus extra YAML appended as-is.

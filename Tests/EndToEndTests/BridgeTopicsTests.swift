@@ -9,7 +9,7 @@ struct BridgeTopicsTests {
     func requests() async throws {
         try await MosquittoBroker.with { broker in
             let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker))
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             try await MQTTProbe.with(broker) { probe in
                 try await probe.subscribe("api2mqtt/bridge/#")
                 _ = try await probe.first(on: "api2mqtt/bridge/state", payload: "online")
@@ -43,7 +43,7 @@ struct BridgeTopicsTests {
     func responseTopic() async throws {
         try await MosquittoBroker.with { broker in
             let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker))
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             try await MQTTProbe.with(broker) { probe in
                 try await probe.subscribe("api2mqtt/bridge/state")
                 try await probe.subscribe("reply/me")
@@ -87,7 +87,7 @@ struct BridgeTopicsTests {
                     """
             ).replacingOccurrences(of: "level: debug", with: "level: trace")
             let bridge = try BridgeProcess.start(yaml: yaml, environment: ["MQTT_PASSWORD": secrets[0]])
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             try await MQTTProbe.with(broker, username: "bridge", password: secrets[0]) { probe in
                 try await probe.subscribe("api2mqtt/bridge/#")
                 let info = try await probe.first(on: "api2mqtt/bridge/info")

@@ -23,7 +23,7 @@ struct CozifyHANEndToEndTests {
                                 url: http://127.0.0.1:\(port)
                                 poll_interval: 1s
                             """))
-                defer { bridge.stop() }
+                defer { bridge.stopAndRemoveFiles() }
                 do {
                     try await MQTTProbe.with(broker) { probe in
                         try await probe.subscribe("api2mqtt/#")

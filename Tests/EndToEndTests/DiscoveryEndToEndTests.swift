@@ -11,7 +11,7 @@ struct DiscoveryEndToEndTests {
     func republishOnHomeAssistantOnline() async throws {
         try await MosquittoBroker.with { broker in
             let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker))
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             try await MQTTProbe.with(broker) { probe in
                 try await probe.subscribe("homeassistant/+/bridge/+/config")
                 let first = try await probe.next(on: Self.versionConfig)
@@ -36,7 +36,7 @@ struct DiscoveryEndToEndTests {
                 try await probe.client.publish("homeassistant/sensor/other/y/config", string: theirs, qos: .atLeastOnce, retain: true)
             }
             let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker, extra: "publish:\n  stale_cleanup_window: 1s\n"))
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             try await eventually(timeout: .seconds(15)) { bridge.log.contains("Removed stale discovery entries") }
             try await MQTTProbe.with(broker) { probe in
                 try await probe.subscribe("homeassistant/sensor/+/+/config")
@@ -51,7 +51,7 @@ struct DiscoveryEndToEndTests {
     func commandResults() async throws {
         try await MosquittoBroker.with { broker in
             let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker))
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             try await MQTTProbe.with(broker) { probe in
                 try await probe.subscribe("api2mqtt/bridge/result")
                 try await probe.subscribe("reply/commands")
@@ -87,7 +87,7 @@ struct DiscoveryEndToEndTests {
     func v311Result() async throws {
         try await MosquittoBroker.with { broker in
             let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker))
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             try await MQTTProbe.with(broker, protocolVersion: .v311) { probe in
                 try await probe.subscribe("api2mqtt/bridge/result")
                 try await probe.subscribe("api2mqtt/bridge/state")
@@ -113,7 +113,7 @@ struct DiscoveryEndToEndTests {
                     "api2mqtt/bridge/republish_discovery/set", string: "PRESS", qos: .atLeastOnce, retain: true)
             }
             let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker))
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             try await MQTTProbe.with(broker) { probe in
                 try await probe.subscribe("api2mqtt/bridge/result")
                 try await eventually { bridge.log.contains("Ignored a retained command") }

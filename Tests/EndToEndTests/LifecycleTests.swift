@@ -11,7 +11,7 @@ struct LifecycleTests {
             try await MQTTProbe.with(broker) { probe in
                 try await probe.subscribe("api2mqtt/bridge/state")
                 let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker))
-                defer { bridge.stop() }
+                defer { bridge.stopAndRemoveFiles() }
                 #expect(try await probe.first(on: "api2mqtt/bridge/state", payload: "online").retain == false)
                 let sent = ContinuousClock.now
                 bridge.process.signal(SIGTERM)
@@ -29,7 +29,7 @@ struct LifecycleTests {
     func lastWill() async throws {
         try await MosquittoBroker.with { broker in
             let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker))
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             try await MQTTProbe.with(broker) { probe in
                 try await probe.subscribe("api2mqtt/bridge/state")
                 _ = try await probe.first(on: "api2mqtt/bridge/state", payload: "online")
@@ -52,7 +52,7 @@ struct LifecycleTests {
             let bridge = try BridgeProcess.start(
                 yaml: bridgeYAML(broker: broker, mqttExtra: "  username: bridge\n  password: ${BROKER_PASSWORD}"),
                 environment: ["BROKER_PASSWORD": "wrong-horse-battery"])
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             let status = await bridge.process.waitForExit(timeout: .seconds(15))
             #expect(status != nil && status != 0)
             #expect(bridge.log.contains("refused the connection"))
@@ -67,7 +67,7 @@ struct LifecycleTests {
         try await MosquittoBroker.with { broker in
             let port = try FreePort.find()
             let bridge = try BridgeProcess.start(yaml: bridgeYAML(broker: broker, httpPort: port))
-            defer { bridge.stop() }
+            defer { bridge.stopAndRemoveFiles() }
             let url = "http://127.0.0.1:\(port)/health"
             try await eventually { (try? await BridgeProcess.runToCompletion(["health", "--url", url]).status) == 0 }
             broker.stop()

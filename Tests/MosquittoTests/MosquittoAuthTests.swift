@@ -37,6 +37,7 @@ struct MosquittoAuthTests {
     @Test("TLS with a private CA connects, and mutual TLS presents the client certificate")
     func tls() async throws {
         let pki = try TLSFixture.make()
+        defer { try? FileManager.default.removeItem(at: pki.directory) }
         let tls = MosquittoBroker.TLSFiles(
             caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, requireClientCertificate: true)
         try await MosquittoBroker.with(.init(tls: tls)) { broker in
@@ -55,6 +56,9 @@ struct MosquittoAuthTests {
     func otherCA() async throws {
         let pki = try TLSFixture.make()
         let stranger = try TLSFixture.make(name: "some other CA")
+        defer {
+            for fixture in [pki, stranger] { try? FileManager.default.removeItem(at: fixture.directory) }
+        }
         let tls = MosquittoBroker.TLSFiles(caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile)
         try await MosquittoBroker.with(.init(tls: tls)) { broker in
             var config = try configuration(for: broker)
@@ -81,6 +85,7 @@ struct MosquittoAuthTests {
     @Test("hostname verification is on by default; the explicit insecure opt-out connects and logs a warning")
     func hostnameVerification() async throws {
         let pki = try TLSFixture.make(serverNames: "DNS:broker.invalid")
+        defer { try? FileManager.default.removeItem(at: pki.directory) }
         let tls = MosquittoBroker.TLSFiles(caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile)
         try await MosquittoBroker.with(.init(tls: tls)) { broker in
             var config = try configuration(for: broker)
