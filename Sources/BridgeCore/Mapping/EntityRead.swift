@@ -5,7 +5,7 @@
 /// an ``EntityMapping`` and its ``ValueSource``s (dozens of strings) for every list item.
 final class EntityRead: Sendable, Hashable {
     /// One alternative on this endpoint. A class: every reading takes one from the array,
-    /// and that is then one reference, not a copy of the path's segments and text.
+    /// and that is then one reference, not one for the path and one for the transforms.
     final class Source: Sendable {
         let path: ValuePath
         let transforms: [ValueTransform]

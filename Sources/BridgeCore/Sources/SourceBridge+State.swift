@@ -127,17 +127,11 @@ extension SourceBridge {
         publishDevices(changed, after: messages)
     }
 
-    /// Publishes the JSON object of every device in `states`.
-    func publishDevices(_ states: [DeviceState]) {
-        guard settings.output.publishesJSON else { return }
-        publishDevices(states, after: [])
-    }
-
     /// Renders the JSON object of every device in `states`, then sends `messages` and them:
     /// one burst, with nothing done between two sends. Rendering between sends lets the
     /// client's network thread catch up, sleep and be woken again for the next message; in the
     /// core benchmark that cost the process 7–11% more CPU per message.
-    func publishDevices(_ states: [DeviceState], after messages: [OutboundMessage]) {
+    func publishDevices(_ states: [DeviceState], after messages: [OutboundMessage] = []) {
         // The previous burst's messages, rendered into again: their payload buffers are reused
         // (the client copies a payload when it is handed one; a buffer it still holds, in its
         // offline queue, is shared, and rendering into it then makes a new one).
@@ -148,14 +142,11 @@ extension SourceBridge {
             let state = states[position]
             if position < outbox.count {
                 outbox[position].topic = state.topic
-                outbox[position].retain = settings.retain
                 outbox[position].payload.removeAll(keepingCapacity: true)
                 layout.render(state, into: &outbox[position].payload)
             } else {
                 var payload: [UInt8] = []
-                payload.reserveCapacity(renderCapacity)
                 layout.render(state, into: &payload)
-                renderCapacity = max(renderCapacity, payload.count)
                 outbox.append(OutboundMessage(topic: state.topic, payload: payload, qos: 0, retain: settings.retain))
             }
         }

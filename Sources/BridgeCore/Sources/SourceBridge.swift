@@ -60,8 +60,6 @@ public actor SourceBridge {
     /// The last burst's state messages, whose payload buffers the next burst renders into
     /// (see `publishDevices`); as many as the largest burst so far.
     var outbox: [OutboundMessage] = []
-    /// The largest state payload rendered so far: a new buffer starts with this capacity.
-    var renderCapacity = 64
     var lastAttributes: [String: JSONValue] = [:]
     /// The change filter's rules (republish interval); the entries live in the device states.
     let changeFilter: ChangeFilter<ReadingValue>
