@@ -100,9 +100,7 @@ final class NetworkLoop: Sendable {
     /// Ends the loop and waits for its thread, without blocking a Swift concurrency thread: the
     /// loop writes out what is queued (the DISCONNECT) for at most a second, then ends.
     func stop() async {
-        guard thread.withLock({ $0 != nil }) else { return }
-        stopping.store(true, ordering: .releasing)
-        signal()
+        guard requestStop() else { return }
         // Detached: a cancellation of the caller (which is often what stops the client) would
         // end every sleep at once and turn this wait into a busy loop.
         await Task.detached {
@@ -115,10 +113,16 @@ final class NetworkLoop: Sendable {
 
     /// ``stop()`` for `deinit`: blocks until the thread has ended.
     func stopAndWait() {
-        guard thread.withLock({ $0 != nil }) else { return }
+        guard requestStop() else { return }
+        join()
+    }
+
+    /// Tells a started loop to end; false when it was never started (or already joined).
+    private func requestStop() -> Bool {
+        guard thread.withLock({ $0 != nil }) else { return false }
         stopping.store(true, ordering: .releasing)
         signal()
-        join()
+        return true
     }
 
     private func join() {
@@ -177,13 +181,7 @@ final class NetworkLoop: Sendable {
         }
         var woken = false
         if descriptors[1].revents != 0 {
-            // Read the eventfd first, then clear the flag: a publisher that sets the flag in
-            // between finds it set and does not signal, and its packet is written below (the
-            // exchange acquires what it queued). Cleared first, a signal could be read away
-            // while the flag stayed set, and no publisher would signal again.
-            var count: UInt64 = 0
-            _ = read(wakeDescriptor, &count, 8)
-            _ = wakePending.exchange(false, ordering: .acquiringAndReleasing)
+            consumeWake()
             woken = true
         }
         let events = descriptors[0].revents
@@ -210,11 +208,17 @@ final class NetworkLoop: Sendable {
             guard left > .zero else { return }
             let milliseconds = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
             var descriptor = pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0)
-            if poll(&descriptor, 1, milliseconds) > 0 {
-                var count: UInt64 = 0
-                _ = read(wakeDescriptor, &count, 8)
-                _ = wakePending.exchange(false, ordering: .acquiringAndReleasing)
-            }
+            if poll(&descriptor, 1, milliseconds) > 0 { consumeWake() }
         }
+    }
+
+    /// Reads the eventfd, then clears the flag: a publisher that sets the flag in between finds
+    /// it set and does not signal, and its packet is written after this (the exchange acquires
+    /// what it queued). Cleared first, a signal could be read away while the flag stayed set,
+    /// and no publisher would signal again.
+    private func consumeWake() {
+        var count: UInt64 = 0
+        _ = read(wakeDescriptor, &count, 8)
+        _ = wakePending.exchange(false, ordering: .acquiringAndReleasing)
     }
 }

@@ -20,6 +20,11 @@ public struct TLSFixture: Sendable {
         return fixture
     }
 
+    /// Deletes the fixture's files (at the end of the test that made it).
+    public func remove() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     private func path(_ file: String) -> String { directory.appendingPathComponent(file).path }
 
     private func openssl(_ arguments: [String]) throws {

@@ -37,7 +37,7 @@ struct MosquittoAuthTests {
     @Test("TLS with a private CA connects, and mutual TLS presents the client certificate")
     func tls() async throws {
         let pki = try TLSFixture.make()
-        defer { try? FileManager.default.removeItem(at: pki.directory) }
+        defer { pki.remove() }
         let tls = MosquittoBroker.TLSFiles(
             caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile, requireClientCertificate: true)
         try await MosquittoBroker.with(.init(tls: tls)) { broker in
@@ -57,7 +57,8 @@ struct MosquittoAuthTests {
         let pki = try TLSFixture.make()
         let stranger = try TLSFixture.make(name: "some other CA")
         defer {
-            for fixture in [pki, stranger] { try? FileManager.default.removeItem(at: fixture.directory) }
+            pki.remove()
+            stranger.remove()
         }
         let tls = MosquittoBroker.TLSFiles(caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile)
         try await MosquittoBroker.with(.init(tls: tls)) { broker in
@@ -85,7 +86,7 @@ struct MosquittoAuthTests {
     @Test("hostname verification is on by default; the explicit insecure opt-out connects and logs a warning")
     func hostnameVerification() async throws {
         let pki = try TLSFixture.make(serverNames: "DNS:broker.invalid")
-        defer { try? FileManager.default.removeItem(at: pki.directory) }
+        defer { pki.remove() }
         let tls = MosquittoBroker.TLSFiles(caFile: pki.caFile, certFile: pki.serverCertFile, keyFile: pki.serverKeyFile)
         try await MosquittoBroker.with(.init(tls: tls)) { broker in
             var config = try configuration(for: broker)
@@ -118,7 +119,8 @@ struct MosquittoAuthTests {
         let pki = try TLSFixture.make()
         let stranger = try TLSFixture.make(name: "some other CA")
         defer {
-            for fixture in [pki, stranger] { try? FileManager.default.removeItem(at: fixture.directory) }
+            pki.remove()
+            stranger.remove()
         }
         // The broker's certificate and key live where this test can swap them between restarts.
         let served = try TemporaryDirectory.make(prefix: "served-cert")
