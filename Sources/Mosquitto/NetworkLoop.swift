@@ -222,3 +222,10 @@ final class NetworkLoop: Sendable {
         _ = wakePending.exchange(false, ordering: .acquiringAndReleasing)
     }
 }
+
+/// libmosquitto's client handle, held by the network thread (libmosquitto's calls take its own
+/// mutexes, so the handle is used from several threads).
+struct NetworkHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+}
