@@ -80,6 +80,7 @@ let package = Package(
                 "BridgeCore", "SourceKit",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         // Device API simulators (shared/apis/*): Hummingbird on 127.0.0.1 with a shared fault plan.

@@ -7,7 +7,7 @@ struct API2MQTT: AsyncParsableCommand {
         commandName: "api2mqtt",
         abstract: "Bridges device and cloud HTTP APIs to MQTT, with Home Assistant discovery.",
         subcommands: [
-            RunCommand.self, CheckCommand.self, DemoCommand.self, MappingsCommand.self, DiscoveryCommand.self, VersionCommand.self,
+            RunCommand.self, CheckCommand.self, DemoCommand.self, SimulateCommand.self, MappingsCommand.self, DiscoveryCommand.self, VersionCommand.self,
             HealthCommand.self,
         ],
         defaultSubcommand: nil

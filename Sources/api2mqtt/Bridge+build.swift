@@ -29,7 +29,7 @@ func buildBridge(configuration: BridgeConfiguration, logger: Logger) async throw
     let bridge = BridgeService(configuration: configuration, broker: connection, logger: logger)
     let mappings = try loadMappings(configuration)
     let pool = HTTPClientPool(logger: logger)
-    let adapters = AdapterRegistry(pool: pool, logger: logger)
+    let adapters = AdapterFactory(pool: pool, logger: logger)
     let supervisor = try await SourceSupervisor(
         bridgeService: bridge, mappings: mappings, adapters: { try adapters.makeAdapter($0) }, logger: logger)
     let pump = BrokerMessagePump(client: client, bridge: bridge, logger: logger)
@@ -67,7 +67,12 @@ func loadMappings(_ configuration: BridgeConfiguration) throws -> [String: Mappi
             ConfigError(unpositionedIn: configuration.file, message: "cannot find the built-in Mappings/ directory (set API2MQTT_MAPPINGS)")
         ])
     }
-    return try MappingLoader.load(builtIn: builtIn, overlay: configuration.mappings.directory)
+    let mappings = try MappingLoader.load(builtIn: builtIn, overlay: configuration.mappings.directory)
+    let unserved = SourceRegistry.endpointErrors(configuration: configuration, mappings: mappings)
+    if !unserved.isEmpty {
+        throw ConfigErrors(unserved.map { ConfigError(unpositionedIn: configuration.file, message: $0) })
+    }
+    return mappings
 }
 
 extension MQTTSettings {

@@ -9,7 +9,7 @@ import Foundation
 enum ConfigurationGate {
     /// Source types this build has an adapter for. Until an adapter exists, an enabled source of
     /// its type is a configuration error rather than a silently idle source.
-    static var implementedSourceTypes: Set<SourceType> { AdapterRegistry.implemented }
+    static var implementedSourceTypes: Set<SourceType> { SourceRegistry.implemented }
 
     static func load(file: String) throws -> BridgeConfiguration {
         let configuration: BridgeConfiguration
@@ -28,6 +28,13 @@ enum ConfigurationGate {
                     "\(file): sources[\(index)].type: source '\(source.id)' of type \(source.type.rawValue) "
                         + "is not implemented in this build yet (set enabled: false to keep it in the file)")
             }
+            throw ExitCode.failure
+        }
+        // The mappings of enabled sources load, and read only endpoints their adapters serve.
+        do {
+            _ = try loadMappings(configuration)
+        } catch {
+            printError(String(describing: error))
             throw ExitCode.failure
         }
         return configuration

@@ -36,7 +36,17 @@ struct CozifyHANAdapterTests {
     func polling() async throws {
         let quiet = CozifyHANSimulator.Configuration(telegramInterval: .seconds(3600), meterDelay: nil)
         try await withSimulator(quiet) { simulator, adapter in
-            #expect(try await adapter.read(endpoint: "meter") == nil)
+            for endpoint in ["meter", "meter_id"] {
+                do {
+                    _ = try await adapter.read(endpoint: endpoint)
+                    Issue.record("\(endpoint) before the first telegram should be 'no data yet'")
+                } catch let failure as SourceFailure {
+                    guard case .noDataYet = failure else {
+                        Issue.record("\(endpoint): \(failure)")
+                        continue
+                    }
+                }
+            }
             _ = simulator.emitTelegramNow()
             let meter = try #require(try await adapter.read(endpoint: "meter"))
             #expect(meter["ic"]?.numberValue == simulator.state.lastTelegram?.ic)

@@ -7,8 +7,11 @@ import TestSupport
 /// Mosquitto + the Cozify HAN simulator + the real executable, driven only through MQTT.
 @Suite("Cozify HAN end to end", .serialized)
 struct CozifyHANEndToEndTests {
-    func withBridge(_ body: @Sendable (MosquittoBroker, CozifyHANSimulator, MQTTProbe) async throws -> Void) async throws {
-        let simulator = CozifyHANSimulator(configuration: .init(telegramInterval: .milliseconds(200)))
+    func withBridge(
+        _ configuration: CozifyHANSimulator.Configuration = .init(telegramInterval: .milliseconds(200)),
+        _ body: @Sendable (MosquittoBroker, CozifyHANSimulator, MQTTProbe) async throws -> Void
+    ) async throws {
+        let simulator = CozifyHANSimulator(configuration: configuration)
         let port = try await simulator.start()
         do {
             try await MosquittoBroker.with { broker in

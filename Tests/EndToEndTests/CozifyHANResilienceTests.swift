@@ -35,6 +35,22 @@ extension CozifyHANEndToEndTests {
         }
     }
 
+    @Test("a reader warming up (503 on /meter/id) gets its meter identity into the HA device within seconds, not at the hourly read")
+    func identityAfterWarmUp() async throws {
+        let warmingUp = CozifyHANSimulator.Configuration(telegramInterval: .milliseconds(500), meterDelay: .seconds(2))
+        try await withBridge(warmingUp) { _, simulator, probe in
+            let config = try await probe.first(
+                on: "homeassistant/sensor/han/power_import/config", timeout: .seconds(40),
+                where: { ((try? json($0))?["device"] as? [String: Any])?["serial_number"] != nil })
+            let device = try #require(try json(config)["device"] as? [String: Any])
+            #expect(device["serial_number"] as? String == simulator.configuration.identity.meterId)
+            #expect(device["manufacturer"] as? String == "Kaifa")
+            #expect(device["model"] as? String == simulator.configuration.identity.meterName)
+            // /meter/id was asked again after its 503s, a few times, not once an hour.
+            #expect(simulator.requests.count(method: "GET", path: "/meter/id") >= 2)
+        }
+    }
+
     @Test("a stream that keeps dropping falls back to polling /meter, and the stream takes over again when it recovers")
     func streamDrop() async throws {
         try await withBridge { _, simulator, probe in

@@ -64,9 +64,10 @@ public final class CozifyHANAdapter: SourceAdapter {
         do {
             response = try await client.get(path)
         } catch {
-            // 503 on /meter and /meter/id: no telegram yet. The reader is up; nothing to publish.
+            // 503 on /meter and /meter/id: no telegram yet. The reader is up; the supervisor asks
+            // again soon (the meter's identity would otherwise wait for the hourly read).
             if case .unavailable(let status, _) = error, status == 503, endpoint == "meter" || endpoint == "meter_id" {
-                return nil
+                throw SourceFailure.noDataYet("\(Self.paths[endpoint] ?? endpoint) answered 503 (no telegram yet)")
             }
             throw error
         }

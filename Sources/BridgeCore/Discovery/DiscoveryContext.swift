@@ -118,7 +118,7 @@ public struct DiscoveryContext: Sendable, Hashable {
         }
         if output.publishesJSON {
             payload["state_topic"] = .string(deviceTopic(device.id))
-            payload["value_template"] = .string("{{ value_json.\(entity.id) }}")
+            payload["value_template"] = .string(Self.valueTemplate(for: entity))
         } else {
             payload["state_topic"] = .string(entityTopic(device.id, entity.id))
         }
@@ -151,10 +151,6 @@ public struct DiscoveryContext: Sendable, Hashable {
         case .button:
             payload["payload_press"] = "PRESS"
         case .deviceTracker:
-            if let template = payload["value_template"]?.stringValue {
-                let expression = template.dropFirst(3).dropLast(3)
-                payload["value_template"] = .string("{{ 'home' if \(expression) else 'not_home' }}")
-            }
             payload["payload_home"] = "home"
             payload["payload_not_home"] = "not_home"
             payload["source_type"] = "router"
@@ -165,6 +161,21 @@ public struct DiscoveryContext: Sendable, Hashable {
         case .update:
             break
         }
+    }
+
+    /// The template that reads an entity's value from its device's JSON state.
+    ///
+    /// A device's JSON holds only the values read so far (before the first reading, or when
+    /// only another endpoint answered, a key is missing), so a plain `{{ value_json.x }}` makes
+    /// Home Assistant log a template warning for every missing key on every message. With
+    /// `default(None)` a missing key renders `None`, which HA's MQTT platforms read as
+    /// "unknown" (a JSON `null` renders `None` too). Text entities show any payload as their
+    /// text, so for them a missing or null value renders empty instead. Device trackers hold
+    /// `home` / `not_home` in the JSON and pass it through (`None` resets them to unknown).
+    public static func valueTemplate(for entity: DiscoveryEntity) -> String {
+        let value = entity.id.first.map { $0.isLetter || $0 == "_" } == true ? "value_json.\(entity.id)" : "value_json['\(entity.id)']"
+        if entity.component == .text { return "{{ \(value) | default('', true) }}" }
+        return "{{ \(value) | default(None) }}"
     }
 
     /// `power_import` → `Power import`.

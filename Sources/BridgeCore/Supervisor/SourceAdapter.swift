@@ -13,7 +13,8 @@ public protocol SourceAdapter: Sendable {
     /// Reads one endpoint now.
     /// - Returns: the document, or nil when it has not changed since the last read (HTTP 304).
     /// - Throws: any error; its description must be one line without secrets (it is logged and
-    ///   shown in `bridge/sources`).
+    ///   shown in `bridge/sources`). A ``SourceFailure`` (or an error convertible to one) says
+    ///   what it means: `noDataYet` and `rateLimited` do not count as failures.
     func read(endpoint: String) async throws -> JSONValue?
 
     /// True when the source pushes documents (`stream()` is then called, and called again after
@@ -37,6 +38,10 @@ public protocol SourceAdapter: Sendable {
 
     /// Request count, latency, rate budget — for `bridge/sources`.
     func statistics() async -> AdapterStatistics
+
+    /// The longest a read may wait for the source's request budget before it is sent (zero
+    /// without a budget). The supervisor's read deadline allows for it.
+    var maximumBudgetWait: Duration { get }
 }
 
 extension SourceAdapter {
@@ -48,6 +53,7 @@ extension SourceAdapter {
         throw CommandFailure(.notSupported, "action '\(action)' is not implemented by this source")
     }
     public func statistics() async -> AdapterStatistics { AdapterStatistics() }
+    public var maximumBudgetWait: Duration { .zero }
 }
 
 /// One endpoint on a schedule.

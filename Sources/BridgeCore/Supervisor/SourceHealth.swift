@@ -39,6 +39,11 @@ public struct SourceHealth: Sendable, Hashable {
         return update()
     }
 
+    /// Records why the source is waiting (rate limited) without counting it as a failure.
+    public mutating func note(_ message: String) {
+        lastError = message
+    }
+
     /// Records the stream going up or down. Returns the new status if it changed.
     public mutating func stream(up: Bool, error: String? = nil) -> Status? {
         streamUp = up

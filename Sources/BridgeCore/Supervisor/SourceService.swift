@@ -39,7 +39,9 @@ public final class SourceService: Service, CommandExecutor {
         logger[metadataKey: "source.id"] = "\(bridge.configuration.id)"
         logger[metadataKey: "source.type"] = "\(bridge.configuration.type.rawValue)"
         self.logger = logger
-        self.readTimeout = bridge.configuration.timeout * 2
+        // A read may first wait for the source's request budget: the deadline allows for it, so
+        // a budget wait never reads as a device that did not answer.
+        self.readTimeout = bridge.configuration.timeout * 2 + adapter.maximumBudgetWait
         self.state = Mutex(State())
         (refreshes, refreshContinuation) = AsyncStream.makeStream(of: Set<String>.self, bufferingPolicy: .bufferingNewest(16))
         (restarts, restartContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -107,13 +109,28 @@ public final class SourceService: Service, CommandExecutor {
         }
     }
 
+    /// The first pause after a "no data yet" answer; it doubles up to ``noDataBackoffLimit``
+    /// (or the endpoint's interval, when shorter) until the endpoint answers with data.
+    static let noDataBackoff: Duration = .seconds(5)
+    static let noDataBackoffLimit: Duration = .seconds(60)
+
     private func poll(_ schedule: PollSchedule, onlyWhileStreamDown: Bool = false) async {
+        var backoff = Self.noDataBackoff
         while !Task.isCancelled {
+            var pause = schedule.interval
             if !onlyWhileStreamDown || state.withLock({ $0.health.streamUp }) != true {
-                await read(schedule.endpoint)
+                switch await read(schedule.endpoint) {
+                case .done:
+                    backoff = Self.noDataBackoff
+                case .noDataYet:
+                    pause = min(backoff, schedule.interval)
+                    backoff = min(backoff * 2, Self.noDataBackoffLimit)
+                case .wait(let retryAfter):
+                    pause = max(retryAfter, schedule.interval)
+                }
             }
             do {
-                try await clock.sleep(for: schedule.interval)
+                try await clock.sleep(for: pause)
             } catch {
                 return
             }
@@ -141,27 +158,55 @@ public final class SourceService: Service, CommandExecutor {
         }
     }
 
+    /// What a read asks of the schedule that made it.
+    enum ReadOutcome: Equatable {
+        /// Read (or failed): come back at the scheduled time.
+        case done
+        /// The device has nothing yet: come back soon.
+        case noDataYet
+        /// Rate limited: not before this long.
+        case wait(Duration)
+    }
+
+    /// The pause after a 429 that names no `Retry-After`.
+    static let rateLimitPause: Duration = .seconds(60)
+
     /// One read, bounded by the read timeout so a hanging device cannot stall this endpoint forever.
-    func read(_ endpoint: String) async {
+    @discardableResult
+    func read(_ endpoint: String) async -> ReadOutcome {
         let adapter = self.adapter
         let timeout = readTimeout
         let clock = self.clock
-        let outcome: Result<JSONValue?, ReadFailure> = await withDeadline(
-            timeout, clock: clock, fallback: .failure(ReadFailure(description: "no answer within \(timeout)"))
+        let outcome: Result<JSONValue?, SourceFailure> = await withDeadline(
+            timeout, clock: clock, fallback: .failure(.failed("no answer within \(timeout)"))
         ) {
             do {
                 return .success(try await adapter.read(endpoint: endpoint))
             } catch {
-                return .failure(ReadFailure(description: String(describing: error)))
+                return .failure(SourceFailure(classifying: error))
             }
         }
         switch outcome {
         case .success(let document):
             if let document { await bridge.ingest(endpoint: endpoint, document: document) }
             await record(state.withLock { $0.health.succeeded(endpoint: endpoint, at: .now) })
+            return .done
         case .failure(let failure):
-            guard !Task.isCancelled else { return }
-            await record(state.withLock { $0.health.failed(endpoint: endpoint, error: failure.description) })
+            guard !Task.isCancelled else { return .done }
+            switch failure {
+            case .noDataYet:
+                // The device answered: it is up, only without data for this endpoint yet.
+                await record(state.withLock { $0.health.succeeded(endpoint: endpoint, at: .now) })
+                return .noDataYet
+            case .rateLimited(let retryAfter):
+                // Waiting is not failing: the source stays available, and says why it waits.
+                state.withLock { $0.health.note(failure.description) }
+                onStatusChange()
+                return .wait(retryAfter ?? Self.rateLimitPause)
+            case .unauthorized, .failed:
+                await record(state.withLock { $0.health.failed(endpoint: endpoint, error: failure.description) })
+                return .done
+            }
         }
     }
 
@@ -269,11 +314,6 @@ public final class SourceService: Service, CommandExecutor {
             id: id, type: bridge.configuration.type.rawValue, name: bridge.configuration.name,
             status: health.status.rawValue, details: .object(details))
     }
-}
-
-/// Why a read failed, as one secrets-free line.
-struct ReadFailure: Error, CustomStringConvertible {
-    let description: String
 }
 
 /// How many documents confirmed the current stream connection.

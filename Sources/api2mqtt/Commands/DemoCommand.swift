@@ -21,35 +21,52 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The demo configuration file.")
     var config: String = "Config/demo.yaml"
 
-    @Option(help: "Seconds between simulated meter telegrams.")
-    var telegramInterval: Int = 10
+    @Option(help: "Seconds between simulated readings of every simulator (default: each device's own cadence).")
+    var interval: Int?
 
     func run() async throws {
-        let simulator = CozifyHANSimulator(configuration: .init(telegramInterval: .seconds(max(1, telegramInterval))))
-        let hanPort = try await simulator.start()
         var environment = ProcessInfo.processInfo.environment
         environment["MQTT_URL"] = mqttURL
         environment["HTTP_PORT"] = "\(httpPort)"
-        environment["HAN_URL"] = "http://127.0.0.1:\(hanPort)"
+        var running: [(type: String, simulator: any ControllableSimulator, url: String)] = []
+        let options = SimulatorCatalog.Options(interval: interval.map { .seconds(max(1, $0)) })
+        for entry in SimulatorCatalog.entries {
+            let simulator = entry.make(options)
+            do {
+                let port = try await simulator.start()
+                let url = "http://127.0.0.1:\(port)"
+                environment[entry.urlVariable] = url
+                running.append((entry.type, simulator, url))
+            } catch {
+                ConfigurationGate.printError("the \(entry.type) simulator did not start: \(error)")
+                for started in running { await started.simulator.stop() }
+                throw ExitCode.failure
+            }
+        }
+        func stopSimulators() async {
+            for started in running { await started.simulator.stop() }
+        }
         let configuration: BridgeConfiguration
         do {
             configuration = try ConfigLoader.load(file: config, environment: environment)
         } catch {
             ConfigurationGate.printError(error.description)
-            await simulator.stop()
+            await stopSimulators()
             throw ExitCode.failure
         }
         LoggingBootstrap.bootstrap(configuration.log)
         let logger = Logger(label: "api2mqtt")
-        logger.notice("Demo simulators running", metadata: ["cozify_han": "http://127.0.0.1:\(hanPort)"])
+        logger.notice(
+            "Demo simulators running",
+            metadata: Dictionary(uniqueKeysWithValues: running.map { ($0.type, Logger.MetadataValue.string($0.url)) }))
         do {
             let bridge = try await buildBridge(configuration: configuration, logger: logger)
             try await bridge.group.run()
         } catch {
             logger.critical("api2mqtt demo stopped on an error", metadata: ["error": "\(error)"])
-            await simulator.stop()
+            await stopSimulators()
             throw ExitCode.failure
         }
-        await simulator.stop()
+        await stopSimulators()
     }
 }

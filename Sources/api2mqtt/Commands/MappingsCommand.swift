@@ -1,3 +1,4 @@
+import Adapters
 import ArgumentParser
 import BridgeCore
 import Foundation
@@ -74,7 +75,8 @@ struct MappingsCommand: AsyncParsableCommand {
                 ConfigurationGate.printError("cannot find the built-in Mappings/ directory (set API2MQTT_MAPPINGS)")
                 throw ExitCode.failure
             }
-            let problems = MappingLinter.check(builtIn: builtIn, overlay: directory)
+            let served = Dictionary(uniqueKeysWithValues: SourceRegistry.definitions.map { ($0.key.rawValue, $0.value.endpoints) })
+            let problems = MappingLinter.check(builtIn: builtIn, overlay: directory, served: served)
             for problem in problems { ConfigurationGate.printError(problem.description) }
             if !problems.isEmpty { throw ExitCode.failure }
             let files = (try? FileManager.default.contentsOfDirectory(atPath: directory ?? builtIn))?

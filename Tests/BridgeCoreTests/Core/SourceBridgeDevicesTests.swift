@@ -176,7 +176,7 @@ struct SourceBridgeDevicesTests {
         let mode = try #require(byTopic["homeassistant/select/han/mode/config"])
         #expect(mode["command_topic"] == "api2mqtt/han/mode/set")
         #expect(mode["options"] == ["Eco", "Fast"])
-        #expect(mode["value_template"] == "{{ value_json.mode }}")
+        #expect(mode["value_template"] == "{{ value_json.mode | default(None) }}")
 
         let restart = try #require(byTopic["homeassistant/button/han/restart/config"])
         #expect(restart["command_topic"] == "api2mqtt/han/restart/set")
@@ -225,7 +225,7 @@ struct SourceBridgeDevicesTests {
         let fuse = try #require(messages.first { $0.topic.hasSuffix("/han/fuse/config") })
         #expect(fuse.topic == "homeassistant/sensor/han/fuse/config")
         #expect(fuse.payload["unit_of_measurement"] == "A")
-        #expect(fuse.payload["value_template"] == "{{ value_json.fuse }}")
+        #expect(fuse.payload["value_template"] == "{{ value_json.fuse | default(None) }}")
     }
 
     @Test("discovery goes out once, and again only for what changed (device fields read from a document, model_id too)")

@@ -27,7 +27,7 @@ struct SourceBridgeStateTests {
         #expect(voltage["device_class"] == "voltage")
         #expect(voltage["state_class"] == "measurement")
         #expect(voltage["state_topic"] == "api2mqtt/han")
-        #expect(voltage["value_template"] == "{{ value_json.voltage }}")
+        #expect(voltage["value_template"] == "{{ value_json.voltage | default(None) }}")
         let energy = try #require(harness.retainedConfig("sensor", device: "han", entity: "energy"))
         #expect(energy["unit_of_measurement"] == "kWh")
         #expect(energy["state_class"] == "total_increasing")

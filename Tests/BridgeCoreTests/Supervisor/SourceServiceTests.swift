@@ -8,7 +8,8 @@ import TestSupport
 /// A scripted adapter: healthy (counts up), throwing, or hanging; optionally with a stream.
 final class ScriptedAdapter: SourceAdapter, Sendable {
     /// `stuck` ignores cancellation too (a call wedged in a library); `hanging` honours it.
-    enum Behaviour: Sendable { case healthy, throwing, hanging, stuck }
+    /// `noData` answers "no data yet", `rateLimited` a 429 with that Retry-After.
+    enum Behaviour: Sendable { case healthy, throwing, hanging, stuck, noData, rateLimited(Duration) }
 
     let behaviour: Mutex<Behaviour>
     let reads = Mutex<[String]>([])
@@ -54,6 +55,10 @@ final class ScriptedAdapter: SourceAdapter, Sendable {
         case .stuck:
             await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
             return nil
+        case .noData:
+            throw SourceFailure.noDataYet("503 before the first telegram")
+        case .rateLimited(let retryAfter):
+            throw SourceFailure.rateLimited(retryAfter: retryAfter)
         }
     }
 
@@ -104,6 +109,23 @@ struct SourceServiceTests {
         while !condition() && ContinuousClock.now < deadline {
             await Task.yield()
             if !condition() { try? await Task.sleep(for: .microseconds(200)) }
+        }
+    }
+
+    /// Advances `clock` one second at a time until `condition` holds, at most `steps` simulated
+    /// seconds. Before each step it waits until at least `parked` of the service's loops sleep on
+    /// the clock (the 1 s tick and a poll, backoff or silence timer), so simulated time never runs
+    /// ahead of tasks a loaded machine has not scheduled yet: the outcome depends on the steps,
+    /// not on how fast the machine is. The wall-clock bound only turns a hang into a failure.
+    func drive(_ clock: ManualClock, parked: Int = 2, steps: Int = 600, until condition: () -> Bool) async {
+        for _ in 0..<steps where !condition() {
+            let hang = ContinuousClock.now + .seconds(120)
+            while clock.sleeperCount < parked && !condition() && ContinuousClock.now < hang {
+                await Task.yield()
+                try? await Task.sleep(for: .microseconds(200))
+            }
+            if condition() { return }
+            clock.advance(by: .seconds(1))
         }
     }
 
@@ -160,15 +182,8 @@ struct SourceServiceTests {
             // The first stream ended: the fallback polls while the supervisor backs off.
             await settle { service.health.streamUp == false }
             await settle { broker.published(on: "api2mqtt/han").contains { $0.payload == Array(#"{"value":1}"#.utf8) } }
-            // The supervisor backs off 1 s before reconnecting; advance until it has (advancing once
-            // could come before its sleep is registered).
-            let deadline = ContinuousClock.now + .seconds(60)
-            while !broker.published(on: "api2mqtt/han").contains(where: { $0.payload == Array(#"{"value":200}"#.utf8) })
-                && ContinuousClock.now < deadline
-            {
-                clock.advance(by: .seconds(1))
-                try? await Task.sleep(for: .milliseconds(2))
-            }
+            // The supervisor backs off 1 s before reconnecting; advance until it has.
+            await drive(clock) { broker.published(on: "api2mqtt/han").contains(where: { $0.payload == Array(#"{"value":200}"#.utf8) }) }
             group.cancelAll()
         }
         let values = broker.published(on: "api2mqtt/han").map { String(decoding: $0.payload, as: UTF8.self) }
@@ -195,12 +210,7 @@ struct SourceServiceTests {
             group.addTask { try? await service.run() }
             await settle { adapter.reads.withLock { $0.count } >= 1 }
             // Time passes in small steps until the fallback has polled twice more.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while adapter.reads.withLock({ $0.count }) < 3 && ContinuousClock.now < deadline {
-                clock.advance(by: .seconds(1))
-                for _ in 0..<100 { await Task.yield() }
-            }
-            await settle { adapter.reads.withLock { $0.count } >= 3 }
+            await drive(clock) { adapter.reads.withLock { $0.count } >= 3 }
             group.cancelAll()
         }
         #expect(service.health.streamUp != true)
@@ -219,18 +229,61 @@ struct SourceServiceTests {
         let service = try await service("han", adapter: adapter, broker: broker, clock: clock, logger: logger)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await service.run() }
-            // Time passes in small steps until the silent stream was ended and opened again; the
-            // short real pauses let the service's tasks run on a loaded machine (the wall-clock
-            // bound only turns a hang into a failure).
-            let deadline = ContinuousClock.now + .seconds(60)
-            while adapter.streamsOpened.withLock({ $0 }) < 2 && ContinuousClock.now < deadline {
-                clock.advance(by: .seconds(1))
-                try? await Task.sleep(for: .milliseconds(2))
-            }
+            // Time passes in small steps until the silent stream was ended and opened again.
+            await drive(clock) { adapter.streamsOpened.withLock { $0 } >= 2 }
             group.cancelAll()
         }
         #expect(adapter.streamsOpened.withLock { $0 } >= 2, "the silent stream was ended and reconnected")
         #expect(service.health.lastError?.contains("no live data on the stream") == true, "\(service.health.lastError ?? "")")
         #expect(service.health.streamUp != true)
+    }
+
+    @Test("'no data yet' is read again with backoff (5, 10, 20 s…) until it answers, not at the hourly interval, and is no failure")
+    func noDataYetRetried() async throws {
+        let broker = InMemoryBroker()
+        let clock = ManualClock()
+        let logger = Logger(label: "test")
+        let adapter = ScriptedAdapter(.noData, polls: [PollSchedule(endpoint: "data", every: .seconds(3600))])
+        let service = try await service("han", adapter: adapter, broker: broker, clock: clock, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await service.run() }
+            await settle { adapter.reads.withLock { $0.count } >= 1 }
+            await drive(clock) { adapter.reads.withLock { $0.count } >= 3 }
+            let elapsed = clock.now.offset
+            // Reads at 0, 5 and 15 s: the third read comes 15 simulated seconds in, not an hour.
+            #expect(elapsed <= .seconds(16), "\(elapsed)")
+            #expect(service.health.status != .offline)
+            #expect(service.health.consecutiveFailures == 0)
+            adapter.behaviour.withLock { $0 = .healthy }
+            await drive(clock) { !broker.published(on: "api2mqtt/han").isEmpty }
+            let answered = adapter.reads.withLock { $0.count }
+            // After the first answer the endpoint is back on its hourly schedule.
+            await drive(clock, steps: 120) { adapter.reads.withLock { $0.count } > answered }
+            #expect(adapter.reads.withLock { $0.count } == answered)
+            group.cancelAll()
+        }
+        #expect(service.health.status == .online)
+    }
+
+    @Test("a 429 is waiting, not failing: the source stays available and is not read again before Retry-After")
+    func rateLimitedWaits() async throws {
+        let broker = InMemoryBroker()
+        let clock = ManualClock()
+        let logger = Logger(label: "test")
+        let adapter = ScriptedAdapter(.rateLimited(.seconds(90)), polls: [PollSchedule(endpoint: "data", every: .seconds(10))])
+        let service = try await service("han", adapter: adapter, broker: broker, clock: clock, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await service.run() }
+            await settle { adapter.reads.withLock { $0.count } >= 1 }
+            await drive(clock, steps: 89) { adapter.reads.withLock { $0.count } >= 2 }
+            #expect(adapter.reads.withLock { $0.count } == 1, "no read before Retry-After")
+            await drive(clock, steps: 5) { adapter.reads.withLock { $0.count } >= 2 }
+            #expect(adapter.reads.withLock { $0.count } == 2)
+            group.cancelAll()
+        }
+        #expect(service.health.consecutiveFailures == 0)
+        #expect(service.health.status != .offline)
+        #expect(service.health.lastError?.contains("rate limited") == true)
+        #expect(await service.isAvailable)
     }
 }
