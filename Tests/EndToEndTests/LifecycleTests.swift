@@ -165,6 +165,36 @@ struct CheckCommandTests {
         #expect(result.output.contains("not implemented"))
     }
 
+    @Test("check refuses a mapping overlay that reads an endpoint the source's adapter does not serve")
+    func unservedEndpoint() async throws {
+        let directory = try TemporaryDirectory.make(prefix: "check")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let overlay = directory.appendingPathComponent("mappings")
+        try FileManager.default.createDirectory(at: overlay, withIntermediateDirectories: true)
+        try """
+            source: cozify_han
+            entities:
+              - id: power_typo
+                from: { endpoint: metre, path: "pi[0]" }
+                device_class: power
+            """.write(to: overlay.appendingPathComponent("cozify_han.yaml"), atomically: true, encoding: .utf8)
+        let file = directory.appendingPathComponent("src.yaml")
+        try """
+            mqtt:
+              url: mqtt://127.0.0.1:1883
+            mappings:
+              directory: mappings
+            sources:
+              - id: han
+                type: cozify_han
+                url: http://127.0.0.1:8080
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let result = try await BridgeProcess.runToCompletion(["check", "--config", file.path])
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("endpoint 'metre'") || result.output.contains("metre"), "\(result.output)")
+        #expect(result.output.contains("does not serve"), "\(result.output)")
+    }
+
     @Test("version prints the version")
     func version() async throws {
         let result = try await BridgeProcess.runToCompletion(["version"])

@@ -36,7 +36,28 @@ extension MappingLoader {
     static let transformKeys = Set(ValueTransform.names + ["transforms"])
 }
 
+/// Copies one field from an overlay item into the merged item.
+typealias FieldCopy<Item> = @Sendable (inout Item, Item) -> Void
+
+/// A copy of the field at `keyPath`.
+private func copying<Item, Value>(_ keyPath: any WritableKeyPath<Item, Value> & Sendable) -> FieldCopy<Item> {
+    { merged, overlay in merged[keyPath: keyPath] = overlay[keyPath: keyPath] }
+}
+
 extension EntityMapping {
+    /// The one table of the keys an entity writes besides `id` and its transforms, with the
+    /// field each sets: the reader accepts exactly these keys, and an overlay that writes one
+    /// replaces that field.
+    static let fieldKeys: KeyValuePairs<String, FieldCopy<EntityMapping>> = [
+        "name": copying(\.name), "component": copying(\.component), "from": copying(\.sources), "child": copying(\.child),
+        "precision": copying(\.precision), "device_class": copying(\.deviceClass), "state_class": copying(\.stateClass),
+        "unit": copying(\.unit), "entity_category": copying(\.entityCategory), "icon": copying(\.icon),
+        "enabled_by_default": copying(\.enabledByDefault), "enabled": copying(\.enabled), "options": copying(\.options),
+        "min": copying(\.min), "max": copying(\.max), "step": copying(\.step), "expire_after": copying(\.expireAfter),
+        "debounce": copying(\.debounce), "json_attributes": copying(\.attributesFrom),
+    ]
+    static let fieldCopies = Dictionary(uniqueKeysWithValues: fieldKeys.map { ($0.key, $0.value) })
+
     /// This entity with the keys `overlay` writes taken from it.
     func merged(with overlay: EntityMapping) -> EntityMapping {
         var merged = self
@@ -46,28 +67,7 @@ extension EntityMapping {
             positions = positions.filter { !MappingLoader.transformKeys.contains($0.key) }
         }
         for key in overlay.keyPositions.keys {
-            switch key {
-            case "name": merged.name = overlay.name
-            case "component": merged.component = overlay.component
-            case "from": merged.sources = overlay.sources
-            case "child": merged.child = overlay.child
-            case "precision": merged.precision = overlay.precision
-            case "device_class": merged.deviceClass = overlay.deviceClass
-            case "state_class": merged.stateClass = overlay.stateClass
-            case "unit": merged.unit = overlay.unit
-            case "entity_category": merged.entityCategory = overlay.entityCategory
-            case "icon": merged.icon = overlay.icon
-            case "enabled_by_default": merged.enabledByDefault = overlay.enabledByDefault
-            case "enabled": merged.enabled = overlay.enabled
-            case "options": merged.options = overlay.options
-            case "min": merged.min = overlay.min
-            case "max": merged.max = overlay.max
-            case "step": merged.step = overlay.step
-            case "expire_after": merged.expireAfter = overlay.expireAfter
-            case "debounce": merged.debounce = overlay.debounce
-            case "json_attributes": merged.attributesFrom = overlay.attributesFrom
-            default: break  // id, and transform keys handled above
-            }
+            Self.fieldCopies[key]?(&merged, overlay)  // id and transform keys have none
         }
         merged.keyPositions = positions.merging(overlay.keyPositions) { _, new in new }
         merged.position = overlay.position
@@ -76,6 +76,17 @@ extension EntityMapping {
 }
 
 extension CommandMapping {
+    /// The one table of the keys a command writes besides `id`, its target (`call` / `action`)
+    /// and its transforms, with the field each sets (see ``EntityMapping/fieldKeys``).
+    static let fieldKeys: KeyValuePairs<String, FieldCopy<CommandMapping>> = [
+        "name": copying(\.name), "component": copying(\.component), "entity_category": copying(\.entityCategory),
+        "icon": copying(\.icon), "device_class": copying(\.deviceClass), "unit": copying(\.unit), "state": copying(\.state),
+        "validate": copying(\.validation), "options": copying(\.options), "min": copying(\.min), "max": copying(\.max),
+        "step": copying(\.step), "child": copying(\.child), "enabled_by_default": copying(\.enabledByDefault),
+        "enabled": copying(\.enabled),
+    ]
+    static let fieldCopies = Dictionary(uniqueKeysWithValues: fieldKeys.map { ($0.key, $0.value) })
+
     /// This command with the keys `overlay` writes taken from it.
     func merged(with overlay: CommandMapping) -> CommandMapping {
         var merged = self
@@ -89,24 +100,7 @@ extension CommandMapping {
             positions = positions.filter { $0.key != "call" && $0.key != "action" }
         }
         for key in overlay.keyPositions.keys {
-            switch key {
-            case "name": merged.name = overlay.name
-            case "component": merged.component = overlay.component
-            case "entity_category": merged.entityCategory = overlay.entityCategory
-            case "icon": merged.icon = overlay.icon
-            case "device_class": merged.deviceClass = overlay.deviceClass
-            case "unit": merged.unit = overlay.unit
-            case "state": merged.state = overlay.state
-            case "validate": merged.validation = overlay.validation
-            case "options": merged.options = overlay.options
-            case "min": merged.min = overlay.min
-            case "max": merged.max = overlay.max
-            case "step": merged.step = overlay.step
-            case "child": merged.child = overlay.child
-            case "enabled_by_default": merged.enabledByDefault = overlay.enabledByDefault
-            case "enabled": merged.enabled = overlay.enabled
-            default: break  // id, target and transform keys handled above
-            }
+            Self.fieldCopies[key]?(&merged, overlay)  // id, target and transform keys have none
         }
         merged.keyPositions = positions.merging(overlay.keyPositions) { _, new in new }
         merged.position = overlay.position

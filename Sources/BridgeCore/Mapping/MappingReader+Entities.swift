@@ -1,17 +1,10 @@
 /// Reading `entities:` and `commands:` items.
 extension MappingReader {
-    /// The keys an entity accepts.
-    static let entityKeys = [
-        "id", "name", "component", "from", "child", "precision", "device_class", "state_class", "unit",
-        "entity_category", "icon", "enabled_by_default", "enabled", "options", "min", "max", "step", "expire_after",
-        "debounce", "json_attributes", "transforms",
-    ] + ValueTransform.names
+    /// The keys an entity accepts (its fields are ``EntityMapping/fieldKeys``).
+    static let entityKeys = ["id"] + EntityMapping.fieldKeys.map(\.key) + ["transforms"] + ValueTransform.names
 
-    /// The keys a command accepts.
-    static let commandKeys = [
-        "id", "name", "component", "entity_category", "icon", "device_class", "unit", "state", "validate", "call",
-        "action", "options", "min", "max", "step", "child", "enabled_by_default", "enabled", "transforms",
-    ] + ValueTransform.names
+    /// The keys a command accepts (its fields are ``CommandMapping/fieldKeys``).
+    static let commandKeys = ["id", "call", "action"] + CommandMapping.fieldKeys.map(\.key) + ["transforms"] + ValueTransform.names
 
     /// The keys `validate:` accepts.
     static let validationKeys = ["type", "min", "max", "options", "pattern", "max_length"]

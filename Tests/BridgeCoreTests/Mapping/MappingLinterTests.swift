@@ -213,4 +213,33 @@ struct MappingLinterTests {
             ])
         }
     }
+
+    @Test("An entity, attribute source, child list or command state on an endpoint the adapter does not serve is an error at its position")
+    func unservedEndpoints() throws {
+        let yaml = """
+            source: cozify_han
+            entities:
+              - id: power
+                from: { endpoint: meter, path: "pi[0]" }
+                device_class: power
+              - id: typo
+                from: { endpoint: metre, path: "pi[1]" }
+                device_class: power
+            commands:
+              - id: fuse
+                component: number
+                min: 6
+                max: 250
+                state: { endpoint: config, path: m.f }
+                validate: { type: integer, min: 6, max: 250 }
+                call: { method: POST, path: /configuration, body: { m: { f: $value } } }
+            """
+        let mapping = try MappingLoader.load(yaml: yaml, file: "test.yaml")
+        let errors = MappingLinter.unservedEndpoints(mapping, served: ["meter", "configuration"]).map(\.description)
+        #expect(errors.count == 2, "\(errors)")
+        #expect(errors.first?.hasPrefix("test.yaml:7:") == true, "\(errors)")
+        #expect(errors.allSatisfy { $0.contains("is not served by the cozify_han adapter (it serves configuration, meter)") })
+        #expect(errors.contains { $0.contains("'metre'") } && errors.contains { $0.contains("'config'") })
+        #expect(MappingLinter.unservedEndpoints(mapping, served: ["meter", "metre", "config"]).isEmpty)
+    }
 }
