@@ -1,21 +1,8 @@
 /// One entity as the engine reads it from one endpoint, compiled once per mapping: the
 /// sources on that endpoint, the transforms, and how the value is shaped.
 ///
-/// A class so that the per-document loop touches one reference per entity instead of copying
-/// an ``EntityMapping`` and its ``ValueSource``s (dozens of strings) for every list item.
+/// A class: the plan's steps share one compiled instance per entity and endpoint.
 final class EntityRead: Sendable, Hashable {
-    /// One alternative on this endpoint. A class: every reading takes one from the array,
-    /// and that is then one reference, not one for the path and one for the transforms.
-    final class Source: Sendable {
-        let path: ValuePath
-        let transforms: [ValueTransform]
-
-        init(path: ValuePath, transforms: [ValueTransform]) {
-            self.path = path
-            self.transforms = transforms
-        }
-    }
-
     /// How a transformed value becomes a ``ReadingValue`` (decided once per entity
     /// and endpoint; ``MappingEngine/normalise(_:shape:)`` applies it).
     enum Shape: Sendable {
@@ -33,19 +20,17 @@ final class EntityRead: Sendable, Hashable {
 
     let entity: EntityMapping
     let endpoint: String
-    let sources: [Source]
+    /// The entity's sources on this endpoint, in the order written (the first with a value wins).
+    let sources: [ValueSource]
     let transforms: [ValueTransform]
     let shape: Shape
     /// The attributes' path when they come from this endpoint.
     let attributes: ValuePath?
-    /// The entity's number in ``ReadPlan/stateIDs``.
-    let slot: Int?
 
-    init(entity: EntityMapping, endpoint: String, slot: Int? = nil) {
+    init(entity: EntityMapping, endpoint: String) {
         self.entity = entity
         self.endpoint = endpoint
-        self.slot = slot
-        self.sources = entity.sources.filter { $0.endpoint == endpoint }.map { Source(path: $0.path, transforms: $0.transforms) }
+        self.sources = entity.sources.filter { $0.endpoint == endpoint }
         self.transforms = entity.transforms
         self.attributes = entity.attributesFrom.flatMap { $0.endpoint == endpoint ? $0.path : nil }
         if entity.isNumeric {

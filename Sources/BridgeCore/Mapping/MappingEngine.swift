@@ -25,140 +25,61 @@ public struct MappingEngine: Sendable {
     ///   - document: The parsed document.
     ///   - mapping: The source type's mapping.
     public func readings(endpoint: String, document: JSONValue, mapping: MappingFile) -> MappingOutput {
-        var memo = ListMemo()
-        return readings(endpoint: endpoint, document: document, mapping: mapping, memo: &memo)
-    }
-
-    /// ``readings(endpoint:document:mapping:)`` with the lists' memo of the previous
-    /// documents (the same output, found with less work).
-    func readings(endpoint: String, document: JSONValue, mapping: MappingFile, memo: inout ListMemo) -> MappingOutput {
-        var output = MappingOutput()
-        // The child the next readings belong to; `nil` for the main device.
-        var current: String?
-        let read = stream(endpoint: endpoint, document: document, mapping: mapping, memo: &memo) { event in
-            switch event {
-            case .reading(let value, let attributes, let entity):
-                output.readings.append(Reading(entityID: entity.entity.id, childID: current, value: value, attributes: attributes))
-            case .listBegins(let kind):
-                // A kind is present when its list was, even with no usable item.
-                if output.childIDs[kind] == nil { output.childIDs[kind] = [] }
-            case .child(let named, _, _, let first, _):
-                current = named.id
-                if first {
-                    output.children.append(named.device)
-                    output.childIDs[named.device.kind, default: []].insert(named.id)
-                }
-            case .listEnds:
-                current = nil
-            case .issue(let issue):
-                output.issues.append(issue)
-            }
-        }
-        // The literal fields, which the stream leaves out (they are the same in every document).
-        output.device = mapping.device.literals.merging(read) { _, read in read }
-        return output
-    }
-
-    /// What ``stream(endpoint:document:mapping:memo:_:)`` reports, in document order.
-    enum Event {
-        /// A value of `entity`: for the main device, or inside a list for the child last reported.
-        case reading(ReadingValue, attributes: JSONValue?, of: EntityRead)
-        /// A child list of `kind` is in the document; its children follow.
-        case listBegins(kind: String)
-        /// The item at `position` of list `list` is the child `named.device`, and its readings
-        /// follow; `first` is false when an earlier list of the same kind in this document named
-        /// it already; `changed` is false when this position named the same child, described
-        /// alike, in the previous document read with this memo.
-        case child(ListMemo.Named, list: ObjectIdentifier, position: Int, first: Bool, changed: Bool)
-        /// The list ended: the readings that follow are the main device's.
-        case listEnds
-        /// A value that did not fit its mapping.
-        case issue(MappingIssue)
-    }
-
-    /// Reads everything a mapping takes from one document and reports it to `emit` as it goes,
-    /// without collecting it: what ``readings(endpoint:document:mapping:)`` collects, and what a
-    /// source bridge applies to its devices directly. Returns the main device's fields read from
-    /// this document (not the template's literal ones: they never change).
-    ///
-    /// `memo` carries each list's children from one document of a source to the next (see
-    /// ``ListMemo``); a fresh one gives the same result, only slower.
-    func stream(
-        endpoint: String, document: JSONValue, mapping: MappingFile, memo: inout ListMemo,
-        _ emit: (Event) -> Void
-    ) -> [DeviceTemplate.Field: String] {
         let root = ValuePath.Context(document: document)
-        let device = deviceFields(mapping.device, endpoint: endpoint, context: root, literals: false)
-        guard let steps = mapping.plan.byEndpoint[endpoint] else { return device }
-        // The ids of each child kind listed so far in this document, when two lists on this
-        // endpoint have the same kind (a child named by both is one device).
-        var kinds: [String: Set<String>]? = mapping.plan.endpointsSharingKinds.contains(endpoint) ? [:] : nil
+        var output = MappingOutput()
+        output.device = deviceFields(mapping.device, endpoint: endpoint, context: root)
+        guard let steps = mapping.plan.byEndpoint[endpoint] else { return output }
         for step in steps {
             switch step {
             case .entity(let entity):
-                if let (value, attributes) = read(entity, context: root, childID: nil, emit) {
-                    emit(.reading(value, attributes: attributes, of: entity))
+                if let (value, attributes) = read(entity, context: root, childID: nil, issues: &output.issues) {
+                    output.readings.append(Reading(entityID: entity.entity.id, value: value, attributes: attributes))
                 }
             case .list(let child, let entities):
-                expand(entities, over: child, endpoint: endpoint, document: document, memo: &memo, kinds: &kinds, emit)
+                expand(entities, over: child, endpoint: endpoint, document: document, into: &output)
             }
         }
-        return device
+        return output
     }
 
     /// The value (and attributes) of one entity in one context, or `nil` when its value is
-    /// absent or unusable (then an issue is reported).
+    /// absent or unusable (then an issue is added to `issues`).
     func read(
-        _ entity: EntityRead, context: ValuePath.Context, childID: String?, _ emit: (Event) -> Void
+        _ entity: EntityRead, context: ValuePath.Context, childID: String?, issues: inout [MappingIssue]
     ) -> (ReadingValue, JSONValue?)? {
         // The first alternative with a value wins; a `null` counts only when none has one.
-        var found: (value: JSONValue, source: Int)?
-        for index in entity.sources.indices {
-            guard let raw = entity.sources[index].path.resolve(in: context) else { continue }
+        var found: (value: JSONValue, source: ValueSource)?
+        for source in entity.sources {
+            guard let raw = source.path.resolve(in: context) else { continue }
             if raw.isNull {
-                if found == nil { found = (raw, index) }
+                if found == nil { found = (raw, source) }
                 continue
             }
-            found = (raw, index)
+            found = (raw, source)
             break
         }
         guard let (raw, source) = found else { return nil }
-        func issue(_ message: String) -> (ReadingValue, JSONValue?)? {
-            emit(.issue(MappingIssue(
-                entityID: entity.entity.id, childID: childID, endpoint: entity.endpoint, path: entity.sources[source].path.text,
-                message: message)))
+        func issue(_ message: String, path: ValuePath) -> (ReadingValue, JSONValue?)? {
+            issues.append(
+                MappingIssue(entityID: entity.entity.id, childID: childID, endpoint: entity.endpoint, path: path.text, message: message))
             return nil
         }
-        var transformed = raw
-        if !entity.sources[source].transforms.isEmpty {
-            switch entity.sources[source].transforms.apply(to: transformed) {
-            case .success(let value): transformed = value
-            case .failure(let failure): return issue(failure.description)
-            }
-        }
-        if !entity.transforms.isEmpty {
-            switch entity.transforms.apply(to: transformed) {
-            case .success(let value): transformed = value
-            case .failure(let failure): return issue(failure.description)
-            }
+        let transformed: JSONValue
+        switch source.transforms.apply(to: raw).flatMap({ entity.transforms.apply(to: $0) }) {
+        case .success(let value): transformed = value
+        case .failure(let failure): return issue(failure.description, path: source.path)
         }
         let value: ReadingValue
         switch Self.normalise(transformed, shape: entity.shape) {
         case .success(let normalised): value = normalised
-        case .failure(let failure): return issue(failure.message)
+        case .failure(let failure): return issue(failure.message, path: source.path)
         }
         var attributes: JSONValue?
         if let path = entity.attributes, let found = path.resolve(in: context) {
             if case .object = found {
                 attributes = found
             } else if !found.isNull {
-                emit(.issue(MappingIssue(
-                    entityID: entity.entity.id,
-                    childID: childID,
-                    endpoint: entity.endpoint,
-                    path: path.text,
-                    message: "json_attributes: expected an object, got \(found.kindDescription)"
-                )))
+                _ = issue("json_attributes: expected an object, got \(found.kindDescription)", path: path)
             }
         }
         return (value, attributes)
@@ -219,16 +140,13 @@ public struct MappingEngine: Sendable {
         )
     }
 
-    /// The device fields: literals (unless `literals` is false), and sources on this endpoint
-    /// that are present.
-    func deviceFields(
-        _ template: DeviceTemplate, endpoint: String?, context: ValuePath.Context, literals: Bool = true
-    ) -> [DeviceTemplate.Field: String] {
+    /// The device fields: literals, and sources on this endpoint that are present.
+    func deviceFields(_ template: DeviceTemplate, endpoint: String?, context: ValuePath.Context) -> [DeviceTemplate.Field: String] {
         var fields: [DeviceTemplate.Field: String] = [:]
         for (field, value) in template.fields {
             switch value {
             case .literal(let text):
-                if literals { fields[field] = text }
+                fields[field] = text
             case .source(let source):
                 guard endpoint == nil || source.endpoint == endpoint,
                     let raw = source.path.resolve(in: context), !raw.isNull,

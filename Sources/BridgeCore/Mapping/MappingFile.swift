@@ -77,21 +77,12 @@ struct ReadPlan: Sendable, Hashable {
     var entityIndex: [String: Int] = [:]
     /// Index into `commands` by id.
     var commandIndex: [String: Int] = [:]
-    /// Every id that can have state, numbered: the entities' ids in file order, then the
-    /// commands' ids that no entity has. A reading carries its id's number (its slot), so the
-    /// bridge finds the entity's state without hashing the id.
-    var stateIDs: [String] = []
     /// Endpoints with two child lists of the same kind: a child both name is one device.
     var endpointsSharingKinds: Set<String> = []
 
     init(entities: [EntityMapping], commands: [CommandMapping]) {
         for (index, entity) in entities.enumerated() where entityIndex[entity.id] == nil { entityIndex[entity.id] = index }
         for (index, command) in commands.enumerated() where commandIndex[command.id] == nil { commandIndex[command.id] = index }
-        var slots: [String: Int] = [:]
-        for id in entities.map(\.id) + commands.map(\.id) where slots[id] == nil {
-            slots[id] = stateIDs.count
-            stateIDs.append(id)
-        }
         let stateEntities = commands.compactMap { command in
             entityIndex[command.id] == nil ? MappingEngine.stateEntity(for: command) : nil
         }
@@ -103,7 +94,7 @@ struct ReadPlan: Sendable, Hashable {
                 for source in entity.sources where !endpoints.contains(source.endpoint) { endpoints.append(source.endpoint) }
             }
             for endpoint in endpoints {
-                let read = EntityRead(entity: entity, endpoint: endpoint, slot: slots[entity.id])
+                let read = EntityRead(entity: entity, endpoint: endpoint)
                 guard let child = entity.child else {
                     byEndpoint[endpoint, default: []].append(.entity(read))
                     continue

@@ -40,51 +40,21 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
         case childIndex
     }
 
-    /// The parts, in one object: a path is copied for every reading (out of enums, optionals
-    /// and arrays), and then that is one reference, not its segments, text and key.
-    private final class Storage: Sendable {
-        let root: Root
-        let segments: [Segment]
-        let text: String
-        let hasWildcard: Bool
-        /// The key when the path is one key of the current value (`voltage_mv`), the most
-        /// common path, resolved without walking segments.
-        let onlyKey: String?
-
-        init(root: Root, segments: [Segment], text: String) {
-            self.root = root
-            self.segments = segments
-            self.text = text
-            self.hasWildcard = segments.contains(.wildcard)
-            if root == .context, segments.count == 1, case .key(let key) = segments[0] { onlyKey = key } else { onlyKey = nil }
-        }
-    }
-
-    private let storage: Storage
-
     /// Where resolution starts.
-    public var root: Root { storage.root }
+    public let root: Root
     /// The steps, in order.
-    public var segments: [Segment] { storage.segments }
+    public let segments: [Segment]
     /// The path as written in the mapping file.
-    public var text: String { storage.text }
+    public let text: String
+
     /// Whether the path contains `[*]`, so it can address several values.
-    public var hasWildcard: Bool { storage.hasWildcard }
+    public var hasWildcard: Bool { segments.contains(.wildcard) }
 
     /// Creates a path from its parts; `text` is what error messages show.
     public init(root: Root = .context, segments: [Segment], text: String) {
-        storage = Storage(root: root, segments: segments, text: text)
-    }
-
-    /// Paths are equal when they start at the same root, take the same steps and are written alike.
-    public static func == (lhs: ValuePath, rhs: ValuePath) -> Bool {
-        lhs.storage === rhs.storage || (lhs.root == rhs.root && lhs.segments == rhs.segments && lhs.text == rhs.text)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(root)
-        hasher.combine(segments)
-        hasher.combine(text)
+        self.root = root
+        self.segments = segments
+        self.text = text
     }
 
     /// Parses a path.
@@ -146,27 +116,14 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
     ///
     /// A path with `[*]` gives an array of every value found (possibly empty).
     public func resolve(in context: Context) -> JSONValue? {
-        if let onlyKey = storage.onlyKey, case .object(let members) = context.current { return members[onlyKey] }
         if hasWildcard { return .array(resolveAll(in: context).map(\.value)) }
-        // Without `[*]` a path addresses at most one value: walk it without collecting matches
-        // (this runs for every reading of every document).
-        return resolve(in: context, steps: segments.count)
-    }
-
-    /// The value at the first `steps` segments (none of them `[*]`), or `nil` when one is missing.
-    func resolve(in context: Context, steps: Int) -> JSONValue? {
+        // Without `[*]` a path addresses at most one value.
         var current = root == .document ? context.document : context.current
-        for index in 0..<steps {
-            guard let next = Self.single(segments[index], from: current, context: context) else { return nil }
+        for segment in segments {
+            guard let next = Self.single(segment, from: current, context: context) else { return nil }
             current = next
         }
         return current
-    }
-
-    /// Where the only `[*]` is, when it is the last segment (`cells[*]`): the common list path.
-    var trailingWildcard: Int? {
-        guard let index = segments.firstIndex(of: .wildcard), index == segments.count - 1 else { return nil }
-        return index
     }
 
     /// One step that is not `[*]`; the same rules as ``step(_:from:context:)``.

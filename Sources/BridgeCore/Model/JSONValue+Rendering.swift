@@ -123,20 +123,15 @@ extension JSONValue {
         return true
     }
 
-    /// The decimal digits of `value`, zero-padded on the left to `minimumCount` (at most 20).
+    /// The decimal digits of `value`, zero-padded on the left to `minimumCount`.
     private static func appendDigits(_ value: UInt64, minimumCount: Int, into output: inout [UInt8]) {
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
-        withUnsafeMutableBytes(of: &buffer) { bytes in
-            var remaining = value
-            var count = 0
-            repeat {
-                bytes[23 - count] = UInt8(ascii: "0") + UInt8(remaining % 10)
-                remaining /= 10
-                count += 1
-            } while remaining > 0 || count < minimumCount
-            // From a buffer pointer: one copy, where a slice of the raw buffer goes byte by byte.
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[(24 - count)...]).bindMemory(to: UInt8.self))
-        }
+        let start = output.count
+        var remaining = value
+        repeat {
+            output.append(UInt8(ascii: "0") + UInt8(remaining % 10))
+            remaining /= 10
+        } while remaining > 0 || output.count - start < minimumCount
+        output[start...].reverse()
     }
 
     private static func writeString(_ string: String, into output: inout [UInt8]) {

@@ -10,18 +10,15 @@ import Logging
 public actor SourceBridge {
     public typealias Instant = ContinuousClock.Instant
 
-    /// A child device seen in a list (connector, cell, network client). A class owned by this
-    /// actor: every document updates `lastSeen` of each child, in place.
+    /// A child device seen in a list (connector, cell, network client).
     final class ChildRecord {
-        // Unchecked exclusivity as for ``DeviceState/slots``, for the same reasons.
-        @exclusivity(unchecked) var child: ChildDevice
-        /// When a document last listed it, as a change-filter stamp (a plain value, unlike an
-        /// instant, and written for every child of every document).
-        @exclusivity(unchecked) var lastSeen: Duration
+        var child: ChildDevice
+        /// When a document last listed it.
+        var lastSeen: Instant
         /// Its state, once it has a reading.
-        @exclusivity(unchecked) var state: DeviceState?
+        var state: DeviceState?
 
-        init(child: ChildDevice, lastSeen: Duration) {
+        init(child: ChildDevice, lastSeen: Instant) {
             self.child = child
             self.lastSeen = lastSeen
         }
@@ -37,29 +34,18 @@ public actor SourceBridge {
     let logger: Logger
     let now: @Sendable () -> Instant
     let engine = MappingEngine()
-    /// The entities this source publishes state for, as slots of each ``DeviceState``.
-    let layout: StateLayout
-
-    // Properties marked `@exclusivity(unchecked)` are used for every reading or device of a
-    // document; they skip the runtime's dynamic exclusivity check. Safe because an actor's
-    // synchronous code never reaches one of them while modifying it in place
-    // (`take(into: &pending)` does not read `pending`).
+    /// What publishing a reading looks at, by entity id (a command's state has none).
+    let traits: [String: EntityTraits]
 
     /// Device fields read from documents (`device:` templates), merged across endpoints.
     var deviceFields: [DeviceTemplate.Field: String] = [:]
     var children: [String: ChildRecord] = [:]
-    /// When each child kind's list was last present in a document (a stamp, as `lastSeen`).
-    @exclusivity(unchecked) var kindListedAt: [String: Duration] = [:]
+    /// When each child kind's list was last present in a document.
+    var kindListedAt: [String: Instant] = [:]
     /// The main device's state, once it has a reading.
-    @exclusivity(unchecked) var mainState: DeviceState?
+    var mainState: DeviceState?
     /// Devices with a value held by a debounce, released by `tick`.
     var holding: [ObjectIdentifier: DeviceState] = [:]
-
-    /// Counts the rounds of `ingest` and `releaseHeld` (see ``DeviceState/changedInRound``).
-    @exclusivity(unchecked) var round = 0
-    /// The last burst's state messages, whose payload buffers the next burst renders into
-    /// (see `publishDevices`); as many as the largest burst so far.
-    var outbox: [OutboundMessage] = []
     var lastAttributes: [String: JSONValue] = [:]
     /// The change filter's rules (republish interval); the entries live in the device states.
     let changeFilter: ChangeFilter<ReadingValue>
@@ -68,14 +54,6 @@ public actor SourceBridge {
     var discoveryStarted = false
     /// Mapping issues already logged (logged once per entity and message, not per document).
     var loggedIssues: Set<String> = []
-    /// Each child list's ids by position, from one document to the next (see
-    /// ``MappingEngine/ListMemo``).
-    var listMemo = MappingEngine.ListMemo()
-    /// Each child list's devices by position, from one document to the next (see
-    /// ``ListPositions``); cleared whenever a child is removed.
-    var listPositions: [ObjectIdentifier: ListPositions] = [:]
-    /// What the document being read changes so far (see `ingest`).
-    @exclusivity(unchecked) var pending = Batch()
 
     public init(
         configuration: SourceConfiguration, mapping: MappingFile, context: DiscoveryContext, settings: PublishSettings,
@@ -95,7 +73,11 @@ public actor SourceBridge {
         self.logger = logger
         self.now = now
         self.changeFilter = ChangeFilter(republishInterval: settings.republishInterval)
-        self.layout = StateLayout(mapping: mapping)
+        var traits: [String: EntityTraits] = [:]
+        for entity in mapping.entities where traits[entity.id] == nil {
+            traits[entity.id] = EntityTraits(component: entity.component, stateClass: entity.stateClass, debounce: entity.debounce)
+        }
+        self.traits = traits
         // A lower reading is a real reset only when it persists for the configured number of
         // readings AND five minutes: meters glitch to 0 for several telegrams in a row (FIELD-NOTES),
         // and fast streams would otherwise reach the count within seconds.
@@ -111,67 +93,41 @@ public actor SourceBridge {
     /// Feeds one document read from `endpoint` (poll, SSE event or WebSocket message).
     /// - Parameter sourceSaysReset: the source reported a genuine counter reset (meter replaced).
     ///
-    /// The engine's readings go straight into the devices' slots as it reads them (nothing is
-    /// collected per reading); what that sends waits until availability and discovery of new
-    /// children went out, then each changed device's state is published once.
+    /// What the readings send waits until availability and discovery of new children went out,
+    /// then each changed device's state is published once.
     public func ingest(endpoint: String, document: JSONValue, sourceSaysReset: Bool = false) async {
         let instant = now()
-        let stamp = ChangeFilter<ReadingValue>.stamp(instant)
-        round &+= 1
-        // The engine's events go into `pending` (an actor property: the closure runs on this
-        // actor), taken out before the first suspension, so a reentrant ingest has its own.
-        pending = Batch()
-        // The device the next readings belong to: the main device, or the child last reported
-        // (found by its list position), its state created on its first reading.
-        var child: ChildRecord?
-        var lastList: (id: ObjectIdentifier, positions: ListPositions)?
-        let fields = engine.stream(endpoint: endpoint, document: document, mapping: mapping, memo: &listMemo) { event in
-            switch event {
-            case .reading(let value, let attributes, let entity):
-                let state = child.map { self.state(of: $0) } ?? mainDeviceState()
-                take(
-                    value, attributes: attributes, of: entity, in: state, at: instant, stamp: stamp, sourceSaysReset: sourceSaysReset,
-                    into: &pending)
-            case .listBegins(let kind):
-                kindListedAt[kind] = stamp
-            case .child(let named, let list, let position, let first, let changed):
-                let positions: ListPositions
-                if let lastList, lastList.id == list {
-                    positions = lastList.positions
-                } else {
-                    positions = listPositions[list] ?? ListPositions()
-                    listPositions[list] = positions
-                    lastList = (list, positions)
+        let output = engine.readings(endpoint: endpoint, document: document, mapping: mapping)
+        var batch = Batch()
+        for kind in output.childIDs.keys { kindListedAt[kind] = instant }
+        for child in output.children {
+            if let record = children[child.id] {
+                if record.child != child {
+                    record.child = child
+                    batch.discoveryChanged = true
                 }
-                var found = true
-                let record = positions.record(at: position, id: named.id) {
-                    found = false
-                    if let record = children[named.id] { return record }
-                    let record = ChildRecord(child: named.device, lastSeen: stamp)
-                    children[named.id] = record
-                    pending.newChildren.append(named.id)
-                    pending.discoveryChanged = true
-                    return record
-                }
-                child = record
-                // A child named again by another list of its kind is the same device.
-                guard first else { break }
-                // At its remembered position and described as before, it is what the record has.
-                if changed || !found, record.child != named.device {
-                    record.child = named.device
-                    pending.discoveryChanged = true
-                }
-                record.lastSeen = stamp
-            case .listEnds:
-                child = nil
-            case .issue(let issue):
-                pending.issues.append(issue)
+                record.lastSeen = instant
+            } else {
+                children[child.id] = ChildRecord(child: child, lastSeen: instant)
+                batch.newChildren.append(child.id)
+                batch.discoveryChanged = true
             }
         }
-        var batch = pending
-        pending = Batch()
-        logIssues(batch.issues)
-        for (field, value) in fields where deviceFields[field] != value {
+        // A child's readings follow one another: its record is looked up once for them.
+        var current: ChildRecord?
+        for reading in output.readings {
+            let state: DeviceState
+            if let childID = reading.childID {
+                if current?.child.id != childID { current = children[childID] }
+                guard let current else { continue }
+                state = self.state(of: current)
+            } else {
+                state = mainDeviceState()
+            }
+            take(reading, in: state, at: instant, sourceSaysReset: sourceSaysReset, into: &batch)
+        }
+        logIssues(output.issues)
+        for (field, value) in output.device where deviceFields[field] != value {
             deviceFields[field] = value
             batch.discoveryChanged = true
         }
@@ -205,7 +161,7 @@ public actor SourceBridge {
     public func republishState() {
         let states = allStates
         for state in states {
-            for slot in state.slots.indices { state.slots[slot].filter.reset() }
+            for entity in state.filters.keys { state.filters[entity]?.reset() }
         }
         for (key, attributes) in lastAttributes.sorted(by: { $0.key < $1.key }) {
             let (device, entity) = Self.split(key)
@@ -229,8 +185,7 @@ public actor SourceBridge {
 
     /// Current values of a device (for tests and `bridge/info`-like views).
     public func currentValues(device: String) -> [String: JSONValue] {
-        guard let state = allStates.first(where: { $0.id == device }) else { return [:] }
-        return layout.values(of: state)
+        allStates.first { $0.id == device }?.values ?? [:]
     }
 
     private func logIssues(_ issues: [MappingIssue]) {

@@ -44,7 +44,7 @@ struct SourceBridgeDevicesTests {
         #expect(main["device"]?["configuration_url"] == "http://192.168.1.50")
     }
 
-    @Test("children that change places in their list keep their own state and record (the bridge remembers them by position)")
+    @Test("children that change places in their list keep their own state and record")
     func childrenChangingPlaces() async throws {
         let harness = try BridgeHarness()
         await harness.ingest("points", Self.twoConnectors)
