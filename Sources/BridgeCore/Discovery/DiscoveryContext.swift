@@ -149,7 +149,7 @@ public struct DiscoveryContext: Sendable, Hashable {
             payload["max"] = entity.maxLength.map { .number(Double($0)) }
             payload["pattern"] = entity.pattern.map(JSONValue.string)
         case .button:
-            payload["payload_press"] = "PRESS"
+            payload["payload_press"] = .string(CommandValidation.pressPayload)  // the only payload a button accepts
         case .deviceTracker:
             if let template = payload["value_template"]?.stringValue {
                 let expression = template.dropFirst(3).dropLast(3)
