@@ -9,7 +9,7 @@ import Logging
 /// included. With MQTT 5 the same response also goes to the request's response topic with its
 /// correlation data, unless that topic is inside the bridge's tree or the discovery prefix
 /// (``ResponseTopic``): a client cannot make the bridge write onto its own state or command
-/// topics. The transaction is echoed exactly as received (``Transaction``). Retained requests
+/// topics. The transaction is echoed exactly as received (``CommandTransaction``). Retained requests
 /// are ignored, so a retained `source/restart` does not fire again at every reconnect.
 public actor BridgeRequestHandler {
     /// An action: gets the request's parameters (without `transaction`), returns the response data.
@@ -72,7 +72,7 @@ public actor BridgeRequestHandler {
 
     /// Runs `action` with the payload's parameters and renders the response document.
     func respond(action: String, payload: [UInt8]) async -> [UInt8] {
-        var transaction: Transaction?
+        var transaction: CommandTransaction?
         let parameters: JSONValue
         let trimmed = payload.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
         if trimmed.isEmpty {
@@ -80,12 +80,13 @@ public actor BridgeRequestHandler {
         } else {
             guard CommandPayload.isParsable(payload) else {
                 return Self.errorResponse(
-                    "request payload too large or nested too deep (at most \(CommandPayload.maxBytes) bytes, \(CommandPayload.maxDepth) levels)",
+                    "request payload too large or nested too deep "
+                        + "(at most \(CommandPayload.maxBytes) bytes, \(CommandPayload.maxDepth) levels)",
                     transaction: nil)
             }
             do {
                 var parsed = try JSONValue.parse(payload)
-                transaction = Transaction.member(of: payload, parsed: parsed)
+                transaction = CommandTransaction.member(of: payload, parsed: parsed)
                 if case .object(var members) = parsed {
                     members.removeValue(forKey: "transaction")
                     parsed = .object(members)
@@ -109,12 +110,14 @@ public actor BridgeRequestHandler {
         } catch {
             logger.error(
                 "Bridge request failed unexpectedly",
-                metadata: ["bridge.action": "\(LogText.escaped(action))", "error": "\(LogText.escaped(String(describing: error), limit: 300))"])
+                metadata: [
+                    "bridge.action": "\(LogText.escaped(action))", "error": "\(LogText.escaped(String(describing: error), limit: 300))",
+                ])
             return Self.errorResponse("internal error", transaction: transaction)
         }
     }
 
-    static func errorResponse(_ message: String, transaction: Transaction?) -> [UInt8] {
+    static func errorResponse(_ message: String, transaction: CommandTransaction?) -> [UInt8] {
         JSONValue.renderedObject(["status": "error", "error": .string(message), "data": .object([:])], transaction: transaction)
     }
 }

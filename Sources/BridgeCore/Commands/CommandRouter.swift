@@ -280,7 +280,7 @@ public actor CommandRouter {
     /// Reads the commands a message carries, and its transaction (also for an error result).
     static func requests(
         from message: InboundMessage, topic: CommandTopic, responseTopic: String?
-    ) -> (Result<[CommandRequest], CommandFailure>, Transaction?) {
+    ) -> (Result<[CommandRequest], CommandFailure>, CommandTransaction?) {
         let text: String
         switch CommandPayload.text(of: message.payload) {
         case .success(let valid): text = valid.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -288,7 +288,7 @@ public actor CommandRouter {
         }
         let bytes = Array(text.utf8)
         let parsed = text.first == "{" ? try? JSONValue.parse(bytes) : nil
-        func request(_ entity: String, _ value: JSONValue, plainText: String? = nil, _ transaction: Transaction?) -> CommandRequest {
+        func request(_ entity: String, _ value: JSONValue, plainText: String? = nil, _ transaction: CommandTransaction?) -> CommandRequest {
             CommandRequest(
                 device: topic.device, entity: entity, value: value, plainText: plainText, transaction: transaction,
                 responseTopic: responseTopic, correlationData: message.correlationData)
@@ -296,7 +296,7 @@ public actor CommandRouter {
         if let entity = topic.entity {
             guard !text.isEmpty else { return (.failure(CommandFailure(.invalidPayload, "empty command payload")), nil) }
             if case .object(let object) = parsed, let value = object["value"] {
-                let transaction = Transaction.member(of: bytes, parsed: parsed)
+                let transaction = CommandTransaction.member(of: bytes, parsed: parsed)
                 return (.success([request(entity, value, transaction)]), transaction)
             }
             return (.success([request(entity, JSONValue(mqttPayload: text), plainText: text, nil)]), nil)
@@ -304,7 +304,7 @@ public actor CommandRouter {
         guard case .object(var object) = parsed else {
             return (.failure(CommandFailure(.invalidPayload, "expected a JSON object like {\"<entity>\": value}")), nil)
         }
-        let transaction = Transaction.member(of: bytes, parsed: parsed)
+        let transaction = CommandTransaction.member(of: bytes, parsed: parsed)
         object.removeValue(forKey: "transaction")
         guard !object.isEmpty else { return (.failure(CommandFailure(.invalidPayload, "no entity in the command")), transaction) }
         guard object.count <= CommandPayload.maxEntities else {

@@ -53,7 +53,7 @@ public struct CommandRequest: Sendable, Hashable {
     public var value: JSONValue
     /// A plain payload's text (trimmed), validated as text; nil for the JSON forms.
     public var plainText: String?
-    public var transaction: Transaction?
+    public var transaction: CommandTransaction?
     /// The MQTT 5 response topic, already checked (see ``ResponseTopic``).
     public var responseTopic: String?
     public var correlationData: [UInt8]?
@@ -66,7 +66,7 @@ public struct CommandResult: Sendable, Hashable {
     public var entity: String?
     public var failure: CommandFailure?
     public var httpStatus: Int?
-    public var transaction: Transaction?
+    public var transaction: CommandTransaction?
 
     /// The members other than `transaction`.
     private var members: [String: JSONValue] {

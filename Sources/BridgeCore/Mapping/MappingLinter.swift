@@ -103,7 +103,8 @@ public enum MappingLinter {
         if command.component == .button, validation != .press {
             report(
                 "validate",
-                "a button accepts only Home Assistant's payload_press; leave validate out (it is { type: enum, options: [\(CommandValidation.pressPayload)] })")
+                "a button accepts only Home Assistant's payload_press; leave validate out "
+                    + "(it is { type: enum, options: [\(CommandValidation.pressPayload)] })")
         }
         if command.component == .number, command.min == nil || command.max == nil {
             report("component", "a number control needs min and max (Home Assistant would assume 1 to 100)")

@@ -153,6 +153,8 @@ struct CommandInputTests {
             ("api2mqtt/han/set", #"{"transaction": 9007199254740993}"#, "9007199254740993"),
             ("api2mqtt/han/set", #"{"fixed_price": 0.5, "transaction": "9007199254740993"}"#, #""9007199254740993""#),
             ("api2mqtt/han/set", #"{"fixed_price": 0.5, "transaction": 1.5}"#, "1.5"),
+            ("api2mqtt/han/set", #"{"fixed_price": 0.5, "trans\u0061ction": 9007199254740993}"#, "9007199254740993"),
+            ("api2mqtt/han/fixed_price/set", #"{"x": {"transaction": 1}, "value": 0.5, "transaction" : 9007199254740997 }"#, "9007199254740997"),
         ])
     func transactionEchoedExactly(topic: String, payload: String, echoed: String) async throws {
         let harness = try await Self.cozify()

@@ -2,7 +2,7 @@
 /// was received: a string stays that string, and a number keeps every digit it was written with
 /// (``JSONValue`` holds numbers as `Double`, which is exact only up to 2^53, so a client with
 /// 64-bit ids could not match its result otherwise).
-public struct Transaction: Sendable, Hashable {
+public struct CommandTransaction: Sendable, Hashable {
     /// The value as parsed.
     public var value: JSONValue
     /// The number's JSON text as received, when the value is a number.
@@ -18,9 +18,9 @@ public struct Transaction: Sendable, Hashable {
     /// nil when the payload is no JSON object or has no such member.
     ///
     /// - Parameter parsed: The payload already parsed (its `transaction` member is the value).
-    static func member(of payload: [UInt8], parsed: JSONValue?) -> Transaction? {
+    static func member(of payload: [UInt8], parsed: JSONValue?) -> CommandTransaction? {
         guard let value = parsed?["transaction"] else { return nil }
-        var transaction = Transaction(value)
+        var transaction = CommandTransaction(value)
         if case .number = value, let raw = JSONMemberScanner.rawMember("transaction", in: payload),
             JSONMemberScanner.isNumberLiteral(raw), (try? JSONValue.parse(raw)) == value
         {
@@ -32,10 +32,10 @@ public struct Transaction: Sendable, Hashable {
 
 extension JSONValue {
     /// Compact JSON of an object with `transaction` added as its last member, written exactly as
-    /// received (see ``Transaction``). `transaction` sorts after every other key the results and
+    /// received (see ``CommandTransaction``). `transaction` sorts after every other key the results and
     /// responses carry (`data`, `entity`, `error`, `error_code`, `http_status`, `status`), so the
     /// keys stay sorted as in every other rendered object.
-    static func renderedObject(_ members: [String: JSONValue], transaction: Transaction?) -> [UInt8] {
+    static func renderedObject(_ members: [String: JSONValue], transaction: CommandTransaction?) -> [UInt8] {
         guard let transaction else { return JSONValue.object(members).jsonBytes }
         guard let literal = transaction.literal, !members.isEmpty, members.keys.allSatisfy({ $0 < "transaction" }) else {
             var members = members
@@ -75,7 +75,7 @@ enum JSONMemberScanner {
             skipWhitespace(bytes, &index)
             let valueStart = index
             guard skipValue(bytes, &index) else { return nil }
-            if (try? JSONValue.parse(key)) == .string(name) { found = bytes[valueStart..<index] }
+            if matches(key, name) { found = bytes[valueStart..<index] }
             skipWhitespace(bytes, &index)
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: ",") {
@@ -110,6 +110,12 @@ enum JSONMemberScanner {
             guard digits() > 0 else { return false }
         }
         return index == raw.endIndex
+    }
+
+    /// Whether a quoted key is `name`: compared as bytes, or decoded when it has escapes.
+    private static func matches(_ key: ArraySlice<UInt8>, _ name: String) -> Bool {
+        guard key.contains(UInt8(ascii: "\\")) else { return key.dropFirst().dropLast().elementsEqual(name.utf8) }
+        return (try? JSONValue.parse(key)) == .string(name)
     }
 
     private static func skipWhitespace(_ bytes: [UInt8], _ index: inout Int) {
@@ -158,9 +164,8 @@ enum JSONMemberScanner {
             return false
         default:
             let start = index
-            while index < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) {
-                index += 1
-            }
+            let ends: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D]
+            while index < bytes.count, !ends.contains(bytes[index]) { index += 1 }
             return index > start
         }
     }
