@@ -35,6 +35,7 @@ struct BridgeDevice {
         return entities
     }
 
-    /// Writable entity ids, for the command router.
-    static let commandEntities: Set<String> = ["restart", "republish_discovery"]
+    /// The writable entities and what their commands accept, for the command router: both are
+    /// buttons, so only Home Assistant's `payload_press` (`PRESS`), like every mapping button.
+    static let commands: [String: CommandValidation] = ["restart": .press, "republish_discovery": .press]
 }

@@ -7,8 +7,10 @@ import Logging
 /// response: `{"status":"ok","data":…,"transaction":…}` or
 /// `{"status":"error","error":"…","data":{},"transaction":…}` — unknown actions and bad JSON
 /// included. With MQTT 5 the same response also goes to the request's response topic with its
-/// correlation data. Retained requests are ignored, so a retained `source/restart` does not fire
-/// again at every reconnect.
+/// correlation data, unless that topic is inside the bridge's tree or the discovery prefix
+/// (``ResponseTopic``): a client cannot make the bridge write onto its own state or command
+/// topics. The transaction is echoed exactly as received (``CommandTransaction``). Retained requests
+/// are ignored, so a retained `source/restart` does not fire again at every reconnect.
 public actor BridgeRequestHandler {
     /// An action: gets the request's parameters (without `transaction`), returns the response data.
     /// Throwing ``BridgeRequestError`` (or any error) produces an error response.
@@ -16,10 +18,14 @@ public actor BridgeRequestHandler {
 
     private var actions: [String: Action] = [:]
     private let topics: BridgeTopics
+    private let responseTopics: ResponseTopic
     private let logger: Logger
 
-    public init(topics: BridgeTopics, logger: Logger) {
+    /// - Parameter discoveryPrefix: Home Assistant's discovery prefix: no response topic inside it
+    ///   is answered on (nor inside `<base>/`).
+    public init(topics: BridgeTopics, discoveryPrefix: String? = HomeAssistantSettings.defaultDiscoveryPrefix, logger: Logger) {
         self.topics = topics
+        self.responseTopics = ResponseTopic(base: topics.base, discoveryPrefix: discoveryPrefix)
         self.logger = logger
     }
 
@@ -39,34 +45,50 @@ public actor BridgeRequestHandler {
         if message.retain {
             logger.warning(
                 "Ignored a retained bridge request (it would run again at every reconnect)",
-                metadata: ["mqtt.topic": "\(message.topic)"])
+                metadata: ["mqtt.topic": "\(LogText.escaped(message.topic))"])
             return []
         }
         let body = await respond(action: action, payload: message.payload)
         var responses = [
-            OutboundMessage(topic: topics.response(for: action), payload: body.jsonBytes, qos: 1, retain: false)
+            OutboundMessage(topic: topics.response(for: action), payload: body, qos: 1, retain: false)
         ]
         if let responseTopic = message.responseTopic, !responseTopic.isEmpty {
-            responses.append(
-                OutboundMessage(
-                    topic: responseTopic, payload: body.jsonBytes, qos: 1, retain: false,
-                    correlationData: message.correlationData, contentType: "application/json"))
+            if let reason = responseTopics.refusal(of: responseTopic) {
+                logger.warning(
+                    "Refused a bridge request's MQTT 5 response topic; the response goes to bridge/response only",
+                    metadata: [
+                        "mqtt.topic": "\(LogText.escaped(message.topic))",
+                        "mqtt.response_topic": "\(LogText.escaped(responseTopic))", "reason": "\(LogText.escaped(reason))",
+                    ])
+            } else {
+                responses.append(
+                    OutboundMessage(
+                        topic: responseTopic, payload: body, qos: 1, retain: false,
+                        correlationData: message.correlationData, contentType: "application/json"))
+            }
         }
         return responses
     }
 
-    /// Runs `action` with the payload's parameters and builds the response document.
-    func respond(action: String, payload: [UInt8]) async -> JSONValue {
-        var transaction: JSONValue?
+    /// Runs `action` with the payload's parameters and renders the response document.
+    func respond(action: String, payload: [UInt8]) async -> [UInt8] {
+        var transaction: CommandTransaction?
         let parameters: JSONValue
         let trimmed = payload.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
         if trimmed.isEmpty {
             parameters = .object([:])
         } else {
+            guard CommandPayload.isParsable(payload) else {
+                return Self.errorResponse(
+                    "request payload too large or nested too deep "
+                        + "(at most \(CommandPayload.maxBytes) bytes, \(CommandPayload.maxDepth) levels)",
+                    transaction: nil)
+            }
             do {
                 var parsed = try JSONValue.parse(payload)
+                transaction = CommandTransaction.member(of: payload, parsed: parsed)
                 if case .object(var members) = parsed {
-                    transaction = members.removeValue(forKey: "transaction")
+                    members.removeValue(forKey: "transaction")
                     parsed = .object(members)
                 }
                 parameters = parsed
@@ -75,29 +97,28 @@ public actor BridgeRequestHandler {
             }
         }
         guard let handler = actions[action] else {
-            logger.debug("Unknown bridge request", metadata: ["bridge.action": "\(action)"])
+            logger.debug("Unknown bridge request", metadata: ["bridge.action": "\(LogText.escaped(action))"])
             return Self.errorResponse(
-                "unknown action '\(action)' (known: \(actionNames.joined(separator: ", ")))", transaction: transaction)
+                "unknown action '\(LogText.escaped(action, limit: 64))' (known: \(actionNames.joined(separator: ", ")))",
+                transaction: transaction)
         }
         do {
             let data = try await handler(parameters)
-            var response: [String: JSONValue] = ["status": "ok", "data": data]
-            if let transaction { response["transaction"] = transaction }
-            return .object(response)
+            return JSONValue.renderedObject(["status": "ok", "data": data], transaction: transaction)
         } catch let error as BridgeRequestError {
             return Self.errorResponse(error.description, transaction: transaction)
         } catch {
             logger.error(
                 "Bridge request failed unexpectedly",
-                metadata: ["bridge.action": "\(action)", "error": "\(String(describing: error))"])
+                metadata: [
+                    "bridge.action": "\(LogText.escaped(action))", "error": "\(LogText.escaped(String(describing: error), limit: 300))",
+                ])
             return Self.errorResponse("internal error", transaction: transaction)
         }
     }
 
-    static func errorResponse(_ message: String, transaction: JSONValue?) -> JSONValue {
-        var response: [String: JSONValue] = ["status": "error", "error": .string(message), "data": .object([:])]
-        if let transaction { response["transaction"] = transaction }
-        return .object(response)
+    static func errorResponse(_ message: String, transaction: CommandTransaction?) -> [UInt8] {
+        JSONValue.renderedObject(["status": "error", "error": .string(message), "data": .object([:])], transaction: transaction)
     }
 }
 

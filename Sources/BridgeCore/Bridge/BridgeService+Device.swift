@@ -47,7 +47,7 @@ extension BridgeService {
 
     /// The restart and republish buttons.
     func registerBridgeDeviceCommands() async {
-        await router.registerLocal(device: BridgeDevice.id, entities: BridgeDevice.commandEntities) {
+        await router.registerLocal(device: BridgeDevice.id, commands: BridgeDevice.commands) {
             [weak self] entity, _ throws(CommandFailure) in
             guard let self else { throw CommandFailure(.sourceUnavailable, "the bridge is shutting down") }
             switch entity {

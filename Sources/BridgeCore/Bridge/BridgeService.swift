@@ -98,13 +98,16 @@ public final class BridgeService: Service {
         self.startedAt = .now
         self.startedAtDate = Date()
         self.logger = logger
-        self.requests = BridgeRequestHandler(topics: topics, logger: logger)
+        self.requests = BridgeRequestHandler(
+            topics: topics, discoveryPrefix: configuration.homeassistant.discoveryPrefix, logger: logger)
         self.context = DiscoveryContext(
             baseTopic: configuration.mqtt.baseTopic, discoveryPrefix: configuration.homeassistant.discoveryPrefix,
             output: configuration.publish.output, build: buildInfo)
         self.discovery = DiscoveryPublisher(context: context, broker: broker, logger: logger)
         self.availability = AvailabilityPublisher(context: context, broker: broker, logger: logger)
-        self.router = CommandRouter(base: configuration.mqtt.baseTopic, broker: broker, logger: logger)
+        self.router = CommandRouter(
+            base: configuration.mqtt.baseTopic, broker: broker, discoveryPrefix: configuration.homeassistant.discoveryPrefix,
+            logger: logger)
         self.sources = Mutex(.none(configuration))
     }
 

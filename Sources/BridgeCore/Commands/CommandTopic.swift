@@ -13,6 +13,20 @@ public struct CommandTopic: Sendable, Hashable {
     /// The two subscription filters.
     public static func filters(base: String) -> [String] { ["\(base)/+/set", "\(base)/+/+/set"] }
 
+    /// The longest device or entity id a topic level may hold.
+    public static let maxIDLength = 255
+
+    /// Whether `level` could be a device (or entity) id: 1 to ``maxIDLength`` characters of
+    /// `[a-z0-9_-]` (design.md's topic contract). Only such a device gets a result on
+    /// `<base>/<device>/result`, so no command can make the bridge publish on a topic built
+    /// from an arbitrary string.
+    public static func isID(_ level: some StringProtocol) -> Bool {
+        level.utf8.count <= maxIDLength && TopicSafe.isSafe(String(level))
+    }
+
+    /// Whether the device level is a possible device id (see ``isID(_:)``).
+    public var hasDeviceID: Bool { Self.isID(device) }
+
     /// Parses a topic of either form under `base`; nil for anything else.
     public init?(topic: String, base: String) {
         guard topic.hasPrefix(base + "/"), topic.hasSuffix("/set") else { return nil }
@@ -35,8 +49,12 @@ public struct CommandTopic: Sendable, Hashable {
 public struct CommandRequest: Sendable, Hashable {
     public var device: String
     public var entity: String
+    /// The value: typed JSON, or for a plain payload its text read as JSON where it is JSON.
     public var value: JSONValue
-    public var transaction: JSONValue?
+    /// A plain payload's text (trimmed), validated as text; nil for the JSON forms.
+    public var plainText: String?
+    public var transaction: CommandTransaction?
+    /// The MQTT 5 response topic, already checked (see ``ResponseTopic``).
     public var responseTopic: String?
     public var correlationData: [UInt8]?
 }
@@ -48,17 +66,28 @@ public struct CommandResult: Sendable, Hashable {
     public var entity: String?
     public var failure: CommandFailure?
     public var httpStatus: Int?
-    public var transaction: JSONValue?
+    public var transaction: CommandTransaction?
 
-    public var json: JSONValue {
+    /// The members other than `transaction`.
+    private var members: [String: JSONValue] {
         var object: [String: JSONValue] = ["status": failure == nil ? "ok" : "error"]
         object["entity"] = entity.map(JSONValue.string)
-        object["transaction"] = transaction
         if let failure {
             object["error"] = .string(failure.message)
             object["error_code"] = .string(failure.code.rawValue)
         }
         if let status = failure?.httpStatus ?? httpStatus { object["http_status"] = .number(Double(status)) }
+        return object
+    }
+
+    /// The result as a value (a transaction number beyond 2^53 is rounded here; ``payload``
+    /// keeps its digits).
+    public var json: JSONValue {
+        var object = members
+        object["transaction"] = transaction?.value
         return .object(object)
     }
+
+    /// The result as published: compact JSON with the transaction exactly as received.
+    public var payload: [UInt8] { JSONValue.renderedObject(members, transaction: transaction) }
 }

@@ -149,7 +149,7 @@ public struct DiscoveryContext: Sendable, Hashable {
             payload["max"] = entity.maxLength.map { .number(Double($0)) }
             payload["pattern"] = entity.pattern.map(JSONValue.string)
         case .button:
-            payload["payload_press"] = "PRESS"
+            payload["payload_press"] = .string(CommandValidation.pressPayload)  // the only payload a button accepts
         case .deviceTracker:
             payload["payload_home"] = "home"
             payload["payload_not_home"] = "not_home"

@@ -100,9 +100,16 @@ public struct CommandMapping: Sendable, Hashable, Identifiable {
     ///
     /// - Returns: The API's value, or why the payload is refused (no call may be made).
     public func prepare(_ payload: JSONValue) -> Result<JSONValue, ValidationFailure> {
-        validation.validate(payload).flatMap { value in
-            transforms.apply(to: value).mapError { ValidationFailure(message: $0.description) }
-        }
+        validation.validate(payload).flatMap(transformed)
+    }
+
+    /// The same for a plain MQTT payload, validated as text (see ``CommandValidation/validate(text:)``).
+    public func prepare(text: String) -> Result<JSONValue, ValidationFailure> {
+        validation.validate(text: text).flatMap(transformed)
+    }
+
+    private func transformed(_ value: JSONValue) -> Result<JSONValue, ValidationFailure> {
+        transforms.apply(to: value).mapError { ValidationFailure(message: $0.description) }
     }
 }
 

@@ -100,6 +100,12 @@ public enum MappingLinter {
         if validation.pattern != nil || validation.maxLength != nil, validation.kind != .string {
             report("validate", "pattern and max_length apply to type string, not \(validation.kind.rawValue)")
         }
+        if command.component == .button, validation != .press {
+            report(
+                "validate",
+                "a button accepts only Home Assistant's payload_press; leave validate out "
+                    + "(it is { type: enum, options: [\(CommandValidation.pressPayload)] })")
+        }
         if command.component == .number, command.min == nil || command.max == nil {
             report("component", "a number control needs min and max (Home Assistant would assume 1 to 100)")
         }

@@ -67,7 +67,7 @@ extension MappingLoader {
         if !command.writes("step"), let step = paired?.step { command.step = step }
         if !command.writes("unit"), let unit = paired?.unit, command.component == .number { command.unit = unit }
         if !command.writes("validate") {
-            command.validation = CommandValidation(kind: CommandValidation.defaultKind(for: command.component))
+            command.validation = CommandValidation.defaultValidation(for: command.component)
         }
         if command.validation.kind == .enum, command.validation.options == nil { command.validation.options = command.options }
         if command.validation.kind == .number || command.validation.kind == .integer {

@@ -71,3 +71,34 @@ extension JSONValue {
         }
     }
 }
+
+extension JSONValue {
+    /// A decimal number written as text, the way JSON writes numbers (a leading `+`, leading
+    /// zeros and surrounding spaces are allowed): `21`, `-0.5`, `+3`, `1.6e1`, `.5`. Nil for
+    /// anything else — hexadecimal (`0x10`, `0x1p3`), `NaN`, `inf`, digit separators, other
+    /// scripts' digits, trailing text — and for a number beyond a Double's range (`1e309`).
+    public static func decimalNumber(_ text: some StringProtocol) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let bytes = Array(trimmed.utf8)
+        var index = 0
+        func digits() -> Int {
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            return index - start
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") { index += 1 }
+        var mantissa = digits()
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            mantissa += digits()
+        }
+        guard mantissa > 0 else { return nil }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") { index += 1 }
+            guard digits() > 0 else { return nil }
+        }
+        guard index == bytes.count, let number = Double(trimmed), number.isFinite else { return nil }
+        return number
+    }
+}

@@ -1,4 +1,5 @@
 import BridgeCore
+import Logging
 import Synchronization
 import TestSupport
 import Testing
@@ -14,12 +15,12 @@ struct RouterHarness {
 
     init(
         commandTimeout: Duration = .seconds(30), han: FakeCommandExecutor = FakeCommandExecutor(),
-        hanSource: SourceConfiguration = CoreTestSupport.source()
+        hanSource: SourceConfiguration = CoreTestSupport.source(), hanMapping: MappingFile? = nil,
+        logger: Logger = CoreTestSupport.logger
     ) async throws {
-        router = CommandRouter(
-            base: CoreTestSupport.base, broker: broker, commandTimeout: commandTimeout, logger: CoreTestSupport.logger)
+        router = CommandRouter(base: CoreTestSupport.base, broker: broker, commandTimeout: commandTimeout, logger: logger)
         self.han = han
-        let hanBridge = try BridgeHarness(source: hanSource, broker: broker)
+        let hanBridge = try BridgeHarness(source: hanSource, mapping: hanMapping, broker: broker)
         await hanBridge.ingest("points", #"{"connectors": [{"id": "A"}, {"id": "B"}]}"#)
         await router.register(CommandRouter.Route(bridge: hanBridge.bridge, executor: han))
 
@@ -48,6 +49,12 @@ struct RouterHarness {
             InboundMessage(
                 topic: topic, payload: Array(payload.utf8), retain: retain, responseTopic: responseTopic,
                 correlationData: correlationData))
+    }
+
+    /// Delivers a command whose payload is raw bytes (invalid UTF-8, embedded NUL).
+    @discardableResult
+    func send(_ topic: String, bytes: [UInt8], responseTopic: String? = nil) async -> Bool {
+        await router.handle(InboundMessage(topic: topic, payload: bytes, responseTopic: responseTopic))
     }
 
     /// Waits for every queued command to finish (no fixed sleep: returns as soon as they are done).
@@ -294,7 +301,7 @@ struct CommandRouterTests {
     func localHandlerTimeout() async throws {
         let harness = try await RouterHarness(commandTimeout: .milliseconds(50))
         let gate = Gate()
-        await harness.router.registerLocal(device: "bridge", entities: ["restart"]) { _, _ in await gate.wait() }
+        await harness.router.registerLocal(device: "bridge", commands: ["restart": .press]) { _, _ in await gate.wait() }
         await harness.send("api2mqtt/bridge/restart/set", #"{"value": "PRESS", "transaction": "r1"}"#)
         let answered = await CoreTestSupport.spin(upTo: .seconds(10)) { !harness.results("bridge").isEmpty }
         #expect(answered)
@@ -309,7 +316,7 @@ struct CommandRouterTests {
     func drainIsBounded() async throws {
         let harness = try await RouterHarness()
         let gate = Gate()
-        await harness.router.registerLocal(device: "bridge", entities: ["restart"]) { _, _ in await gate.wait() }
+        await harness.router.registerLocal(device: "bridge", commands: ["restart": .press]) { _, _ in await gate.wait() }
         await harness.send("api2mqtt/bridge/restart/set", "PRESS")
 
         let drained = Mutex(false)

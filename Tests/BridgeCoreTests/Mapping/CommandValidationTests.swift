@@ -4,8 +4,9 @@ import Testing
 
 @Suite("CommandValidation")
 struct CommandValidationTests {
+    /// Validates a plain MQTT payload.
     private func validate(_ validation: CommandValidation, _ payload: String) -> Result<JSONValue, ValidationFailure> {
-        validation.validate(JSONValue(mqttPayload: payload))
+        validation.validate(text: payload)
     }
 
     private func failure(_ message: String) -> Result<JSONValue, ValidationFailure> {
@@ -80,7 +81,55 @@ struct CommandValidationTests {
         #expect(CommandValidation.defaultKind(for: .number) == .number)
         #expect(CommandValidation.defaultKind(for: .select) == .enum)
         #expect(CommandValidation.defaultKind(for: .text) == .string)
-        #expect(CommandValidation.defaultKind(for: .button) == .none)
+        #expect(CommandValidation.defaultKind(for: .button) == .enum)
         #expect(CommandValidation.defaultKind(for: nil) == .none)
+        #expect(CommandValidation.defaultValidation(for: .button) == CommandValidation(kind: .enum, options: ["PRESS"]))
+        #expect(CommandValidation.defaultValidation(for: .text) == CommandValidation(kind: .string))
+    }
+
+    @Test("A button accepts PRESS only, plain or as a JSON string")
+    func press() {
+        #expect(validate(.press, "PRESS") == .success("PRESS"))
+        #expect(validate(.press, #""PRESS""#) == .success("PRESS"))
+        #expect(CommandValidation.press.validate("PRESS") == .success("PRESS"))
+        for payload in ["press", "RESTART", "", "1", "true", #"{"a": 1}"#, "PRESS!", "null"] {
+            let shown = payload.hasPrefix("{") ? "an object" : "'\(payload)'"
+            #expect(validate(.press, payload) == failure("expected one of PRESS, got \(shown)"))
+        }
+        #expect(CommandValidation.press.validate(.bool(true)) == failure("expected one of PRESS, got 'true'"))
+    }
+
+    @Test("Typed JSON is taken at its word: a boolean or number is no text, no enum option")
+    func typedJSON() {
+        let text = CommandValidation(kind: .string)
+        #expect(text.validate(.bool(true)) == failure("expected text, got a boolean"))
+        #expect(text.validate(.number(5)) == failure("expected text, got a number"))
+        #expect(text.validate("UTC") == .success("UTC"))
+        let options = CommandValidation(kind: .enum, options: ["1", "2"])
+        #expect(options.validate(.number(1)) == failure("expected one of 1, 2, got '1'"))
+        #expect(options.validate("1") == .success("1"))
+        // A plain payload is its text, as written.
+        #expect(text.validate(text: "1.50") == .success("1.50"))
+        #expect(text.validate(text: "true") == .success("true"))
+        #expect(text.validate(text: "null") == .success("null"))
+    }
+
+    @Test(
+        "Numbers are decimal only",
+        arguments: [
+            "0x1", "0x1p3", "0X10", "nan", "NaN", "inf", "-Infinity", "1e309", "-1e309", "1_000", "١", "+", "-", ".", "e5", "1e",
+            "1e+", "5 A", "0b1", "1,5", "\u{0}5",
+        ])
+    func decimalOnly(_ text: String) {
+        #expect(JSONValue.decimalNumber(text) == nil)
+        let expected = failure("expected a number, got '\(LogText.escaped(text, limit: 40))'")
+        #expect(CommandValidation(kind: .number).validate(.string(text)) == expected)
+    }
+
+    @Test(
+        "Decimal numbers are read",
+        arguments: [("16", 16.0), ("-0.5", -0.5), ("+3", 3), ("1.6e1", 16), (".5", 0.5), ("5.", 5), (" 21 ", 21), ("2.5E-1", 0.25)])
+    func decimals(_ text: String, _ expected: Double) {
+        #expect(JSONValue.decimalNumber(text) == expected)
     }
 }
