@@ -142,14 +142,18 @@ extension CozifyHANEndToEndTests {
 
     // MARK: - Helpers
 
-    /// Waits until `count` distinct discovery configs of the device `node` have arrived.
+    /// Waits until `count` distinct discovery configs of the device `node` have arrived; returns the first of each.
     static func waitForDiscovery(_ probe: MQTTProbe, node: String, count: Int) async throws -> [MQTTMessage] {
         let deadline = ContinuousClock.now + .seconds(20)
         while true {
             var latest: [String: MQTTMessage] = [:]
             for message in probe.messages where message.topic.hasPrefix("homeassistant/") && message.topic.hasSuffix("/config") {
                 let parts = message.topic.split(separator: "/")
-                if parts.count == 5, parts[2] == node, !message.payload.isEmpty { latest[message.topic] = message }
+                // The first config per topic: for a subscriber arriving late that is the retained
+                // copy; a republish (the meter's identity arriving) may follow it, live, unretained.
+                if parts.count == 5, parts[2] == node, !message.payload.isEmpty, latest[message.topic] == nil {
+                    latest[message.topic] = message
+                }
             }
             if latest.count >= count || ContinuousClock.now >= deadline { return latest.values.sorted { $0.topic < $1.topic } }
             try await Task.sleep(for: .milliseconds(50))

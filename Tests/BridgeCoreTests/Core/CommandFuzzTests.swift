@@ -8,7 +8,7 @@ import Testing
 /// and no call reaching a fake device for any invalid one.
 @Suite("Command router fuzz")
 struct CommandFuzzTests {
-    typealias Generator = MappingEngineListMemoTests.SeededGenerator
+    typealias Generator = MappingEngineChangingListTests.SeededGenerator
 
     /// What a fuzz target accepts: a few known-valid payloads and the kinds of garbage that apply.
     struct Target {
