@@ -299,7 +299,7 @@ struct FlowerHubAdapterTests {
 
     @Test("500, malformed JSON, timeout and a portal that is down each fail the read with their error")
     func failures() async throws {
-        try await withAdapter(timeout: .seconds(1)) { simulator, adapter in
+        try await withAdapter(timeout: .seconds(3)) { simulator, adapter in
             _ = try await adapter.read(endpoint: "asset")
             simulator.faults.activate(.httpError(500))
             await #expect(throws: SourceError.unavailable(status: 500, message: nil)) { try await adapter.read(endpoint: "asset") }

@@ -25,7 +25,14 @@ import Synchronization
 // Polling: the battery system's status (`asset`) and this month's uptime (`uptime`) follow
 // `poll_interval` (60 s by default), as the portal's known clients poll them; everything that
 // changes at most daily (invoices, agreement, owner, profile) is read every 6–24 h, consumption
-// and the month list hourly, so at the default interval the slow documents cost 1–2 % of the requests.
+// and the month list hourly. Requests per hour at the default 60 s (before 401 recovery):
+//
+// | asset | uptime | uptime_history | uptime_months | consumption | asset_owner, agreement, invoices | profile | total |
+// |-------|--------|----------------|---------------|-------------|----------------------------------|---------|-------|
+// | 60    | 60 + 1 (the month list for its period) | 12 | 1 | 1 | 1/6 each | 1/24 | about 135.5 |
+//
+// plus one refresh per access-cookie lifetime (4/h if it lasts 15 minutes, as in the simulator)
+// and one login per refresh-cookie lifetime. The slow documents are about 1 % of the requests.
 // `/system-notification/...` answers 200 with an empty body and is not read.
 //
 // Auth is the cookie session of `FlowerHubSession` (login, refresh on 401, no login storm) with
