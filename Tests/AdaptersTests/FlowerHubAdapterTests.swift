@@ -297,6 +297,31 @@ struct FlowerHubAdapterTests {
         }
     }
 
+    @Test("the portal's periodic 429s: reads fail with rate limited now and then, and no request lands inside a Retry-After window")
+    func periodicRateLimits() async throws {
+        var configuration = Self.simulatorConfiguration(quirks: [.periodicRateLimit])
+        configuration.rateLimitEvery = 4
+        configuration.rateLimitRetryAfter = .seconds(1)
+        try await withAdapter(configuration) { simulator, adapter in
+            var documents = 0
+            var limited = 0
+            while documents < 8 {
+                do {
+                    _ = try await adapter.read(endpoint: "asset")
+                    documents += 1
+                } catch let error as SourceError {
+                    guard case .rateLimited(let retryAfter) = error else { throw error }
+                    limited += 1
+                    // Pacing only: the next read would fail locally until then anyway.
+                    try await Task.sleep(for: retryAfter ?? .seconds(1))
+                }
+            }
+            #expect(limited >= 2)
+            #expect(simulator.state.rateLimitedResponses == limited)
+            #expect(simulator.state.requestsWhileRateLimited == 0)
+        }
+    }
+
     @Test("500, malformed JSON, timeout and a portal that is down each fail the read with their error")
     func failures() async throws {
         try await withAdapter(timeout: .seconds(3)) { simulator, adapter in
@@ -352,6 +377,18 @@ struct FlowerHubAdapterTests {
             }
             #expect(simulator.requests.all.isEmpty)
         }
+    }
+
+    @Test("Secure cookies go back over https and to loopback http (a local simulator), never to another plain-http host")
+    func secureCookies() {
+        let session = FlowerHubSession(username: Credential("u"), password: Credential("p"), logger: Logger(label: "test"))
+        let now = Date()
+        for host in ["api.portal.flowerhub.se", "127.0.0.1"] {
+            session.jar.store(setCookieHeaders: ["Authentication=a-\(host); Path=/; HttpOnly; Secure; SameSite=None"], host: host, path: "/auth/login", now: now)
+        }
+        #expect(session.jar.cookieHeader(host: "api.portal.flowerhub.se", path: "/asset/1", secure: true, now: now) == "Authentication=a-api.portal.flowerhub.se")
+        #expect(session.jar.cookieHeader(host: "api.portal.flowerhub.se", path: "/asset/1", secure: false, now: now) == nil)
+        #expect(session.jar.cookieHeader(host: "127.0.0.1", path: "/asset/1", secure: false, now: now) == "Authentication=a-127.0.0.1")
     }
 
     @Test("the owner id comes from the login's user, or a refresh's user at top level or under `user`")
