@@ -376,6 +376,8 @@ struct FlowerHubAdapterTests {
                 #expect(error.code == .notSupported)
             }
             #expect(simulator.requests.all.isEmpty)
+            await #expect(throws: SourceError.notSupported("endpoint 'battery' of flowerhub")) { try await adapter.read(endpoint: "battery") }
+            #expect(simulator.requests.all.isEmpty, "an unknown endpoint does not even log in")
         }
     }
 
@@ -406,6 +408,7 @@ struct FlowerHubAdapterTests {
         #expect(adapter.client.configuration.baseURL.description.hasPrefix("https://api.portal.flowerhub.se"))
         let intervals = Dictionary(uniqueKeysWithValues: adapter.polls.map { ($0.endpoint, $0.interval) })
         #expect(Set(intervals.keys) == Set(Self.allEndpoints))
+        #expect(FlowerHubAdapter.endpoints == Set(Self.allEndpoints))
         #expect(intervals["asset"] == .seconds(60))
         #expect(intervals["uptime"] == .seconds(60))
         for slow in ["invoices", "agreement", "profile", "asset_owner"] {

@@ -126,7 +126,15 @@ public final class FlowerHubAdapter: SourceAdapter {
 
     // MARK: Reading
 
+    /// Every endpoint name this adapter delivers.
+    public static let endpoints: Set<String> = [
+        "asset", "uptime", "uptime_history", "uptime_months", "consumption", "asset_owner", "agreement", "invoices", "profile",
+    ]
+
     public func read(endpoint: String) async throws -> JSONValue? {
+        guard Self.endpoints.contains(endpoint) else {
+            throw SourceError.notSupported("endpoint '\(endpoint)' of flowerhub")
+        }
         let ids = try await identifiers()
         switch endpoint {
         case "asset": return try await document("/asset/\(ids.asset)", endpoint: endpoint)

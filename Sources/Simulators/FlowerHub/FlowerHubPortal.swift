@@ -156,7 +156,7 @@ struct FlowerHubPortalMiddleware<Context: RequestContext>: RouterMiddleware {
             if let forced = store.forcedRateLimit {
                 store.forcedRateLimit = nil
                 pause = forced
-            } else if periodic, store.requestCounter % configuration.rateLimitEvery == 0 {
+            } else if periodic, store.requestCounter % max(1, configuration.rateLimitEvery) == 0 {
                 pause = configuration.rateLimitRetryAfter
             }
             guard let pause else { return nil }
