@@ -1,0 +1,215 @@
+import BridgeCore
+import Foundation
+import Logging
+import SourceKit
+import Synchronization
+
+/// The FlowerHub portal's cookie session (FIELD-NOTES, "FlowerHub portal"), as an ``AuthStrategy``.
+///
+/// - The first request logs in (`POST /auth/login`, JSON `username`/`password`); the answer sets the
+///   `Authentication` and `Refresh` cookies, kept in a ``CookieJar``. The jar sends `Secure` cookies
+///   over https, and to loopback hosts over plain http too (a local simulator).
+/// - On a 401: `GET /auth/refresh-token` and the request is resent once; if the refresh is refused
+///   or the resent request gets 401 again, one login and one more resend; a third 401 is
+///   ``SourceError/unauthorized``.
+/// - Never a login storm: concurrent requests that meet the same expiry share one refresh or login
+///   (a request whose cookies are already stale is just resent), and after a refused login, or a
+///   login that did not help, no login is tried again for a backoff (1 minute, doubling to 1 hour);
+///   until then requests fail at once with ``SourceError/unauthorized``, without a call.
+/// - A 429 to a login or refresh closes the rate budget for its `Retry-After`, like any other 429.
+/// - Logs carry no password, no cookie value: only counts and paths.
+public final class FlowerHubSession: AuthStrategy {
+    public static let loginPath = "/auth/login"
+    public static let refreshPath = "/auth/refresh-token"
+
+    private struct State {
+        var loggedIn = false
+        var answer: SourceResponse?
+        var logins = 0
+        var refreshes = 0
+        /// No login before this (after a refused or useless login).
+        var loginBlockedUntil: ContinuousClock.Instant?
+        var loginBackoff: Duration = .zero
+        var renewal: Task<Result<Void, SourceError>, Never>?
+    }
+
+    /// The cookies of this session.
+    public let jar = CookieJar()
+    private let username: Credential
+    private let password: Credential
+    private let budget: RateBudget?
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    /// The first pause after a refused login; it doubles up to ``maximumLoginBackoff``.
+    public static let minimumLoginBackoff: Duration = .seconds(60)
+    /// The longest pause between logins that do not work.
+    public static let maximumLoginBackoff: Duration = .seconds(3600)
+
+    /// Creates the session; nothing is sent until the first request.
+    /// - Parameter budget: the source's rate budget, closed by a 429 to a login or refresh.
+    public init(username: Credential, password: Credential, budget: RateBudget? = nil, logger: Logger) {
+        self.username = username
+        self.password = password
+        self.budget = budget
+        self.logger = logger
+    }
+
+    /// How many logins and refreshes have been sent.
+    public var counts: (logins: Int, refreshes: Int) { state.withLock { ($0.logins, $0.refreshes) } }
+
+    /// The credentials and every cookie value, scrubbed from anything a server sends back.
+    public var secrets: [Credential] { [username, password] + jar.values }
+
+    public func authorize(_ request: SourceRequest, using session: any AuthSession) async throws(SourceError) -> SourceRequest {
+        if !state.withLock({ $0.loggedIn }) {
+            try await renew(.login, using: session)
+        }
+        var request = request
+        if let cookies = jar.cookieHeader(for: request, now: session.clock.wallClock) {
+            request.setHeader("Cookie", cookies)
+        }
+        return request
+    }
+
+    public func observe(_ response: SourceResponse, of request: SourceRequest) async {
+        jar.store(from: response, of: request, now: Date())
+        if response.isSuccess {
+            // The session works: a later refused login starts its backoff from the beginning.
+            state.withLock { $0.loginBackoff = .zero }
+        }
+    }
+
+    public func recover(
+        fromUnauthorized attempt: Int,
+        request: SourceRequest,
+        using session: any AuthSession
+    ) async throws(SourceError) -> Bool {
+        // Logins are paused after one that did not help: report the 401, send nothing more.
+        if let until = state.withLock({ $0.loginBlockedUntil }), session.clock.now < until {
+            return false
+        }
+        // Another request renewed the session after this one was sent: resend with the new cookies.
+        if attempt < 3, Self.cookies(request.header("Cookie")) != Self.cookies(jar.cookieHeader(for: request, now: session.clock.wallClock)) {
+            return true
+        }
+        switch attempt {
+        case 1:
+            try await renew(.refresh, using: session)
+            return true
+        case 2:
+            try await renew(.login, using: session)
+            return true
+        default:
+            // A fresh login and still 401: logging in again would not help for a while.
+            blockLogins(session, reason: "the portal refused requests right after a login")
+            return false
+        }
+    }
+
+    public func establishSession(using session: any AuthSession) async throws(SourceError) -> SourceResponse? {
+        if !state.withLock({ $0.loggedIn }) {
+            try await renew(.login, using: session)
+        }
+        return state.withLock { $0.answer }
+    }
+
+    /// The `name=value` pairs of a `Cookie` header, in any order.
+    private static func cookies(_ header: String?) -> Set<Substring> {
+        Set((header ?? "").split(separator: ";").map { $0.drop { $0 == " " } })
+    }
+
+    // MARK: Renewal
+
+    private enum Renewal { case login, refresh }
+
+    /// Runs a refresh (falling back to a login when it is refused) or a login; concurrent callers
+    /// share the one in flight.
+    private func renew(_ kind: Renewal, using session: any AuthSession) async throws(SourceError) {
+        let task = state.withLock { state in
+            if let running = state.renewal { return running }
+            let task = Task { () -> Result<Void, SourceError> in
+                let result: Result<Void, SourceError>
+                do throws(SourceError) {
+                    if kind == .refresh, try await self.refresh(using: session) {
+                        result = .success(())
+                    } else {
+                        try await self.logIn(using: session)
+                        result = .success(())
+                    }
+                } catch {
+                    result = .failure(error)
+                }
+                self.state.withLock { $0.renewal = nil }
+                return result
+            }
+            state.renewal = task
+            return task
+        }
+        try await task.value.get()
+    }
+
+    /// `GET /auth/refresh-token`; `false` when the portal refused it (the refresh cookie expired).
+    private func refresh(using session: any AuthSession) async throws(SourceError) -> Bool {
+        var request = session.request(.get, Self.refreshPath)
+        if let cookies = jar.cookieHeader(for: request, now: session.clock.wallClock) {
+            request.setHeader("Cookie", cookies)
+        }
+        let response = try await session.perform(request)
+        state.withLock { $0.refreshes += 1 }
+        jar.store(from: response, of: request, now: session.clock.wallClock)
+        if response.status == 401 || response.status == 403 {
+            logger.debug("Session refresh refused; logging in again")
+            return false
+        }
+        try await check(response, session)
+        state.withLock { $0.answer = response }
+        logger.debug("Session refreshed")
+        return true
+    }
+
+    /// `POST /auth/login`, unless logins are blocked after a refusal.
+    private func logIn(using session: any AuthSession) async throws(SourceError) {
+        let now = session.clock.now
+        if let until = state.withLock({ $0.loginBlockedUntil }), now < until {
+            throw .unauthorized
+        }
+        let body = JSONValue.object(["username": .string(username.revealed), "password": .string(password.revealed)])
+        let request = session.request(.post, Self.loginPath, body: .json(bytes: body.jsonBytes))
+        let response = try await session.perform(request)
+        state.withLock { $0.logins += 1 }
+        if [400, 401, 403].contains(response.status) {
+            state.withLock { $0.loggedIn = false }
+            blockLogins(session, reason: "the portal refused the login (HTTP \(response.status))")
+            throw .unauthorized
+        }
+        try await check(response, session)
+        jar.removeAll()
+        jar.store(from: response, of: request, now: session.clock.wallClock)
+        state.withLock { state in
+            state.loggedIn = true
+            state.answer = response
+            state.loginBlockedUntil = nil
+        }
+        logger.info("Logged in to the FlowerHub portal")
+    }
+
+    /// Throws the error a non-2xx answer stands for; a 429 also closes the budget.
+    private func check(_ response: SourceResponse, _ session: any AuthSession) async throws(SourceError) {
+        if response.status == 429, let budget {
+            let pause = await budget.penalize(retryAfter: response.retryAfter(now: session.clock.wallClock))
+            throw .rateLimited(retryAfter: pause)
+        }
+        if let error = SourceError.from(response, secrets: secrets, now: session.clock.wallClock) { throw error }
+    }
+
+    private func blockLogins(_ session: any AuthSession, reason: String) {
+        let pause = state.withLock { state in
+            state.loginBackoff = state.loginBackoff == .zero
+                ? Self.minimumLoginBackoff : min(state.loginBackoff * 2, Self.maximumLoginBackoff)
+            state.loginBlockedUntil = session.clock.now + state.loginBackoff
+            return state.loginBackoff
+        }
+        logger.warning("FlowerHub login paused", metadata: ["reason": "\(reason)", "retry.delay_ms": "\(pause.components.seconds * 1000)"])
+    }
+}
