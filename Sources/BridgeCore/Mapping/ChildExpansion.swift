@@ -9,7 +9,11 @@
 ///   id: connector_id                      # or [charge_point_id, connector_id], $index, $key
 ///   name: connector_id_name               # optional path in the item
 ///   device: { model: type }               # optional: device fields from the item
+///   parent: { kind: charge_point, id: charge_point_id }   # optional: nested under another child
 /// ```
+///
+/// With `parent`, the child's Home Assistant device hangs under that child (`via_device`:
+/// connector → charge point → source), and is removed with it.
 ///
 /// Inside an expanded entity, `from` paths start at the item (`@` is the item itself,
 /// `$.…` the document root).
@@ -22,6 +26,15 @@ public struct ChildExpansion: Sendable, Hashable {
         case index
         /// The item's key when the list is an object (`$key`).
         case key
+
+        /// The part's name in a structured child key (`charge_point_id`, `index`, `key`).
+        public var name: String {
+            switch self {
+            case .path(let path): path.text
+            case .index: "index"
+            case .key: "key"
+            }
+        }
 
         /// As written in a mapping file.
         public var description: String {
@@ -49,8 +62,22 @@ public struct ChildExpansion: Sendable, Hashable {
     public var namePath: ValuePath?
     /// Device fields (model, sw_version, …) read from the item.
     public var device: DeviceTemplate?
+    /// The child this one is nested under: its kind and the parts of its id, read in this
+    /// child's item (a connector names its charge point).
+    public var parent: Parent?
     /// Where the expansion is written.
     public var position: MappingPosition
+
+    /// Another child a child hangs under.
+    public struct Parent: Sendable, Hashable {
+        public var kind: String
+        public var idParts: [IDPart]
+
+        public init(kind: String, idParts: [IDPart]) {
+            self.kind = kind
+            self.idParts = idParts
+        }
+    }
 
     /// Creates an expansion.
     public init(
@@ -60,6 +87,7 @@ public struct ChildExpansion: Sendable, Hashable {
         idParts: [IDPart],
         namePath: ValuePath? = nil,
         device: DeviceTemplate? = nil,
+        parent: Parent? = nil,
         position: MappingPosition = .unknown()
     ) {
         self.kind = kind
@@ -69,9 +97,37 @@ public struct ChildExpansion: Sendable, Hashable {
         self.idParts = idParts
         self.namePath = namePath
         self.device = device
+        self.parent = parent
         self.position = position
     }
 
     /// The first list path (the one the documentation shows).
     public var listPath: ValuePath? { listPaths.first }
+}
+
+/// How a `device_tracker` over children decides presence:
+///
+/// ```yaml
+/// presence:
+///   away_after: 5m          # not_home after this long without a fresh sighting online
+///   remove_after: 7d        # the client's device is removed after this long unseen
+///   stale: { path: is_stale } # a document where this is true is stale: it changes nothing
+/// ```
+///
+/// A source's own `away_after` / `remove_after` settings, where its type has them, win over
+/// these. The tracker's value reads as online when it is `true` or `home`.
+public struct PresenceSettings: Sendable, Hashable {
+    public var awayAfter: Duration
+    public var removeAfter: Duration
+    /// Where a document says it is stale (true); read at the document's root.
+    public var stale: ValuePath?
+
+    public static let defaultAwayAfter: Duration = .seconds(300)
+    public static let defaultRemoveAfter: Duration = .seconds(7 * 86_400)
+
+    public init(awayAfter: Duration = Self.defaultAwayAfter, removeAfter: Duration = Self.defaultRemoveAfter, stale: ValuePath? = nil) {
+        self.awayAfter = awayAfter
+        self.removeAfter = removeAfter
+        self.stale = stale
+    }
 }

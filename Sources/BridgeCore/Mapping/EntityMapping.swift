@@ -46,6 +46,8 @@ public struct EntityMapping: Sendable, Hashable, Identifiable {
     public var attributesFrom: ValueSource?
     /// Expands the entity into one per list item, each on a child device.
     public var child: ChildExpansion?
+    /// Presence rules of a `device_tracker` over children (network clients).
+    public var presence: PresenceSettings?
     /// Where the entity is written.
     public var position: MappingPosition
     /// Where each key the file writes is: the value's position, keyed by the YAML key

@@ -9,7 +9,8 @@
 /// ```
 ///
 /// `$value` is the validated (and transformed) command value, `$child` the child's id as the
-/// API knows it (not the topic-safe one), `$$` a literal `$`.
+/// API knows it (not the topic-safe one), `$child.<part>` one part of an id of several
+/// (`$child.connector_id` for `id: [charge_point_id, connector_id]`), `$$` a literal `$`.
 public struct MappedCall: Sendable, Hashable {
     /// The HTTP method, upper-case.
     public var method: String
@@ -108,7 +109,7 @@ public struct RenderedCall: Sendable, Hashable {
     }
 }
 
-/// Fills `$value`, `$child` and `$$` in templates.
+/// Fills `$value`, `$child`, `$child.<part>` and `$$` in templates.
 private struct Substitutions {
     let value: JSONValue
     let child: JSONValue?
@@ -126,6 +127,10 @@ private struct Substitutions {
             } else if rest.hasPrefix("$value") {
                 output += escape(value.text)
                 rest = rest.dropFirst(6)
+            } else if rest.hasPrefix("$child.") {
+                let name = rest.dropFirst(7).prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+                output += escape(part(String(name))?.text ?? "")
+                rest = rest.dropFirst(7 + name.count)
             } else if rest.hasPrefix("$child") {
                 output += escape(child?.text ?? "")
                 rest = rest.dropFirst(6)
@@ -137,12 +142,24 @@ private struct Substitutions {
         return output + rest
     }
 
+    /// One field of a child key of several parts (`$child.connector_id`).
+    func part(_ name: String) -> JSONValue? {
+        guard case .object(let parts)? = child else { return nil }
+        return parts[name]
+    }
+
+    static func isPartName(_ text: Substring) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+    }
+
     func fill(_ template: JSONValue) -> JSONValue {
         switch template {
         case .string("$value"):
             return value
         case .string("$child"):
             return child ?? .null
+        case .string(let text) where text.hasPrefix("$child.") && Self.isPartName(text.dropFirst(7)):
+            return part(String(text.dropFirst(7))) ?? .null
         case .string(let text):
             return .string(fill(text, escape: { $0 }))
         case .array(let elements):

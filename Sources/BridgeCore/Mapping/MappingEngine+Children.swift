@@ -22,7 +22,7 @@ extension MappingEngine {
         var ids = Set<String>(minimumCapacity: items.count)
         for (position, item) in items.enumerated() {
             var context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
-            guard let key = childKey(of: item, child: child, context: context) else {
+            guard let (key, keyText) = childKey(of: item, parts: child.idParts, context: context) else {
                 for entity in entities {
                     output.issues.append(MappingIssue(
                         entityID: entity.entity.id,
@@ -33,7 +33,6 @@ extension MappingEngine {
                 }
                 continue
             }
-            let keyText = key.text
             let id = TopicSafe.id(keyText)
             guard ids.insert(id).inserted else {
                 for entity in entities {
@@ -50,7 +49,21 @@ extension MappingEngine {
             context.childKey = keyText
             // A child named by an earlier list of the same kind is one device, described once.
             if output.childIDs[child.kind, default: []].insert(id).inserted {
-                output.children.append(device(of: child, id: id, key: key, keyText: keyText, context: context))
+                var device = device(of: child, id: id, key: key, keyText: keyText, context: context)
+                if let parent = child.parent {
+                    guard let (_, parentText) = childKey(of: item, parts: parent.idParts, context: context) else {
+                        for entity in entities {
+                            output.issues.append(MappingIssue(
+                                entityID: entity.entity.id, childID: id, endpoint: endpoint, path: listPath.text,
+                                message: "item \(position) names no \(parent.kind) at \(parent.idParts.map(\.description).joined(separator: ", "))"
+                            ))
+                        }
+                        output.childIDs[child.kind]?.remove(id)
+                        continue
+                    }
+                    device.parentID = TopicSafe.id(parentText)
+                }
+                output.children.append(device)
             }
             for entity in entities {
                 if let (value, attributes) = read(entity, context: context, childID: id, issues: &output.issues) {
@@ -106,25 +119,31 @@ extension MappingEngine {
         }
     }
 
-    /// The API's own id of an item (one part as it is, several joined by `_`), or `nil` when a
-    /// part is missing or empty. Its text, made topic-safe, is the child's id.
+    /// The API's own id of an item and its text, or `nil` when a part is missing or empty: one
+    /// part as it is, several as an object by part name (so an adapter or a call gets each
+    /// field, never a joined string that breaks on ids containing `_`). The text, parts joined
+    /// by `_` and made topic-safe, is the child's id.
     /// `context` is the item's, without its child key (which this finds).
-    private func childKey(of item: ChildItem, child: ChildExpansion, context: ValuePath.Context) -> JSONValue? {
-        var parts: [JSONValue] = []
-        for part in child.idParts {
+    private func childKey(
+        of item: ChildItem, parts idParts: [ChildExpansion.IDPart], context: ValuePath.Context
+    ) -> (key: JSONValue, text: String)? {
+        var parts: [(name: String, value: JSONValue)] = []
+        for part in idParts {
             switch part {
             case .index:
-                parts.append(.number(Double(item.index)))
+                parts.append((part.name, .number(Double(item.index))))
             case .key:
                 guard let key = item.key else { return nil }
-                parts.append(.string(key))
+                parts.append((part.name, .string(key)))
             case .path(let path):
                 guard let value = path.resolve(in: context), !value.isNull, !value.text.isEmpty else { return nil }
-                parts.append(value)
+                parts.append((part.name, value))
             }
         }
         guard let first = parts.first else { return nil }
-        return parts.count == 1 ? first : .string(parts.map(\.text).joined(separator: "_"))
+        if parts.count == 1 { return (first.value, first.value.text) }
+        let key = JSONValue.object(Dictionary(parts.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }))
+        return (key, parts.map(\.value.text).joined(separator: "_"))
     }
 
     /// The child an item describes: its name (the item's, or "<Kind> <key>") and device fields.

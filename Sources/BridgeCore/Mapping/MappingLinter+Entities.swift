@@ -12,6 +12,9 @@ extension MappingLinter {
             errors.append(entity.position(of: key).error(message))
         }
         let component = entity.component
+        if entity.presence != nil, component != .deviceTracker || entity.child == nil {
+            report("presence", "presence is for a device_tracker expanded over children (component: device_tracker with child:)")
+        }
         if component.isWritable, command == nil {
             report(
                 entity.writes("component") ? "component" : "id",

@@ -54,7 +54,7 @@ extension EntityMapping {
         "unit": copying(\.unit), "entity_category": copying(\.entityCategory), "icon": copying(\.icon),
         "enabled_by_default": copying(\.enabledByDefault), "enabled": copying(\.enabled), "options": copying(\.options),
         "min": copying(\.min), "max": copying(\.max), "step": copying(\.step), "expire_after": copying(\.expireAfter),
-        "debounce": copying(\.debounce), "json_attributes": copying(\.attributesFrom),
+        "debounce": copying(\.debounce), "json_attributes": copying(\.attributesFrom), "presence": copying(\.presence),
     ]
     static let fieldCopies = Dictionary(uniqueKeysWithValues: fieldKeys.map { ($0.key, $0.value) })
 

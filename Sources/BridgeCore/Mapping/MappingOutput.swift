@@ -40,7 +40,9 @@ public struct MappingOutput: Sendable, Hashable {
 public struct ChildDevice: Sendable, Hashable {
     /// The topic-safe id: the device id is `<source id>_<id>`.
     public var id: String
-    /// The id as the API knows it (`CP001`, `1`), for `$child` in calls.
+    /// The id as the API knows it, for `$child` in calls: the one field's value (`CP001`, `1`),
+    /// or, for an id of several parts, an object of them by name
+    /// (`{"charge_point_id": "CP_01", "connector_id": 1}`), never a joined string.
     public var key: JSONValue
     /// The display name: the item's `name` field, or "<Kind> <id>".
     public var name: String
@@ -48,14 +50,20 @@ public struct ChildDevice: Sendable, Hashable {
     public var kind: String
     /// Device fields read from the item.
     public var device: [DeviceTemplate.Field: String]
+    /// The topic-safe id of the child it is nested under (`parent:`), if any.
+    public var parentID: String?
 
     /// Creates a child.
-    public init(id: String, key: JSONValue, name: String, kind: String, device: [DeviceTemplate.Field: String] = [:]) {
+    public init(
+        id: String, key: JSONValue, name: String, kind: String, device: [DeviceTemplate.Field: String] = [:],
+        parentID: String? = nil
+    ) {
         self.id = id
         self.key = key
         self.name = name
         self.kind = kind
         self.device = device
+        self.parentID = parentID
     }
 }
 

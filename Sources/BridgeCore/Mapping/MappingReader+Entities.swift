@@ -48,7 +48,31 @@ extension MappingReader {
         entity.expireAfter = section["expire_after"].flatMap(duration)
         entity.debounce = section["debounce"].flatMap(duration)
         entity.attributesFrom = section["json_attributes"].flatMap { pathOrSource($0) }
+        entity.presence = section["presence"].flatMap(presence)
         return entity
+    }
+
+    /// `presence: { away_after: 5m, remove_after: 7d, stale: { path: is_stale } }`.
+    func presence(_ value: ConfigNode) -> PresenceSettings? {
+        guard let section = reader.section(value) else { return nil }
+        reader.rejectUnknownKeys(in: section, allowed: ["away_after", "remove_after", "stale"])
+        var settings = PresenceSettings()
+        if let node = section["away_after"] {
+            guard let away = reader.duration(node, in: .seconds(10) ... .seconds(7 * 86_400)) else { return nil }
+            settings.awayAfter = away
+        }
+        if let node = section["remove_after"] {
+            guard let remove = reader.duration(node, in: .seconds(60) ... .seconds(365 * 86_400)) else { return nil }
+            settings.removeAfter = remove
+        }
+        if let node = section["stale"] {
+            guard let inner = reader.section(node) else { return nil }
+            reader.rejectUnknownKeys(in: inner, allowed: ["path"])
+            reader.requireKey("path", in: inner)
+            guard let path = inner["path"].flatMap(valuePath) else { return nil }
+            settings.stale = path
+        }
+        return settings
     }
 
     /// One `commands:` item, holding only what the file writes.

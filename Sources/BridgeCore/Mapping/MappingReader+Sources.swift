@@ -191,7 +191,7 @@ extension MappingReader {
     // MARK: - Child expansion
 
     /// The keys `child:` accepts.
-    static let childKeys = ["kind", "endpoint", "list", "id", "name", "device"]
+    static let childKeys = ["kind", "endpoint", "list", "id", "name", "device", "parent"]
 
     /// `child: { kind: connector, list: connectors, id: connector_id, name: title }`.
     func child(_ value: ConfigNode) -> ChildExpansion? {
@@ -204,11 +204,17 @@ extension MappingReader {
         let idParts = section["id"].flatMap(childIDParts)
         let name = section["name"].flatMap(valuePath)
         let device = section["device"].flatMap { childDevice($0, endpoint: endpoint ?? "") }
+        let parent = section["parent"].flatMap(childParent)
         guard let kind, let lists, let idParts,
             section["endpoint"] == nil || endpoint != nil,
             section["name"] == nil || name != nil,
-            section["device"] == nil || device != nil
+            section["device"] == nil || device != nil,
+            section["parent"] == nil || parent != nil
         else { return nil }
+        if let parent, parent.kind == kind {
+            reader.report("a child cannot be its own kind's parent", at: value.position, path: value.path)
+            return nil
+        }
         return ChildExpansion(
             kind: kind,
             endpoint: endpoint ?? "",
@@ -216,8 +222,18 @@ extension MappingReader {
             idParts: idParts,
             namePath: name,
             device: device,
+            parent: parent,
             position: position(value)
         )
+    }
+
+    /// `parent: { kind: charge_point, id: charge_point_id }`.
+    private func childParent(_ value: ConfigNode) -> ChildExpansion.Parent? {
+        guard let section = reader.section(value) else { return nil }
+        reader.rejectUnknownKeys(in: section, allowed: ["kind", "id"])
+        for key in ["kind", "id"] { reader.requireKey(key, in: section) }
+        guard let kind = section["kind"].flatMap(identifier), let idParts = section["id"].flatMap(childIDParts) else { return nil }
+        return ChildExpansion.Parent(kind: kind, idParts: idParts)
     }
 
     /// `id: connector_id`, `id: [charge_point_id, connector_id]`, `id: $index`, `id: $key`.

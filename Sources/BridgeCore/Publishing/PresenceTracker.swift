@@ -16,10 +16,15 @@ public struct PresenceTracker<Instant: InstantProtocol>: Sendable where Instant.
         public var states: [String: String] = [:]
         /// Children gone longer than `removeAfter`: remove their devices.
         public var removed: Set<String> = []
+        /// Removed children the document still lists offline: not to be made devices again
+        /// until they are seen online (a router that lists every client it ever saw would
+        /// otherwise bring them back as new devices).
+        public var ignored: Set<String> = []
 
-        public init(states: [String: String] = [:], removed: Set<String> = []) {
+        public init(states: [String: String] = [:], removed: Set<String> = [], ignored: Set<String> = []) {
             self.states = states
             self.removed = removed
+            self.ignored = ignored
         }
     }
 
@@ -29,6 +34,8 @@ public struct PresenceTracker<Instant: InstantProtocol>: Sendable where Instant.
     private(set) var lastSeen: [String: Instant] = [:]
     /// The presence last reported for each tracked child.
     private(set) var reported: [String: String] = [:]
+    /// Children removed and not seen online since.
+    private(set) var removedChildren: Set<String> = []
 
     public init(awayAfter: Duration, removeAfter: Duration) {
         self.awayAfter = awayAfter
@@ -49,16 +56,21 @@ public struct PresenceTracker<Instant: InstantProtocol>: Sendable where Instant.
     ///   - fresh: false for stale data, which changes nothing.
     ///   - instant: when the document was read.
     public mutating func observe(online: [String: Bool], fresh: Bool, at instant: Instant) -> Changes {
-        guard fresh else { return Changes() }
+        guard fresh else {
+            return Changes(ignored: Set(online.keys).intersection(removedChildren))
+        }
         var changes = Changes()
         for (child, isOnline) in online where isOnline {
             lastSeen[child] = instant
+            removedChildren.remove(child)
         }
+        changes.ignored = Set(online.keys).intersection(removedChildren)
         for (child, seen) in lastSeen {
             let absent = seen.duration(to: instant)
             if absent >= removeAfter, online[child] != true {
                 lastSeen[child] = nil
                 reported[child] = nil
+                removedChildren.insert(child)
                 changes.removed.insert(child)
                 continue
             }
@@ -69,7 +81,8 @@ public struct PresenceTracker<Instant: InstantProtocol>: Sendable where Instant.
             }
         }
         // Listed but never seen online since tracking began: away until seen.
-        for (child, isOnline) in online where !isOnline && lastSeen[child] == nil && reported[child] == nil {
+        for (child, isOnline) in online
+        where !isOnline && lastSeen[child] == nil && reported[child] == nil && !removedChildren.contains(child) {
             reported[child] = "not_home"
             changes.states[child] = "not_home"
             lastSeen[child] = instant.advanced(by: .zero - awayAfter)

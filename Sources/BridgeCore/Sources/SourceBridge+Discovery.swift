@@ -15,7 +15,8 @@ extension SourceBridge {
             configurationURL: configuration.url.map { "\($0.scheme ?? "http")://\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")" })
     }
 
-    /// The Home Assistant device of a child, linked to the main device by `via_device`.
+    /// The Home Assistant device of a child, linked by `via_device` to its parent child (a
+    /// connector to its charge point) or else to the main device.
     func childDevice(_ child: ChildDevice) -> DiscoveryDevice {
         DiscoveryDevice(
             id: deviceID(child: child.id),
@@ -26,7 +27,7 @@ extension SourceBridge {
             swVersion: child.device[.swVersion],
             hwVersion: child.device[.hwVersion],
             serialNumber: child.device[.serialNumber],
-            viaDevice: deviceID)
+            viaDevice: child.parentID.map { deviceID(child: $0) } ?? deviceID)
     }
 
     /// Every discovery message this source produces now: the main device's entities and, for

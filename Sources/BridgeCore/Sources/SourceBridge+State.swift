@@ -159,14 +159,31 @@ extension SourceBridge {
     /// Removes children whose list was read again without them for longer than the grace period.
     func sweepChildren(at now: Instant) async {
         let gone = children.values.filter { record in
+            // Presence decides for its own kinds (clients away stay known until remove_after).
+            guard !presenceKinds.contains(record.child.kind) else { return false }
             guard let listed = kindListedAt[record.child.kind], listed > record.lastSeen else { return false }
             return now - record.lastSeen >= settings.childGracePeriod
         }
-        guard !gone.isEmpty else { return }
+        await removeChildren(Set(gone.map(\.child.id)))
+    }
+
+    /// Removes children and, with them, every child nested under one of them (a charge point's
+    /// connectors): availability, state topic and discovery are cleared.
+    func removeChildren(_ ids: Set<String>) async {
+        var removing = ids.filter { children[$0] != nil }
+        guard !removing.isEmpty else { return }
+        // Descendants, however deep.
+        while true {
+            let nested = children.values.filter { record in
+                record.child.parentID.map(removing.contains) == true && !removing.contains(record.child.id)
+            }
+            if nested.isEmpty { break }
+            removing.formUnion(nested.map(\.child.id))
+        }
         var removedDevices: Set<String> = []
-        for record in gone {
-            let device = deviceID(child: record.child.id)
-            children.removeValue(forKey: record.child.id)
+        for id in removing.sorted() {
+            guard let record = children.removeValue(forKey: id) else { continue }
+            let device = deviceID(child: id)
             // Its state topic is cleared below: if it comes back, its values must go out again
             // (and a value held by a debounce must not resurrect the removed device).
             if let state = record.state { holding[ObjectIdentifier(state)] = nil }

@@ -54,6 +54,10 @@ public actor SourceBridge {
     var discoveryStarted = false
     /// Mapping issues already logged (logged once per entity and message, not per document).
     var loggedIssues: Set<String> = []
+    /// Presence of `device_tracker` children, by tracker entity.
+    var presences: [Presence]
+    /// Child kinds whose removal presence decides (not the grace period).
+    let presenceKinds: Set<String>
 
     public init(
         configuration: SourceConfiguration, mapping: MappingFile, context: DiscoveryContext, settings: PublishSettings,
@@ -78,6 +82,8 @@ public actor SourceBridge {
             traits[entity.id] = EntityTraits(component: entity.component, stateClass: entity.stateClass, debounce: entity.debounce)
         }
         self.traits = traits
+        self.presences = Self.presences(of: mapping, configuration: configuration)
+        self.presenceKinds = Set(presences.map(\.kind))
         // A lower reading is a real reset only when it persists for the configured number of
         // readings AND five minutes: meters glitch to 0 for several telegrams in a row (FIELD-NOTES),
         // and fast streams would otherwise reach the count within seconds.
@@ -97,7 +103,8 @@ public actor SourceBridge {
     /// then each changed device's state is published once.
     public func ingest(endpoint: String, document: JSONValue, sourceSaysReset: Bool = false) async {
         let instant = now()
-        let output = engine.readings(endpoint: endpoint, document: document, mapping: mapping)
+        var output = engine.readings(endpoint: endpoint, document: document, mapping: mapping)
+        let gone = presences.isEmpty ? [] : applyPresence(to: &output, endpoint: endpoint, document: document, at: instant)
         var batch = Batch()
         for kind in output.childIDs.keys { kindListedAt[kind] = instant }
         for child in output.children {
@@ -140,6 +147,7 @@ public actor SourceBridge {
             await publishDiscovery()
         }
         publishDevices(batch.changed, after: batch.messages)
+        await removeChildren(gone)
     }
 
     /// Sets every device of this source `online` or `offline` (from the source's health).

@@ -37,7 +37,11 @@ struct PresenceTrackerTests {
         let gone = tracker.observe(online: ["tv": true], fresh: true, at: at(3600))
         #expect(gone.removed == ["phone"] && gone.states.isEmpty)
         #expect(tracker.tracked == ["tv"])
+        // Still listed offline (routers list clients they once saw): not made a device again.
+        let listed = tracker.observe(online: ["tv": true, "phone": false], fresh: true, at: at(3700))
+        #expect(listed.ignored == ["phone"] && listed.states.isEmpty)
         #expect(tracker.observe(online: ["tv": true, "phone": true], fresh: true, at: at(4000)).states == ["phone": "home"])
+        #expect(tracker.observe(online: ["tv": true, "phone": false], fresh: true, at: at(4010)).ignored.isEmpty)
     }
 
     @Test("a client listed offline and never seen online is not_home at once")
