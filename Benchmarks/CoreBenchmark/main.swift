@@ -4,7 +4,7 @@
 // 0. CPU per document without a broker: the mapping engine alone, and the whole ingest.
 // 1. A 16-cell battery document (2 pack entities + 2 entities per cell → 17 devices, 34 readings)
 //    and a 1,000-item list document (1,000 network clients × 3 entities) go through
-//    `SourceBridge.ingest` with values that change every time, so every reading is published.
+//    `SourcePublisher.ingest` with values that change every time, so every reading is published.
 //    A C subscriber (Benchmarks/c/mqttbench.c) counts the state messages; documents/s,
 //    readings/s and messages/s are from the first to the last arrival.
 // 2. The raw client publishing the same number of messages of the same size to the same topics
@@ -169,15 +169,15 @@ func withClient<T>(_ broker: MosquittoBroker, _ body: (MosquittoClient) async th
     }
 }
 
-func makeBridge(_ client: MosquittoClient, base: String, mapping: MappingFile, id: String) -> SourceBridge {
+func makeBridge(_ client: MosquittoClient, base: String, mapping: MappingFile, id: String) -> SourcePublisher {
     makeBridge(ClientConnection(client: client), base: base, mapping: mapping, id: id)
 }
 
 /// A source bridge publishing through `connection`, with the benchmark's settings.
-func makeBridge(_ connection: any BrokerConnection, base: String, mapping: MappingFile, id: String = "src") -> SourceBridge {
+func makeBridge(_ connection: any BrokerConnection, base: String, mapping: MappingFile, id: String = "src") -> SourcePublisher {
     let context = DiscoveryContext(baseTopic: base, discoveryPrefix: "\(base)-ha")
     let settings = PublishSettings(republishInterval: .seconds(3600), staleCleanupWindow: .zero)
-    return SourceBridge(
+    return SourcePublisher(
         configuration: sourceConfiguration(id), mapping: mapping, context: context, settings: settings, broker: connection,
         discovery: DiscoveryPublisher(context: context, broker: connection, logger: logger),
         availability: AvailabilityPublisher(context: context, broker: connection, logger: logger), logger: logger)

@@ -12,7 +12,7 @@ import UnixSignals
 struct RunningBridge {
     let group: ServiceGroup
     let client: MosquittoClient
-    let bridge: BridgeService
+    let bridge: Bridge
 }
 
 /// Builds every service of the bridge in dependency order.
@@ -26,11 +26,11 @@ func buildBridge(configuration: BridgeConfiguration, logger: Logger) async throw
 
     let client = try MosquittoClient(configuration: configuration.mqtt.clientConfiguration(), logger: logger)
     let connection = MosquittoBrokerConnection(client: client)
-    let bridge = BridgeService(configuration: configuration, broker: connection, logger: logger)
+    let bridge = Bridge(configuration: configuration, broker: connection, logger: logger)
     let mappings = try loadMappings(configuration)
     let pool = HTTPClientPool(logger: logger)
     let adapters = AdapterFactory(pool: pool, logger: logger)
-    let supervisor = try await SourceSupervisor(
+    let supervisor = try await ConfiguredSources(
         bridgeService: bridge, mappings: mappings, adapters: { try adapters.makeAdapter($0) }, logger: logger)
     let pump = BrokerMessagePump(client: client, bridge: bridge, logger: logger)
     let notifier = SystemdNotifier.fromEnvironment()

@@ -8,7 +8,7 @@ enum DiscoveryPreview {
     static func messages(for configuration: BridgeConfiguration) async throws -> [DiscoveryMessage] {
         let broker = NullBroker()
         let logger = Logger(label: "api2mqtt.preview")
-        let bridge = BridgeService(configuration: configuration, broker: broker, logger: logger)
+        let bridge = Bridge(configuration: configuration, broker: broker, logger: logger)
         var messages = bridge.bridgeDeviceDiscovery()
         let enabled = configuration.sources.filter(\.enabled)
         guard !enabled.isEmpty else { return messages }
@@ -32,7 +32,7 @@ enum DiscoveryPreview {
                 ConfigurationGate.printError(String(describing: error))
                 throw ExitCode.failure
             }
-            let sourceBridge = SourceBridge(
+            let sourceBridge = SourcePublisher(
                 configuration: source, mapping: mapping, context: bridge.context, settings: configuration.publish,
                 broker: broker, discovery: bridge.discovery, availability: bridge.availability, logger: logger)
             messages += await sourceBridge.discoveryMessages()

@@ -43,7 +43,7 @@ extension BridgeCore.OutboundMessage {
 /// connection changes to what must be republished on every connect.
 struct BrokerMessagePump: Service {
     let client: MosquittoClient
-    let bridge: BridgeService
+    let bridge: Bridge
     let logger: Logger
 
     func run() async throws {

@@ -19,10 +19,10 @@ import Synchronization
 public actor CommandRouter {
     /// A source the router can send commands to.
     public struct Route: Sendable {
-        public var bridge: SourceBridge
+        public var bridge: SourcePublisher
         public var executor: any CommandExecutor
 
-        public init(bridge: SourceBridge, executor: any CommandExecutor) {
+        public init(bridge: SourcePublisher, executor: any CommandExecutor) {
             self.bridge = bridge
             self.executor = executor
         }

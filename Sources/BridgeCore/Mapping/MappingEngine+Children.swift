@@ -9,7 +9,7 @@ extension MappingEngine {
 
     /// Reads `entities` once per item of the child's list, item by item.
     func expand(
-        _ entities: [EntityRead], over child: ChildExpansion, endpoint: String, document: JSONValue,
+        _ entities: [CompiledEntity], over child: ChildExpansion, endpoint: String, document: JSONValue,
         into output: inout MappingOutput
     ) {
         guard child.endpoint == endpoint, let first = entities.first else { return }

@@ -45,7 +45,7 @@ public struct MappingEngine: Sendable {
     /// The value (and attributes) of one entity in one context, or `nil` when its value is
     /// absent or unusable (then an issue is added to `issues`).
     func read(
-        _ entity: EntityRead, context: ValuePath.Context, childID: String?, issues: inout [MappingIssue]
+        _ entity: CompiledEntity, context: ValuePath.Context, childID: String?, issues: inout [MappingIssue]
     ) -> (ReadingValue, JSONValue?)? {
         // The first alternative with a value wins; a `null` counts only when none has one.
         var found: (value: JSONValue, source: ValueSource)?
@@ -86,7 +86,7 @@ public struct MappingEngine: Sendable {
     }
 
     /// Shapes a transformed value as `shape` says.
-    static func normalise(_ value: JSONValue, shape: EntityRead.Shape) -> Result<ReadingValue, ValidationFailure> {
+    static func normalise(_ value: JSONValue, shape: CompiledEntity.Shape) -> Result<ReadingValue, ValidationFailure> {
         if value.isNull { return .success(.null) }
         switch shape {
         case .numeric(let precision):

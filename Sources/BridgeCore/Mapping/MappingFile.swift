@@ -94,7 +94,7 @@ struct ReadPlan: Sendable, Hashable {
                 for source in entity.sources where !endpoints.contains(source.endpoint) { endpoints.append(source.endpoint) }
             }
             for endpoint in endpoints {
-                let read = EntityRead(entity: entity, endpoint: endpoint)
+                let read = CompiledEntity(entity: entity, endpoint: endpoint)
                 guard let child = entity.child else {
                     byEndpoint[endpoint, default: []].append(.entity(read))
                     continue
@@ -122,10 +122,10 @@ struct ReadPlan: Sendable, Hashable {
 /// One step of reading a document.
 enum ReadStep: Sendable, Hashable {
     /// An entity of the main device.
-    case entity(EntityRead)
+    case entity(CompiledEntity)
     /// Entities expanded over one list (the first entity's expansion finds the list, the ids
     /// and the names), in file order.
-    case list(ChildExpansion, [EntityRead])
+    case list(ChildExpansion, [CompiledEntity])
 
     /// Whether this step expands over the same list as `child` (same kind and list paths).
     func expands(like child: ChildExpansion) -> Bool {

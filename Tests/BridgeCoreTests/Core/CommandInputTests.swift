@@ -188,11 +188,11 @@ struct BridgeDeviceButtonTests {
                     url: http://127.0.0.1:1
                 """, file: "test.yaml", environment: [:])
         let broker = InMemoryBroker()
-        let service = BridgeService(
+        let service = Bridge(
             configuration: configuration, broker: broker, infoInterval: .seconds(3600), logger: CoreTestSupport.logger)
         let restarts = Restarts()
         service.attach(
-            BridgeService.SourceControl(
+            Bridge.SourceControl(
                 summaries: { [] }, refresh: { _ throws(BridgeRequestError) in },
                 restart: { _ throws(BridgeRequestError) in restarts.count.withLock { $0 += 1 } }, republishState: {}))
         let group = ServiceGroup(configuration: .init(services: [service], logger: CoreTestSupport.logger))

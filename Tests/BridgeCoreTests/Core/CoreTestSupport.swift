@@ -5,7 +5,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// A hand-driven clock for `SourceBridge`: time moves only when the test says so.
+/// A hand-driven clock for `SourcePublisher`: time moves only when the test says so.
 final class FakeClock: Sendable {
     private let instant = Mutex(ContinuousClock.now)
 
@@ -15,11 +15,11 @@ final class FakeClock: Sendable {
         instant.withLock { $0 = $0.advanced(by: duration) }
     }
 
-    /// The closure `SourceBridge` reads.
+    /// The closure `SourcePublisher` reads.
     var closure: @Sendable () -> ContinuousClock.Instant { { [self] in now } }
 }
 
-/// Shared fixtures of the core tests: a small mapping, a source, and a wired `SourceBridge`.
+/// Shared fixtures of the core tests: a small mapping, a source, and a wired `SourcePublisher`.
 enum CoreTestSupport {
     static let base = "api2mqtt"
     static let prefix = "homeassistant"
@@ -132,7 +132,7 @@ enum CoreTestSupport {
     }
 }
 
-/// A `SourceBridge` wired to an in-memory broker, a fake clock and its own publishers.
+/// A `SourcePublisher` wired to an in-memory broker, a fake clock and its own publishers.
 struct BridgeHarness {
     let broker: InMemoryBroker
     let clock = FakeClock()
@@ -140,7 +140,7 @@ struct BridgeHarness {
     let settings: PublishSettings
     let discovery: DiscoveryPublisher
     let availability: AvailabilityPublisher
-    let bridge: SourceBridge
+    let bridge: SourcePublisher
 
     init(
         source: SourceConfiguration = CoreTestSupport.source(), settings: PublishSettings = PublishSettings(),
@@ -152,7 +152,7 @@ struct BridgeHarness {
         self.settings = settings
         discovery = DiscoveryPublisher(context: context, broker: broker, logger: CoreTestSupport.logger)
         availability = AvailabilityPublisher(context: context, broker: broker, logger: CoreTestSupport.logger)
-        bridge = SourceBridge(
+        bridge = SourcePublisher(
             configuration: source, mapping: try mapping ?? CoreTestSupport.mapping(), context: context, settings: settings,
             broker: broker, discovery: discovery, availability: availability, logger: CoreTestSupport.logger,
             now: clock.closure)

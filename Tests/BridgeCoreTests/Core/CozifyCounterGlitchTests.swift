@@ -14,7 +14,7 @@ struct CozifyCounterGlitchTests {
         let broker = InMemoryBroker()
         let context = DiscoveryContext(baseTopic: "api2mqtt", discoveryPrefix: "homeassistant")
         let logger = Logger(label: "test")
-        let bridge = SourceBridge(
+        let bridge = SourcePublisher(
             configuration: SourceConfiguration(id: "han", type: .cozifyHAN), mapping: mapping, context: context,
             settings: PublishSettings(), broker: broker,
             discovery: DiscoveryPublisher(context: context, broker: broker, logger: logger),

@@ -2,7 +2,7 @@
 /// sources on that endpoint, the transforms, and how the value is shaped.
 ///
 /// A class: the plan's steps share one compiled instance per entity and endpoint.
-final class EntityRead: Sendable, Hashable {
+final class CompiledEntity: Sendable, Hashable {
     /// How a transformed value becomes a ``ReadingValue`` (decided once per entity
     /// and endpoint; ``MappingEngine/normalise(_:shape:)`` applies it).
     enum Shape: Sendable {
@@ -53,7 +53,7 @@ final class EntityRead: Sendable, Hashable {
         }
     }
 
-    static func == (lhs: EntityRead, rhs: EntityRead) -> Bool {
+    static func == (lhs: CompiledEntity, rhs: CompiledEntity) -> Bool {
         lhs === rhs || (lhs.entity == rhs.entity && lhs.endpoint == rhs.endpoint)
     }
 

@@ -1,5 +1,5 @@
 /// Presence of `device_tracker` children (see ``PresenceSettings`` and ``PresenceTracker``).
-extension SourceBridge {
+extension SourcePublisher {
     /// One tracker entity's presence rules and state.
     struct Presence {
         let entityID: String

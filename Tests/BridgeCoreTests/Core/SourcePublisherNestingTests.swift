@@ -4,8 +4,8 @@ import Testing
 
 /// What the next sources need from the core: children nested under children (connector →
 /// charge point → CSMS) with structured keys, commands on children, and presence.
-@Suite("SourceBridge: nested children, structured child keys, presence")
-struct SourceBridgeNestingTests {
+@Suite("SourcePublisher: nested children, structured child keys, presence")
+struct SourcePublisherNestingTests {
     static let csmsMapping = """
         source: ocpp_csms
         entities:

@@ -1,6 +1,6 @@
 import Logging
 
-extension SourceBridge {
+extension SourcePublisher {
     /// What one document changes, gathered while its readings are taken and acted on after.
     struct Batch {
         /// Devices whose JSON state is to be published, each once, in the order they changed.

@@ -2,8 +2,8 @@ import BridgeCore
 import TestSupport
 import Testing
 
-@Suite("SourceBridge state")
-struct SourceBridgeStateTests {
+@Suite("SourcePublisher state")
+struct SourcePublisherStateTests {
     let device = "api2mqtt/han"
 
     @Test("a document becomes the device JSON on <base>/<device>, scaled, converted and rounded by the mapping, retained")

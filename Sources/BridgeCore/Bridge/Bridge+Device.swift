@@ -1,7 +1,7 @@
 import Logging
 import Synchronization
 
-extension BridgeService {
+extension Bridge {
     /// Clears retained discovery entries of ours that nothing produces any more: collects what the
     /// broker holds under the discovery prefix for `stale_cleanup_window`, then compares.
     func cleanStaleDiscovery() async {

@@ -2,8 +2,8 @@ import BridgeCore
 import TestSupport
 import Testing
 
-@Suite("SourceBridge devices and discovery")
-struct SourceBridgeDevicesTests {
+@Suite("SourcePublisher devices and discovery")
+struct SourcePublisherDevicesTests {
     static let twoConnectors = #"""
         {"connectors": [{"id": "A", "label": "Left", "power": 7000}, {"id": "B", "label": "Right", "power": 3500}]}
         """#

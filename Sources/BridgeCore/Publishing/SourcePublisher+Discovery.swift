@@ -1,6 +1,6 @@
 import Foundation
 
-extension SourceBridge {
+extension SourcePublisher {
     /// The Home Assistant device of the source itself.
     var mainDevice: DiscoveryDevice {
         DiscoveryDevice(

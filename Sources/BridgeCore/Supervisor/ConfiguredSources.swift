@@ -1,21 +1,21 @@
 import Logging
 
-/// Builds a `SourceBridge` and a `SourceService` for every enabled source, registers them with
+/// Builds a `SourcePublisher` and a `SourceRunner` for every enabled source, registers them with
 /// the command router and gives the bridge service its `SourceControl` (summaries for
 /// `bridge/info` and `bridge/sources`, refresh, restart).
-public struct SourceSupervisor: Sendable {
+public struct ConfiguredSources: Sendable {
     /// Makes the adapter for a source; nil when this build has none for its type.
     public typealias AdapterFactory = @Sendable (SourceConfiguration) throws -> (any SourceAdapter)?
 
-    public let services: [SourceService]
+    public let services: [SourceRunner]
 
     /// - Throws: `ConfigErrors` for a missing mapping or a source type without an adapter.
     public init(
-        bridgeService: BridgeService, mappings: [String: MappingFile], adapters: AdapterFactory,
+        bridgeService: Bridge, mappings: [String: MappingFile], adapters: AdapterFactory,
         clock: any Clock<Duration> = ContinuousClock(), logger: Logger
     ) async throws {
         let configuration = bridgeService.configuration
-        var services: [SourceService] = []
+        var services: [SourceRunner] = []
         var problems: [ConfigError] = []
         for (index, source) in configuration.sources.enumerated() where source.enabled {
             guard let mapping = try MappingLoader.mapping(for: source, in: mappings) else {
@@ -32,11 +32,11 @@ public struct SourceSupervisor: Sendable {
                         message: "source type \(source.type.rawValue) has no adapter in this build"))
                 continue
             }
-            let bridge = SourceBridge(
+            let bridge = SourcePublisher(
                 configuration: source, mapping: mapping, context: bridgeService.context,
                 settings: configuration.publish, broker: bridgeService.broker, discovery: bridgeService.discovery,
                 availability: bridgeService.availability, logger: logger)
-            let service = SourceService(
+            let service = SourceRunner(
                 bridge: bridge, adapter: adapter, clock: clock, logger: logger,
                 onStatusChange: { [weak bridgeService] in bridgeService?.sourceStatusChanged() })
             await bridgeService.router.register(CommandRouter.Route(bridge: bridge, executor: service))
@@ -48,9 +48,9 @@ public struct SourceSupervisor: Sendable {
         let all = services
         let disabled = configuration.sources.filter { !$0.enabled }
         bridgeService.attach(
-            BridgeService.SourceControl(
+            Bridge.SourceControl(
                 summaries: {
-                    var summaries: [BridgeService.SourceSummary] = []
+                    var summaries: [Bridge.SourceSummary] = []
                     for service in all { summaries.append(await service.summary()) }
                     return summaries
                         + disabled.map { .init(id: $0.id, type: $0.type.rawValue, name: $0.name, status: "disabled") }
@@ -66,8 +66,8 @@ public struct SourceSupervisor: Sendable {
                 }))
     }
 
-    static func select(_ id: String?, in byID: [String: SourceService], all: [SourceService]) throws(BridgeRequestError)
-        -> [SourceService]
+    static func select(_ id: String?, in byID: [String: SourceRunner], all: [SourceRunner]) throws(BridgeRequestError)
+        -> [SourceRunner]
     {
         guard let id else {
             if all.isEmpty { throw BridgeRequestError("no source is running") }

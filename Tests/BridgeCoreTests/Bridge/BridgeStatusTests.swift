@@ -7,8 +7,8 @@ import Testing
 import TestSupport
 
 /// `bridge/sources`, `bridge/info` and the bridge device follow source status changes.
-@Suite("BridgeService status updates")
-struct BridgeServiceStatusTests {
+@Suite("Bridge status updates")
+struct BridgeStatusTests {
     @Test("a source status change republishes bridge/sources and the connectivity sensor at once")
     func statusChangeRepublishes() async throws {
         let configuration = try ConfigLoader.load(
@@ -23,12 +23,12 @@ struct BridgeServiceStatusTests {
                     url: http://127.0.0.1:1
                 """, file: "test.yaml", environment: [:])
         let broker = InMemoryBroker()
-        let service = BridgeService(
+        let service = Bridge(
             configuration: configuration, broker: broker, infoInterval: .seconds(3600), logger: CoreTestSupport.logger)
         let status = Status()
         service.attach(
-            BridgeService.SourceControl(
-                summaries: { [BridgeService.SourceSummary(id: "han", type: "cozify_han", name: "HAN", status: status.value)] },
+            Bridge.SourceControl(
+                summaries: { [Bridge.SourceSummary(id: "han", type: "cozify_han", name: "HAN", status: status.value)] },
                 refresh: { _ throws(BridgeRequestError) in }, restart: { _ throws(BridgeRequestError) in }, republishState: {}))
         let group = ServiceGroup(configuration: .init(services: [service], logger: CoreTestSupport.logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in

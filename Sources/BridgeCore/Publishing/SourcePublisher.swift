@@ -7,7 +7,7 @@ import Logging
 ///
 /// One actor per configured source; the supervisor feeds it documents, the command router asks it
 /// which command an entity maps to.
-public actor SourceBridge {
+public actor SourcePublisher {
     public typealias Instant = ContinuousClock.Instant
 
     /// A child device seen in a list (connector, cell, network client).

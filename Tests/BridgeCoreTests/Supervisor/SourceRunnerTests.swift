@@ -80,8 +80,8 @@ final class ScriptedAdapter: SourceAdapter, Sendable {
     func execute(_ call: RenderedCall) async throws(CommandFailure) -> Int? { 200 }
 }
 
-@Suite("SourceService supervises sources in isolation")
-struct SourceServiceTests {
+@Suite("SourceRunner supervises sources in isolation")
+struct SourceRunnerTests {
     static let mapping = """
         source: test
         entities:
@@ -90,16 +90,16 @@ struct SourceServiceTests {
 
     func service(
         _ id: String, adapter: ScriptedAdapter, broker: InMemoryBroker, clock: ManualClock, logger: Logger
-    ) async throws -> SourceService {
+    ) async throws -> SourceRunner {
         let context = DiscoveryContext(baseTopic: "api2mqtt", discoveryPrefix: "homeassistant")
-        let bridge = SourceBridge(
+        let bridge = SourcePublisher(
             configuration: SourceConfiguration(id: id, type: .tinyBMS, timeout: .seconds(1)),
             mapping: try MappingLoader.load(yaml: Self.mapping, file: "test.yaml"), context: context,
             settings: PublishSettings(), broker: broker,
             discovery: DiscoveryPublisher(context: context, broker: broker, logger: logger),
             availability: AvailabilityPublisher(context: context, broker: broker, logger: logger), logger: logger,
             now: { .now })
-        return SourceService(bridge: bridge, adapter: adapter, clock: clock, logger: logger)
+        return SourceRunner(bridge: bridge, adapter: adapter, clock: clock, logger: logger)
     }
 
     /// Lets the tasks run until `condition` holds: yields (no sleeps), bounded by 10 s of wall

@@ -3,14 +3,14 @@ import ServiceLifecycle
 import Synchronization
 
 /// Drives one source: polls its endpoints on their schedules, consumes its stream (polling the
-/// fallback endpoints while the stream is down), feeds every document to its `SourceBridge`,
+/// fallback endpoints while the stream is down), feeds every document to its `SourcePublisher`,
 /// tracks its health (availability in Home Assistant, `bridge/sources`) and executes commands.
 ///
 /// Failures are contained: a read that throws or hangs (bounded by the source timeout) only
 /// changes this source's health; nothing here throws out of `run()` for device trouble, so one
 /// source never stops the others or the broker. Health changes are logged once per transition.
-public final class SourceService: Service, CommandExecutor {
-    public let bridge: SourceBridge
+public final class SourceRunner: Service, CommandExecutor {
+    public let bridge: SourcePublisher
     let adapter: any SourceAdapter
     let clock: any Clock<Duration>
     let logger: Logger
@@ -28,7 +28,7 @@ public final class SourceService: Service, CommandExecutor {
     }
 
     public init(
-        bridge: SourceBridge, adapter: any SourceAdapter, clock: any Clock<Duration> = ContinuousClock(), logger: Logger,
+        bridge: SourcePublisher, adapter: any SourceAdapter, clock: any Clock<Duration> = ContinuousClock(), logger: Logger,
         onStatusChange: @escaping @Sendable () -> Void = {}
     ) {
         self.onStatusChange = onStatusChange
@@ -294,7 +294,7 @@ public final class SourceService: Service, CommandExecutor {
     }
 
     /// The health figures for `bridge/sources`.
-    public func summary() async -> BridgeService.SourceSummary {
+    public func summary() async -> Bridge.SourceSummary {
         let health = self.health
         let statistics = await adapter.statistics()
         var details: [String: JSONValue] = [
@@ -310,7 +310,7 @@ public final class SourceService: Service, CommandExecutor {
         }
         details["rate_budget_left"] = statistics.rateBudgetLeft.map { .number(Double($0)) }
         if let streamUp = health.streamUp { details["stream"] = .string(streamUp ? "up" : "down") }
-        return BridgeService.SourceSummary(
+        return Bridge.SourceSummary(
             id: id, type: bridge.configuration.type.rawValue, name: bridge.configuration.name,
             status: health.status.rawValue, details: .object(details))
     }

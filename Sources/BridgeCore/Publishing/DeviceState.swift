@@ -1,7 +1,7 @@
 /// One device a source publishes (its main device or a child): its state topic and, per
 /// entity, the current value and the change filter's entry.
 ///
-/// A class owned by one ``SourceBridge`` actor and never shared outside it.
+/// A class owned by one ``SourcePublisher`` actor and never shared outside it.
 final class DeviceState {
     /// The device id (`<source>` or `<source>_<child>`).
     let id: String

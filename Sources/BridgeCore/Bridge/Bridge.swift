@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// `bridge/state` (`online` on every connect, `offline` as last will and before a clean
 /// disconnect) is carried by the broker client itself, so it is right even if this service hangs.
-public final class BridgeService: Service {
+public final class Bridge: Service {
     /// What `bridge/info` and `bridge/sources` say about one source.
     public struct SourceSummary: Sendable, Hashable {
         public var id: String
