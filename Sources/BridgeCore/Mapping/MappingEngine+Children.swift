@@ -16,10 +16,12 @@ extension MappingEngine {
         let root = ValuePath.Context(document: document)
         guard let (items, listPath) = items(of: child, in: root, entityID: first.entity.id, endpoint: endpoint, issues: &output.issues)
         else { return }
-        // A kind is present when its list was, even with no usable item.
-        if output.childIDs[child.kind] == nil { output.childIDs[child.kind] = [] }
-        // This list's ids so far: of two items with one id, only the first is used.
+        // The ids an earlier list of this kind named (a child named again is one device, described
+        // once), and this list's (of two items with one id, only the first is used).
+        let earlier = output.childIDs[child.kind] ?? []
         var ids = Set<String>(minimumCapacity: items.count)
+        output.children.reserveCapacity(output.children.count + items.count)
+        output.readings.reserveCapacity(output.readings.count + items.count * entities.count)
         for (position, item) in items.enumerated() {
             var context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
             guard let key = childKey(of: item, child: child, context: context) else {
@@ -48,8 +50,7 @@ extension MappingEngine {
                 continue
             }
             context.childKey = keyText
-            // A child named by an earlier list of the same kind is one device, described once.
-            if output.childIDs[child.kind, default: []].insert(id).inserted {
+            if earlier.isEmpty || !earlier.contains(id) {
                 output.children.append(device(of: child, id: id, key: key, keyText: keyText, context: context))
             }
             for entity in entities {
@@ -58,6 +59,8 @@ extension MappingEngine {
                 }
             }
         }
+        // A kind is present when its list was, even with no usable item.
+        output.childIDs[child.kind] = earlier.isEmpty ? ids : earlier.union(ids)
     }
 
     /// The list's items from the first list path present, or `nil` when none is.
@@ -73,6 +76,8 @@ extension MappingEngine {
                 // Present when what the first `[*]` reads from is.
                 let prefix = ValuePath(root: path.root, segments: Array(path.segments.prefix { $0 != .wildcard }), text: path.text)
                 guard let container = prefix.resolve(in: context), !container.isNull else { continue }
+                // `cells[*]`: the container's items.
+                if prefix.segments.count == path.segments.count - 1 { return (Self.items(in: container) ?? [], path) }
                 let matches = path.resolveAll(in: context)
                 return (matches.enumerated().map { ChildItem(value: $1.value, index: $1.index ?? $0, key: $1.key) }, path)
             }
@@ -110,21 +115,24 @@ extension MappingEngine {
     /// part is missing or empty. Its text, made topic-safe, is the child's id.
     /// `context` is the item's, without its child key (which this finds).
     private func childKey(of item: ChildItem, child: ChildExpansion, context: ValuePath.Context) -> JSONValue? {
-        var parts: [JSONValue] = []
-        for part in child.idParts {
+        func part(_ part: ChildExpansion.IDPart) -> JSONValue? {
             switch part {
             case .index:
-                parts.append(.number(Double(item.index)))
+                return .number(Double(item.index))
             case .key:
-                guard let key = item.key else { return nil }
-                parts.append(.string(key))
+                return item.key.map { .string($0) }
             case .path(let path):
                 guard let value = path.resolve(in: context), !value.isNull, !value.text.isEmpty else { return nil }
-                parts.append(value)
+                return value
             }
         }
-        guard let first = parts.first else { return nil }
-        return parts.count == 1 ? first : .string(parts.map(\.text).joined(separator: "_"))
+        if child.idParts.count == 1 { return part(child.idParts[0]) }
+        var texts: [String] = []
+        for idPart in child.idParts {
+            guard let value = part(idPart) else { return nil }
+            texts.append(value.text)
+        }
+        return texts.isEmpty ? nil : .string(texts.joined(separator: "_"))
     }
 
     /// The child an item describes: its name (the item's, or "<Kind> <key>") and device fields.
