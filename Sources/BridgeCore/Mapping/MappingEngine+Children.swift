@@ -16,10 +16,12 @@ extension MappingEngine {
         let root = ValuePath.Context(document: document)
         guard let (items, listPath) = items(of: child, in: root, entityID: first.entity.id, endpoint: endpoint, issues: &output.issues)
         else { return }
-        // A kind is present when its list was, even with no usable item.
-        if output.childIDs[child.kind] == nil { output.childIDs[child.kind] = [] }
-        // This list's ids so far: of two items with one id, only the first is used.
+        // The ids an earlier list of this kind named (a child named again is one device, described
+        // once), and this list's (of two items with one id, only the first is used).
+        let earlier = output.childIDs[child.kind] ?? []
         var ids = Set<String>(minimumCapacity: items.count)
+        output.children.reserveCapacity(output.children.count + items.count)
+        output.readings.reserveCapacity(output.readings.count + items.count * entities.count)
         for (position, item) in items.enumerated() {
             var context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
             guard let (key, keyText) = childKey(of: item, parts: child.idParts, context: context) else {
@@ -47,22 +49,23 @@ extension MappingEngine {
                 continue
             }
             context.childKey = keyText
-            // A child named by an earlier list of the same kind is one device, described once.
-            if output.childIDs[child.kind, default: []].insert(id).inserted {
-                var device = device(of: child, id: id, key: key, keyText: keyText, context: context)
-                if let parent = child.parent {
-                    guard let (_, parentText) = childKey(of: item, parts: parent.idParts, context: context) else {
-                        for entity in entities {
-                            output.issues.append(MappingIssue(
-                                entityID: entity.entity.id, childID: id, endpoint: endpoint, path: listPath.text,
-                                message: "item \(position) names no \(parent.kind) at \(parent.idParts.map(\.description).joined(separator: ", "))"
-                            ))
-                        }
-                        output.childIDs[child.kind]?.remove(id)
-                        continue
+            var parentID: String?
+            if let parent = child.parent {
+                guard let (_, parentText) = childKey(of: item, parts: parent.idParts, context: context) else {
+                    ids.remove(id)
+                    for entity in entities {
+                        output.issues.append(MappingIssue(
+                            entityID: entity.entity.id, childID: id, endpoint: endpoint, path: listPath.text,
+                            message: "item \(position) names no \(parent.kind) at \(parent.idParts.map(\.description).joined(separator: ", "))"
+                        ))
                     }
-                    device.parentID = TopicSafe.id(parentText)
+                    continue
                 }
+                parentID = TopicSafe.id(parentText)
+            }
+            if earlier.isEmpty || !earlier.contains(id) {
+                var device = device(of: child, id: id, key: key, keyText: keyText, context: context)
+                device.parentID = parentID
                 output.children.append(device)
             }
             for entity in entities {
@@ -71,6 +74,8 @@ extension MappingEngine {
                 }
             }
         }
+        // A kind is present when its list was, even with no usable item.
+        output.childIDs[child.kind] = earlier.isEmpty ? ids : earlier.union(ids)
     }
 
     /// The list's items from the first list path present, or `nil` when none is.
@@ -86,6 +91,8 @@ extension MappingEngine {
                 // Present when what the first `[*]` reads from is.
                 let prefix = ValuePath(root: path.root, segments: Array(path.segments.prefix { $0 != .wildcard }), text: path.text)
                 guard let container = prefix.resolve(in: context), !container.isNull else { continue }
+                // `cells[*]`: the container's items.
+                if prefix.segments.count == path.segments.count - 1 { return (Self.items(in: container) ?? [], path) }
                 let matches = path.resolveAll(in: context)
                 return (matches.enumerated().map { ChildItem(value: $1.value, index: $1.index ?? $0, key: $1.key) }, path)
             }

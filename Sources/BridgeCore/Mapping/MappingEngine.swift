@@ -48,31 +48,40 @@ public struct MappingEngine: Sendable {
         _ entity: CompiledEntity, context: ValuePath.Context, childID: String?, issues: inout [MappingIssue]
     ) -> (ReadingValue, JSONValue?)? {
         // The first alternative with a value wins; a `null` counts only when none has one.
-        var found: (value: JSONValue, source: ValueSource)?
-        for source in entity.sources {
-            guard let raw = source.path.resolve(in: context) else { continue }
+        var found: (value: JSONValue, source: Int)?
+        for index in entity.sources.indices {
+            guard let raw = entity.sources[index].path.resolve(in: context) else { continue }
             if raw.isNull {
-                if found == nil { found = (raw, source) }
+                if found == nil { found = (raw, index) }
                 continue
             }
-            found = (raw, source)
+            found = (raw, index)
             break
         }
         guard let (raw, source) = found else { return nil }
+        let path = entity.sources[source].path
         func issue(_ message: String, path: ValuePath) -> (ReadingValue, JSONValue?)? {
             issues.append(
                 MappingIssue(entityID: entity.entity.id, childID: childID, endpoint: entity.endpoint, path: path.text, message: message))
             return nil
         }
-        let transformed: JSONValue
-        switch source.transforms.apply(to: raw).flatMap({ entity.transforms.apply(to: $0) }) {
-        case .success(let value): transformed = value
-        case .failure(let failure): return issue(failure.description, path: source.path)
+        var transformed = raw
+        if !entity.sources[source].transforms.isEmpty {
+            switch entity.sources[source].transforms.apply(to: transformed) {
+            case .success(let value): transformed = value
+            case .failure(let failure): return issue(failure.description, path: path)
+            }
+        }
+        if !entity.transforms.isEmpty {
+            switch entity.transforms.apply(to: transformed) {
+            case .success(let value): transformed = value
+            case .failure(let failure): return issue(failure.description, path: path)
+            }
         }
         let value: ReadingValue
         switch Self.normalise(transformed, shape: entity.shape) {
         case .success(let normalised): value = normalised
-        case .failure(let failure): return issue(failure.message, path: source.path)
+        case .failure(let failure): return issue(failure.message, path: path)
         }
         var attributes: JSONValue?
         if let path = entity.attributes, let found = path.resolve(in: context) {

@@ -48,13 +48,14 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
     public let text: String
 
     /// Whether the path contains `[*]`, so it can address several values.
-    public var hasWildcard: Bool { segments.contains(.wildcard) }
+    public let hasWildcard: Bool
 
     /// Creates a path from its parts; `text` is what error messages show.
     public init(root: Root = .context, segments: [Segment], text: String) {
         self.root = root
         self.segments = segments
         self.text = text
+        self.hasWildcard = segments.contains(.wildcard)
     }
 
     /// Parses a path.

@@ -1,26 +1,70 @@
-/// One device a source publishes (its main device or a child): its state topic and, per
-/// entity, the current value and the change filter's entry.
+/// One device a source publishes (its main device or a child): its state topic and what the
+/// bridge knows of each of its entities.
 ///
 /// A class owned by one ``SourcePublisher`` actor and never shared outside it.
 final class DeviceState {
+    /// What the bridge knows of one entity of this device.
+    final class Entity {
+        let id: String
+        /// `"<id>":`, the entity's key in the device's JSON state.
+        let key: [UInt8]
+        /// What publishing a reading looks at; `nil` for a command's state.
+        let traits: EntityTraits?
+        /// The value last stored for publishing, as it appears in the device's JSON state;
+        /// `nil` until the entity's first value went out.
+        var value: JSONValue?
+        /// The change filter's record of what went out and what is held.
+        var filter = ChangeFilter<ReadingValue>.Entry()
+
+        init(id: String, traits: EntityTraits?) {
+            self.id = id
+            self.key = JSONValue.string(id).jsonBytes + [UInt8(ascii: ":")]
+            self.traits = traits
+        }
+    }
+
     /// The device id (`<source>` or `<source>_<child>`).
     let id: String
     /// `<base>/<device>`.
     let topic: String
-    /// The values last stored for publishing, by entity id, as they appear in the device's
-    /// JSON state; an entity is absent until its first value went out.
-    var values: [String: JSONValue] = [:]
-    /// The change filter's record of what went out and what is held, by entity id.
-    var filters: [String: ChangeFilter<ReadingValue>.Entry] = [:]
+    /// The entities that had a reading, by id.
+    private var byID: [String: Entity] = [:]
+    /// The same entities sorted by id, the order of the keys in the JSON state.
+    private(set) var entities: [Entity] = []
 
     init(id: String, topic: String) {
         self.id = id
         self.topic = topic
     }
 
-    /// Whether any entity of this device has a value.
-    var hasValues: Bool { !values.isEmpty }
+    /// The entity `id`, created with `traits` on its first reading.
+    func entity(_ id: String, traits: @autoclosure () -> EntityTraits?) -> Entity {
+        if let entity = byID[id] { return entity }
+        let entity = Entity(id: id, traits: traits())
+        byID[id] = entity
+        entities.insert(entity, at: entities.firstIndex { $0.id > id } ?? entities.count)
+        return entity
+    }
 
-    /// The device's JSON state: every entity with a value, keys sorted.
-    var payload: [UInt8] { JSONValue.object(values).jsonBytes }
+    /// Whether any entity of this device has a value.
+    var hasValues: Bool { entities.contains { $0.value != nil } }
+
+    /// The current values by entity id.
+    var values: [String: JSONValue] { byID.compactMapValues(\.value) }
+
+    /// The device's JSON state: every entity with a value, keys sorted (what
+    /// `JSONValue.object(values).jsonBytes` gives).
+    var payload: [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(64)
+        output.append(UInt8(ascii: "{"))
+        for entity in entities {
+            guard let value = entity.value else { continue }
+            if output.count > 1 { output.append(UInt8(ascii: ",")) }
+            output.append(contentsOf: entity.key)
+            value.write(into: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+        return output
+    }
 }

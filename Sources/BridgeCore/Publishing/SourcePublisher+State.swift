@@ -13,9 +13,9 @@ extension SourcePublisher {
         var newChildren: [String] = []
         var discoveryChanged = false
 
-        /// Lists `state` as changed (once).
+        /// Lists `state` as changed (once; a device's readings usually come one after another).
         mutating func changed(_ state: DeviceState) {
-            if changedIDs.insert(ObjectIdentifier(state)).inserted { changed.append(state) }
+            if changed.last !== state, changedIDs.insert(ObjectIdentifier(state)).inserted { changed.append(state) }
         }
     }
 
@@ -24,13 +24,13 @@ extension SourcePublisher {
     /// stored in the device's values and the device listed as changed.
     func take(_ reading: Reading, in state: DeviceState, at instant: Instant, sourceSaysReset: Bool, into batch: inout Batch) {
         let entityID = reading.entityID
-        let traits = self.traits[entityID]
+        let entity = state.entity(entityID, traits: traits[entityID])
         let value = reading.value
-        if traits?.component == .event {
+        if entity.traits?.component == .event {
             publishEvent(value, attributes: reading.attributes, device: state.id, entity: entityID, into: &batch.messages)
             return
         }
-        if traits?.stateClass == .totalIncreasing, let number = value.numberValue {
+        if entity.traits?.stateClass == .totalIncreasing, let number = value.numberValue {
             let key = state.id + "/" + entityID
             let verdict = counterGuard.check(key: key, value: number, now: instant, sourceSaysReset: sourceSaysReset)
             switch verdict {
@@ -55,9 +55,9 @@ extension SourcePublisher {
         if let attributes = reading.attributes {
             publishAttributes(attributes, device: state.id, entity: entityID, into: &batch.messages)
         }
-        switch changeFilter.offer(value, to: &state.filters[entityID, default: .init()], debounce: traits?.debounce, now: instant) {
+        switch changeFilter.offer(value, to: &entity.filter, debounce: entity.traits?.debounce, now: instant) {
         case .publish(let value):
-            store(value, in: state, entity: entityID, into: &batch.messages)
+            store(value, of: entity, in: state, into: &batch.messages)
             batch.changed(state)
         case .hold:
             holding[ObjectIdentifier(state)] = state
@@ -84,34 +84,34 @@ extension SourcePublisher {
     }
 
     /// Records a value to publish; with per-entity output its message is added to `messages`.
-    func store(_ value: ReadingValue, in state: DeviceState, entity: String, into messages: inout [OutboundMessage]) {
-        state.values[entity] = value.jsonValue
+    func store(_ value: ReadingValue, of entity: DeviceState.Entity, in state: DeviceState, into messages: inout [OutboundMessage]) {
+        entity.value = value.jsonValue
         if settings.output.publishesAttributes {
             messages.append(
-                OutboundMessage(topic: context.entityTopic(state.id, entity), string: value.rendered, qos: 0, retain: settings.retain))
+                OutboundMessage(topic: context.entityTopic(state.id, entity.id), string: value.rendered, qos: 0, retain: settings.retain))
         }
     }
 
     /// Publishes the values held by a debounce whose window has ended.
     func releaseHeld(at now: Instant) {
         guard !holding.isEmpty else { return }
-        var released: [(until: Instant, state: DeviceState, entity: String)] = []
+        var released: [(until: Instant, state: DeviceState, entity: DeviceState.Entity)] = []
         for (key, state) in holding {
             var holds = false
-            for (entity, filter) in state.filters {
-                guard let until = filter.heldUntil else { continue }
+            for entity in state.entities {
+                guard let until = entity.filter.heldUntil else { continue }
                 if until <= now { released.append((until, state, entity)) } else { holds = true }
             }
             if !holds { holding[key] = nil }
         }
         // By deadline, then `<device>/<entity>`.
         released.sort { lhs, rhs in
-            (lhs.until, lhs.state.id + "/" + lhs.entity) < (rhs.until, rhs.state.id + "/" + rhs.entity)
+            (lhs.until, lhs.state.id + "/" + lhs.entity.id) < (rhs.until, rhs.state.id + "/" + rhs.entity.id)
         }
         var batch = Batch()
         for (_, state, entity) in released {
-            guard let value = ChangeFilter<ReadingValue>.release(&state.filters[entity, default: .init()], now: now) else { continue }
-            store(value, in: state, entity: entity, into: &batch.messages)
+            guard let value = ChangeFilter<ReadingValue>.release(&entity.filter, now: now) else { continue }
+            store(value, of: entity, in: state, into: &batch.messages)
             batch.changed(state)
         }
         publishDevices(batch.changed, after: batch.messages)
@@ -124,7 +124,8 @@ extension SourcePublisher {
         let rendered =
             settings.output.publishesJSON
             ? states.map { OutboundMessage(topic: $0.topic, payload: $0.payload, qos: 0, retain: settings.retain) } : []
-        for message in messages + rendered { send(message) }
+        for message in messages { send(message) }
+        for message in rendered { send(message) }
     }
 
     private func publishAttributes(

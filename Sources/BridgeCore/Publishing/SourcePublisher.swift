@@ -106,32 +106,34 @@ public actor SourcePublisher {
         var output = engine.readings(endpoint: endpoint, document: document, mapping: mapping)
         let gone = presences.isEmpty ? [] : applyPresence(to: &output, endpoint: endpoint, document: document, at: instant)
         var batch = Batch()
+        batch.changedIDs.reserveCapacity(output.children.count + 1)
         for kind in output.childIDs.keys { kindListedAt[kind] = instant }
-        for child in output.children {
-            if let record = children[child.id] {
-                if record.child != child {
-                    record.child = child
+        for index in output.children.indices {
+            let id = output.children[index].id
+            if let record = children[id] {
+                if record.child != output.children[index] {
+                    record.child = output.children[index]
                     batch.discoveryChanged = true
                 }
                 record.lastSeen = instant
             } else {
-                children[child.id] = ChildRecord(child: child, lastSeen: instant)
-                batch.newChildren.append(child.id)
+                children[id] = ChildRecord(child: output.children[index], lastSeen: instant)
+                batch.newChildren.append(id)
                 batch.discoveryChanged = true
             }
         }
         // A child's readings follow one another: its record is looked up once for them.
         var current: ChildRecord?
-        for reading in output.readings {
+        for index in output.readings.indices {
             let state: DeviceState
-            if let childID = reading.childID {
+            if let childID = output.readings[index].childID {
                 if current?.child.id != childID { current = children[childID] }
                 guard let current else { continue }
                 state = self.state(of: current)
             } else {
                 state = mainDeviceState()
             }
-            take(reading, in: state, at: instant, sourceSaysReset: sourceSaysReset, into: &batch)
+            take(output.readings[index], in: state, at: instant, sourceSaysReset: sourceSaysReset, into: &batch)
         }
         logIssues(output.issues)
         for (field, value) in output.device where deviceFields[field] != value {
@@ -169,7 +171,7 @@ public actor SourcePublisher {
     public func republishState() {
         let states = allStates
         for state in states {
-            for entity in state.filters.keys { state.filters[entity]?.reset() }
+            for entity in state.entities { entity.filter.reset() }
         }
         for (key, attributes) in lastAttributes.sorted(by: { $0.key < $1.key }) {
             let (device, entity) = Self.split(key)
