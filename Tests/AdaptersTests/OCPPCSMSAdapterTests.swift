@@ -6,6 +6,7 @@ import Simulators
 import SourceKit
 import Synchronization
 import Testing
+import TestSupport
 
 /// The OCPP CSMS adapter against its simulator over real loopback sockets.
 @Suite("OCPPCSMSAdapter against the simulator", .serialized)
@@ -32,6 +33,7 @@ struct OCPPCSMSAdapterTests {
         options: [String: ConfigValue] = [:],
         timeout: Duration = .seconds(10),
         without: [String] = [],
+        logger: Logger = Logger(label: "test"),
         _ body: @Sendable (OCPPCSMSSimulator, OCPPCSMSAdapter) async throws -> T
     ) async throws -> T {
         let simulator = OCPPCSMSSimulator(configuration: configuration)
@@ -40,7 +42,7 @@ struct OCPPCSMSAdapterTests {
         do {
             var source = Self.source("http://127.0.0.1:\(port)", options: options, timeout: timeout)
             for key in without { source.options[key] = nil }
-            let adapter = try OCPPCSMSAdapter(configuration: source, pool: pool, logger: Logger(label: "test"))
+            let adapter = try OCPPCSMSAdapter(configuration: source, pool: pool, logger: logger)
             let result = try await body(simulator, adapter)
             await pool.shutdown()
             await simulator.stop()
@@ -429,6 +431,33 @@ struct OCPPCSMSAdapterTests {
             let renewed = try #require(adapter.stream())
             var next = renewed.makeAsyncIterator()
             #expect(try await next.next()?.endpoint == "charge_points", "the next socket uses the new token")
+        }
+    }
+
+    @Test("no log line, even at trace level, contains the password or a token")
+    func noSecretsInLogs() async throws {
+        let recorder = LogRecorder()
+        let logger = Logger(label: "ocpp-secrets") { _ in recorder }
+        let tokens = try await withAdapter(logger: logger) { simulator, adapter in
+            var seen: [String] = []
+            _ = try await adapter.read(endpoint: "charge_points")
+            seen += [simulator.token(username: "bridge@example.com")].compactMap { $0 }
+            let stream = try #require(adapter.stream())
+            var iterator = stream.makeAsyncIterator()
+            _ = try await iterator.next()
+            try simulator.rotateToken(username: "bridge@example.com")
+            seen += [simulator.token(username: "bridge@example.com")].compactMap { $0 }
+            _ = try await adapter.refreshDocuments()
+            seen += [simulator.token(username: "bridge@example.com")].compactMap { $0 }
+            _ = try? await adapter.perform(action: "start_charging", value: .null, childKey: ["charge_point_id": "CP003", "connector_id": 1])
+            simulator.faults.activate(.unauthorized)
+            _ = try? await adapter.read(endpoint: "transactions")
+            return seen
+        }
+        #expect(Set(tokens).count == 3, "the first token, the rotated one, the one of the re-login")
+        #expect(!recorder.lines.isEmpty, "trace logging was on")
+        for secret in tokens + [Self.password] {
+            #expect(!recorder.lines.contains { $0.contains(secret) }, "a log line contains a secret")
         }
     }
 
