@@ -117,6 +117,21 @@ struct OCPPCSMSAdapterTests {
             let stop = await failure { try await adapter.perform(action: "stop_charging", value: .null, childKey: ["charge_point_id": "CP001", "connector_id": 1]) }
             #expect(stop?.code == .invalidValue)
             #expect(simulator.requests.count(path: "/api/v1/csc") == 0, "no call without a transaction")
+
+            // Events on every tick (the real server's ~5 s cadence): refreshes keep coming, spaced out.
+            let stream = try #require(adapter.stream())
+            var iterator = stream.makeAsyncIterator()
+            _ = try await iterator.next()
+            let id = try simulator.plugIn(chargePointID: "CP002", connectorID: 1, idTag: "TAG001")
+            simulator.tick()
+            var seen = false
+            while !seen, let document = try await iterator.next() {
+                if document.endpoint == "connectors" {
+                    seen = Self.item(document.document, "CP002", 1)?["session"]?["transaction_id"]?.numberValue == Double(id)
+                }
+                simulator.tick()
+            }
+            #expect(seen)
         }
     }
 

@@ -88,9 +88,28 @@ struct OCPPCSMSQuirkTests {
         }
     }
 
-    @Test("the real-server switch turns on all five field-note quirks")
+    @Test("the real-server switch turns on all six field-note quirks")
     func realServer() {
-        #expect(OCPPCSMSSimulator.realServerQuirks == [.strictBearer, .idleTransactionMinusOne, .nullLists, .unknownPoint400, .omitZeroFields])
+        #expect(
+            OCPPCSMSSimulator.realServerQuirks
+                == [.strictBearer, .idleTransactionMinusOne, .nullLists, .unknownPoint400, .omitZeroFields, .periodicEvents])
+    }
+
+    @Test("periodicEvents: every tick sends a Heartbeat event per online charge point; without it, only changes are events")
+    func periodicEvents() async throws {
+        try await withCSMS { simulator, client in
+            try Task.checkCancellation()
+            let socket = CSMSSocket.open(port: try #require(simulator.port))
+            socket.send("ListenChargePoints", token: client.token)
+            _ = try await socket.first(where: "the listen answer") { $0["status"]?.string == "success" }
+            simulator.tick()
+            simulator.faults.enable(.periodicEvents)
+            simulator.tick()
+            let events = try await socket.frames(status: "event", atLeast: 2)
+            #expect(events.compactMap { $0["data"]?.string } == ["CP001", "CP002"], "CP003 is offline; the first tick changed nothing")
+            #expect(events.allSatisfy { $0["info"]?.string?.contains("Heartbeat") == true })
+            await socket.close()
+        }
     }
 
     @Test("faults: 500 and 429 on a path, 401 whatever the token, malformed JSON, then back to normal")

@@ -12,6 +12,9 @@ import SourceKit
 extension OCPPCSMSAdapter {
     /// Events arriving within this long of each other cause one refresh.
     static var coalescing: Duration { .milliseconds(250) }
+    /// The least time between two refreshes the socket causes: the real server sends events about
+    /// every 5 s per charge point, and with many charge points each refresh reads large lists.
+    static var refreshGap: Duration { .seconds(2) }
     /// The application keep-alive (`PingConnection`) and protocol ping interval.
     static var keepAliveInterval: Duration { .seconds(30) }
 
@@ -73,6 +76,8 @@ extension OCPPCSMSAdapter {
                         // Polling reports read failures; the socket only makes reads come sooner.
                         self.logger.debug("Refresh after a charge point event failed", metadata: ["error": "\(error)"])
                     }
+                    // Events meanwhile are kept (one pending signal) and served after the gap.
+                    try? await Task.sleep(for: Self.refreshGap)
                 }
             }
             for try await text in socket {

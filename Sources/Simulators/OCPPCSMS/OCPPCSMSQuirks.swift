@@ -13,6 +13,9 @@ extension Quirk {
     public static let unknownPoint400 = Quirk("ocpp_csms.unknownPoint400")
     /// Numeric fields that are 0 are left out of WebSocket frames and meter values (Go `omitempty`).
     public static let omitZeroFields = Quirk("ocpp_csms.omitZeroFields")
+    /// Every tick sends a `Heartbeat` charge point event for each online charge point (the real
+    /// server's events "arrive every ~5 s"), not only events for changes.
+    public static let periodicEvents = Quirk("ocpp_csms.periodicEvents")
     /// The next `/csc` commands (each use takes one) are answered `{"status": "Rejected"}` by the charger.
     public static let rejectCommands = Quirk("ocpp_csms.rejectCommands")
     /// The next `/csc` commands (each use takes one) fail in the CSMS: `status: error` with an `error` text.
@@ -21,9 +24,10 @@ extension Quirk {
 
 extension OCPPCSMSSimulator {
     /// What the real server does all the time (the `quirks: real` switch): strict `Bearer`, idle
-    /// transaction id -1, `null` lists, 400 for an unknown point, zero fields omitted. The command
+    /// transaction id -1, `null` lists, 400 for an unknown point, zero fields omitted, charge point
+    /// events on every tick. The command
     /// outcomes (`rejectCommands`, `commandErrors`) are events a test switches on when it needs them.
     public static let realServerQuirks: Set<Quirk> = [
-        .strictBearer, .idleTransactionMinusOne, .nullLists, .unknownPoint400, .omitZeroFields,
+        .strictBearer, .idleTransactionMinusOne, .nullLists, .unknownPoint400, .omitZeroFields, .periodicEvents,
     ]
 }

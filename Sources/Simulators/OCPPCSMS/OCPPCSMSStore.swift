@@ -43,6 +43,7 @@ struct OCPPCSMSStore: Sendable {
         var omitZeroFields = false
         var nullLists = false
         var idleTransactionMinusOne = false
+        var periodicEvents = false
 
         init() {}
 
@@ -50,6 +51,7 @@ struct OCPPCSMSStore: Sendable {
             omitZeroFields = faults.isEnabled(.omitZeroFields)
             nullLists = faults.isEnabled(.nullLists)
             idleTransactionMinusOne = faults.isEnabled(.idleTransactionMinusOne)
+            periodicEvents = faults.isEnabled(.periodicEvents)
         }
 
         var key: Int { (omitZeroFields ? 1 : 0) + (nullLists ? 2 : 0) + (idleTransactionMinusOne ? 4 : 0) }
@@ -164,6 +166,11 @@ struct OCPPCSMSStore: Sendable {
         if changed { revision += 1 }
         if hasListeners {
             for transaction in activeTransactions() { outbox.append(meterFrame(transaction)) }
+            if flags.periodicEvents {
+                for position in chargePoints.indices where chargePoints[position].isOnline {
+                    chargePointEvent(position, "Heartbeat", connector: nil)
+                }
+            }
         }
     }
 
