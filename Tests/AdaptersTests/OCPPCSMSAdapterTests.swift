@@ -435,6 +435,7 @@ struct OCPPCSMSAdapterTests {
             } catch {
                 #expect(error is SourceError)
             }
+            #expect(try await adapter.refreshDocuments().count == 3, "polling works while the socket is down")
             simulator.faults.clear()
 
             try simulator.rotateToken(username: "bridge@example.com")

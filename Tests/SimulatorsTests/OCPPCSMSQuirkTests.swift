@@ -145,6 +145,10 @@ struct OCPPCSMSQuirkTests {
             try await eventually("the hanging request to arrive") { simulator.requests.count(path: "/api/v1/chp") == 1 }
             simulator.faults.deactivate(.timeout)
             #expect(try await hung.status == 200, "answered normally once the fault is off")
+            simulator.faults.activate(.slow(.milliseconds(50)), on: .paths(["/api/v1/chp"]))
+            #expect(try await client.get("/api/v1/chp").json?.array?.count == 3, "slow, then answered")
+            #expect(simulator.faults.faults(for: "/api/v1/chp") == [.slow(.milliseconds(50))])
+            simulator.faults.clear()
 
             try simulator.plugIn(chargePointID: "CP001", connectorID: 1, idTag: "TAG001")
             await simulator.stopAbruptly()

@@ -161,7 +161,7 @@ struct OCPPCSMSRESTTests {
         }
     }
 
-    @Test("accounts: users/info for oneself, 403 for others; user tags need admin; users/list is filtered")
+    @Test("accounts: register, users/info for oneself, 403 for others; user tags need admin; users/list is filtered")
     func accounts() async throws {
         try await withCSMS { _, client in
             try Task.checkCancellation()
@@ -172,11 +172,20 @@ struct OCPPCSMSRESTTests {
             #expect(try await client.get("/api/v1/user-tags/list").status == 403)
             #expect(try await client.get("/api/v1/users/list").json?.array?.count == 1)
 
+            let registered = try await client.http.post(
+                "/api/v1/users/register", body: #"{"username": "new@example.com", "password": "pw-123456", "name": "New"}"#)
+            #expect(registered.status == 200)
+            #expect(registered.json?["token"]?.string?.isEmpty == false)
+            #expect(try await client.http.post("/api/v1/users/register", body: #"{"username": "new@example.com", "password": "x"}"#).status == 500)
+            #expect(try await client.http.post("/api/v1/users/register", body: #"{"username": "other@example.com"}"#).status == 400)
+            #expect(try await client.login("new@example.com", password: "pw-123456").status == 200)
+            #expect(try await client.get("/api/v1/users/info/new@example.com").json?["name"]?.string == "New")
+
             try await client.login(CSMSAccount.admin.username, password: CSMSAccount.admin.password)
             #expect(try await client.get("/api/v1/user-tags/list").json?.array?.count == 3)
             #expect(try await client.get("/api/v1/user-tags/info/TAG002").json?["username"]?.string == CSMSAccount.driver.username)
             #expect(try await client.get("/api/v1/user-tags/info/NOPE").status == 404)
-            #expect(try await client.get("/api/v1/users/list").json?.array?.count == 3)
+            #expect(try await client.get("/api/v1/users/list").json?.array?.count == 4, "three accounts and the registered one")
         }
     }
 
