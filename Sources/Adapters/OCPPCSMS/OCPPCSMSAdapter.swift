@@ -43,8 +43,9 @@ import Synchronization
 // /chp and /transactions/active are each read once per poll round (`poll_interval`, 15 s by
 // default) and shared by the endpoints built from them. The WebSocket (/ws, `ListenChargePoints`)
 // makes the adapter read both again and deliver `charge_points`, `connectors` and `transactions`
-// within a moment of every charge point event (and right after each connect), instead of at the
-// next poll. The socket is a shortcut only: polling runs whether it is up or not.
+// shortly after a charge point event (and right after each connect) instead of at the next poll;
+// such refreshes are at least 2 s apart. The socket is a shortcut only: polling runs whether it
+// is up or not, so the source has no stream fallback endpoints. Each stream() is one connection.
 //
 // Auth: `username` + `password` log in at POST /api/v1/users/authenticate; a `token` logs in
 // with `{"password": <token>}` (the API's token login). Requests carry `Authorization: Bearer`.
