@@ -43,7 +43,7 @@ extension SourceHTTPClient {
             }
             if Task.isCancelled || failure == .cancelled { break }
             failures = delivered.value > 0 ? 0 : failures + 1
-            if !failure.isRetryable || failures >= options.maxConsecutiveFailures {
+            if !options.reconnects || !failure.isRetryable || failures >= options.maxConsecutiveFailures {
                 continuation.finish(throwing: failure)
                 return
             }

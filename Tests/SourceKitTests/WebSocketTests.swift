@@ -96,6 +96,29 @@ struct WebSocketTests {
         }
     }
 
+    @Test("with reconnects off, the stream ends with the reason when its one connection ends")
+    func singleConnection() async throws {
+        let observed = Observed()
+        try await Self.run(observed) { base in
+            try await withPool { pool in
+                let clock = TestClock()
+                let client = try makeClient(base, pool: pool, auth: NoAuth(), clock: clock)
+                var options = WebSocketOptions()
+                options.reconnects = false
+                var messages: [String] = []
+                do {
+                    for try await message in client.webSocket("/ws", options: options) { messages.append(message) }
+                    Issue.record("expected the stream to end with an error")
+                } catch {
+                    #expect(error as? SourceError == .streamEnded)
+                }
+                #expect(messages == [#"{"n":1}"#, #"{"n":2}"#])
+                #expect(observed.log.all.filter { $0.hasPrefix("upgrade") }.count == 1, "no second connection")
+                #expect(clock.sleeps.isEmpty, "no reconnect backoff")
+            }
+        }
+    }
+
     @Test("sends the greeting and keep-alive messages, and closes cleanly when the consumer stops")
     func greetingKeepAliveAndClose() async throws {
         let observed = Observed()

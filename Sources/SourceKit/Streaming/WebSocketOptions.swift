@@ -30,6 +30,10 @@ public struct WebSocketOptions: Sendable {
     public var maxMessageSize: Int
     /// How long a clean close waits for the server's close frame.
     public var closeTimeout: Duration
+    /// Whether a connection that ends is re-established inside the same stream. `false` ends
+    /// the stream (with the reason) when its one connection ends, so the caller reconnects
+    /// itself, e.g. with a fresh token in ``greeting`` (OCPP CSMS).
+    public var reconnects: Bool = true
 
     /// Creates options.
     public init(
