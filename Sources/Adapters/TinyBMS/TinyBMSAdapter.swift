@@ -1,0 +1,548 @@
+import BridgeCore
+import Foundation
+import Logging
+import SourceKit
+import Synchronization
+
+// The TinyBMS web gateway (`tinybms`, contract: shared/apis/tinybms-gw.md, deviations:
+// FIELD-NOTES.md "TinyBMS gateway"). Endpoint names, the API behind each, and the document delivered:
+//
+// | endpoint           | API                                                        | document delivered |
+// |--------------------|------------------------------------------------------------|--------------------|
+// | `telemetry`        | `/ws/telemetry` frames; while that socket is down, the     | the telemetry object itself, in one of two shapes (the mapping reads alternative paths): |
+// |                    | `battery` member of `GET /api/status`                      | documented `battery_data`: `voltage_mv`, `current_ma`, `soc_percent`, `soh_percent`, `temperature_c`, `status`, `cells[]{index, voltage_mv, balancing}`, `protection{ov, uv, oc_charge, oc_discharge, temp_high, temp_low}`, `timestamp_ms` (Unix ms). From `/api/status` only `voltage_mv`, `current_ma`, `soc_percent`, `soh_percent`, `temperature_c`, `cells_count`, `status` (no cells, no protection). |
+// |                    |                                                            | deployed `battery` (SI): `pack_voltage_v`, `pack_current_a`, `power_w`, `state_of_charge_pct`, `state_of_health_pct`, `average_temperature_c`, `min/max_temperature_c`, `cell_voltage_mv[16]`, `cell_balancing[16]` (0/1), `min_cell_mv`, `max_cell_mv`, `alarm_bits`, `warning_bits`, `energy_charged_kwh`, `energy_discharged_kwh`, `cycle_count`, `status`, `timestamp_ms` (since boot). The `{"battery": {...}}` envelope is removed (the first frame after connecting has none). |
+// |                    |                                                            | Current: positive = charging in both shapes. |
+// | `status`           | `GET /api/status` (60 s)                                   | unchanged: documented `{uptime_ms, free_heap, min_heap, task_count, wifi{…}, mqtt{connected, broker}, battery{…}}`; deployed firmware answers `{"battery": {SI}}` only |
+// | `alerts`           | `GET /api/alerts/active` at start, every 60 s and after    | `{"alerts": [{alert_id, type, severity, status, message, timestamp_ms}], "count": n}`; the `/ws/alerts` list messages are delivered in this shape too (`count` added, `type` dropped), and a single new alert updates the list |
+// |                    | every acknowledgement; `/ws/alerts`                        |  |
+// | `alert_event`      | `/ws/alerts` `{"type":"alert","alert":{…}}`                 | the message unchanged (one per new alert; for HA `event` entities) |
+// | `event`            | `/ws/events`                                               | the message unchanged: `{"type":"system_event","event":"ALERT_TRIGGERED"…,"timestamp_ms","data":{…}}` |
+// | `alert_statistics` | `GET /api/alerts/statistics` (60 s)                        | unchanged |
+// | `alert_config`     | `GET /api/alerts/config` (300 s, and after each change)    | unchanged: `enabled`, `debounce_sec`, `temp_high_enabled`, `temperature_max_c`, `temp_low_enabled`, `temperature_min_c`, `cell_volt_high_enabled`, `cell_voltage_max_mv`, `cell_volt_low_enabled`, `cell_voltage_min_mv`, … |
+// | `runtime`          | `GET /api/metrics/runtime` (60 s)                          | unchanged |
+// | `can`              | `GET /api/can/status` (30 s)                               | unchanged |
+// | `mqtt`             | `GET /api/mqtt/status` (60 s)                              | unchanged |
+// | `event_bus`        | `GET /api/event-bus/metrics` (300 s)                       | unchanged |
+// | `tasks`, `history`, `config`, `mqtt_config`, `alert_history` | `GET /api/system/tasks`, `/api/history?limit=60`, `/api/config`, `/api/mqtt/config`, `/api/alerts/history` | unchanged; read on demand only (not polled) |
+//
+// Commands: `execute` sends mapping calls (state-changing ones with the CSRF token when auth is on;
+// `POST /api/alerts/config` bodies are validated first, `POST /api/system/restart` goes through the
+// restart logic below). `perform` actions: `acknowledge_alert` (value: alert id), `acknowledge_all_alerts`,
+// `clear_alert_history`, `restart_bms`, `restart_gateway` (result status 202 = the BMS did not answer
+// and the gateway restarted instead), `set_alert_config` (value: an object of fields, or a value with the
+// field name as child key).
+
+/// The TinyBMS web gateway adapter; see the table above for its endpoints and actions.
+public final class TinyBMSAdapter: SourceAdapter {
+    /// How telemetry is read (`stream:`).
+    public enum StreamMode: String, Sendable { case websocket, poll }
+
+    static let paths: [String: String] = [
+        "telemetry": "/api/status", "status": "/api/status", "runtime": "/api/metrics/runtime", "tasks": "/api/system/tasks",
+        "history": "/api/history", "config": "/api/config", "mqtt_config": "/api/mqtt/config", "mqtt": "/api/mqtt/status",
+        "alerts": "/api/alerts/active", "alert_history": "/api/alerts/history", "alert_statistics": "/api/alerts/statistics",
+        "alert_config": "/api/alerts/config", "can": "/api/can/status", "event_bus": "/api/event-bus/metrics",
+    ]
+
+    /// No telemetry frame for this long while the stream runs: `/api/status` is polled meanwhile.
+    static let telemetryGap: Duration = .seconds(3)
+    /// A restart command within this long of an accepted gateway restart (that has not visibly ended) is refused.
+    static let gatewayRestartWindow: Duration = .seconds(120)
+
+    let client: SourceHTTPClient
+    let mode: StreamMode
+    let pollInterval: Duration
+    let usesCSRF: Bool
+    let logger: Logger
+    let live = Mutex(Live())
+    public let polls: [PollSchedule]
+    public let streamFallback: [PollSchedule]
+
+    struct Live {
+        var continuation: AsyncThrowingStream<SourceDocument, any Error>.Continuation?
+        var streamID = 0
+        var lastTelemetry: ContinuousClock.Instant?
+        var activeAlerts: [JSONValue] = []
+        var alertConfig: JSONValue?
+        var csrfToken: String?
+        var restartMark: ContinuousClock.Instant?
+        var outageSinceRestart = false
+        var warnedSockets: Set<String> = []
+    }
+
+    public init(configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger) throws {
+        guard let url = configuration.url else {
+            throw CommandFailure(.internalError, "source '\(configuration.id)' has no url")
+        }
+        let base: SourceURL
+        do {
+            base = try SourceURL(url.absoluteString)
+        } catch {
+            throw CommandFailure(.internalError, "source '\(configuration.id)': \(error)")
+        }
+        mode = StreamMode(rawValue: configuration.string("stream") ?? "websocket") ?? .websocket
+        pollInterval = configuration.duration("poll_interval") ?? .seconds(5)
+        let auth: any AuthStrategy
+        if let username = configuration.string("username"), let password = configuration.secret("password") {
+            auth = BasicAuth(username: username, password: Credential(password.revealed))
+            usesCSRF = true
+        } else {
+            auth = NoAuth()
+            usesCSRF = false
+        }
+        client = SourceHTTPClient(
+            configuration: SourceHTTPClient.Configuration(
+                baseURL: base, timeout: configuration.timeout,
+                tls: SourceTLS(caFile: configuration.caFile, insecure: configuration.insecureTLS),
+                usesETags: false),
+            auth: auth, pool: pool, logger: logger)
+        self.logger = logger
+        let telemetry = PollSchedule(endpoint: "telemetry", every: pollInterval)
+        var polls = [
+            PollSchedule(endpoint: "status", every: .seconds(60)), PollSchedule(endpoint: "alerts", every: .seconds(60)),
+            PollSchedule(endpoint: "alert_statistics", every: .seconds(60)), PollSchedule(endpoint: "alert_config", every: .seconds(300)),
+            PollSchedule(endpoint: "runtime", every: .seconds(60)), PollSchedule(endpoint: "can", every: .seconds(30)),
+            PollSchedule(endpoint: "mqtt", every: .seconds(60)), PollSchedule(endpoint: "event_bus", every: .seconds(300)),
+        ]
+        if mode == .poll { polls.append(telemetry) }
+        self.polls = polls
+        streamFallback = mode == .poll ? [] : [telemetry]
+    }
+
+    // MARK: Reading
+
+    public func read(endpoint: String) async throws -> JSONValue? {
+        guard let path = Self.paths[endpoint] else { throw SourceError.notSupported("endpoint '\(endpoint)'") }
+        let query: [(name: String, value: String)] = endpoint == "history" ? [(name: "limit", value: "60")] : []
+        let response: SourceResponse
+        do {
+            response = try await client.get(path, query: query)
+        } catch {
+            noteOutage()
+            throw error
+        }
+        noteContact()
+        let document = try Self.parse(response.body, endpoint: endpoint)
+        switch endpoint {
+        case "telemetry":
+            guard let battery = document["battery"], battery.objectValue != nil else {
+                throw SourceError.malformedResponse("telemetry: /api/status has no battery object")
+            }
+            return battery
+        case "alerts":
+            live.withLock { $0.activeAlerts = document["alerts"]?.arrayValue ?? [] }
+        case "alert_config":
+            live.withLock { $0.alertConfig = document }
+        default:
+            break
+        }
+        return document
+    }
+
+    static func parse(_ body: [UInt8], endpoint: String) throws(SourceError) -> JSONValue {
+        do {
+            return try JSONValue.parse(body)
+        } catch {
+            throw SourceError.malformedResponse("\(endpoint): \(error)")
+        }
+    }
+
+    // MARK: Streams
+
+    public var hasStream: Bool { mode == .websocket }
+
+    /// No confirmed telemetry for this long ends the stream (the supervisor then polls `/api/status`
+    /// and reconnects with its backoff). Short gaps are bridged inside the stream.
+    public var streamSilence: Duration? { mode == .websocket ? .seconds(30) : nil }
+
+    /// `/ws/telemetry`, `/ws/alerts` and `/ws/events` as one stream. The telemetry socket reconnects by
+    /// itself with backoff (an eviction by a browser tab costs about a second); while it has delivered
+    /// nothing for ``telemetryGap``, `/api/status` is polled every `poll_interval` and its battery object
+    /// delivered as `telemetry` (not confirming the stream). When the telemetry socket gives up the stream
+    /// ends. The alert and event sockets never end it: they reconnect by themselves, and when they give up
+    /// (older firmware without them) alerts are still polled.
+    public func stream() -> AsyncThrowingStream<SourceDocument, any Error>? {
+        guard mode == .websocket else { return nil }
+        return AsyncThrowingStream { continuation in
+            let id = self.live.withLock { live in
+                live.streamID += 1
+                live.continuation = continuation
+                live.lastTelemetry = nil
+                return live.streamID
+            }
+            let task = Task { await self.runStream(continuation) }
+            continuation.onTermination = { _ in
+                task.cancel()
+                self.live.withLock { live in
+                    if live.streamID == id { live.continuation = nil }
+                }
+            }
+        }
+    }
+
+    private func runStream(_ continuation: AsyncThrowingStream<SourceDocument, any Error>.Continuation) async {
+        let eventOptions = WebSocketOptions(
+            pingInterval: .seconds(15), idleTimeout: nil, backoff: Backoff(initial: .seconds(1), maximum: .seconds(60)),
+            maxConsecutiveFailures: 6)
+        let telemetryOptions = WebSocketOptions(
+            pingInterval: .seconds(10), idleTimeout: .seconds(10), backoff: Backoff(initial: .seconds(1), maximum: .seconds(8)),
+            maxConsecutiveFailures: 4)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.serveSideSocket("/ws/events", options: eventOptions, continuation: continuation) }
+            group.addTask { await self.serveSideSocket("/ws/alerts", options: eventOptions, continuation: continuation) }
+            group.addTask { await self.bridgeTelemetryGaps(continuation) }
+            group.addTask {
+                do {
+                    for try await text in self.client.webSocket("/ws/telemetry", options: telemetryOptions) {
+                        guard let message = Self.json(text), let telemetry = Self.telemetry(from: message) else { continue }
+                        self.live.withLock { $0.lastTelemetry = .now }
+                        self.noteContact()
+                        continuation.yield(SourceDocument(endpoint: "telemetry", document: telemetry))
+                    }
+                    continuation.finish()
+                } catch {
+                    self.noteOutage()
+                    continuation.finish(throwing: error)
+                }
+            }
+            // The telemetry task ends first (the others run until cancelled).
+            _ = await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// `/ws/alerts` or `/ws/events` until cancelled; a socket that gives up is logged once and left.
+    private func serveSideSocket(
+        _ path: String, options: WebSocketOptions, continuation: AsyncThrowingStream<SourceDocument, any Error>.Continuation
+    ) async {
+        do {
+            for try await text in client.webSocket(path, options: options) {
+                guard let message = Self.json(text) else { continue }
+                for document in documents(fromSideMessage: message) { continuation.yield(document) }
+            }
+        } catch {
+            let first = live.withLock { $0.warnedSockets.insert(path).inserted }
+            if first {
+                logger.warning("TinyBMS WebSocket unavailable; its data is polled instead", metadata: ["path": "\(path)", "error": "\(error)"])
+            } else {
+                logger.debug("TinyBMS WebSocket unavailable", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Polls `/api/status` while the telemetry socket delivers nothing.
+    private func bridgeTelemetryGaps(_ continuation: AsyncThrowingStream<SourceDocument, any Error>.Continuation) async {
+        let started = ContinuousClock.now
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: pollInterval)
+            } catch {
+                return
+            }
+            let last = live.withLock { $0.lastTelemetry } ?? started
+            guard ContinuousClock.now - last >= Self.telemetryGap else { continue }
+            do {
+                if let battery = try await read(endpoint: "telemetry") {
+                    continuation.yield(SourceDocument(endpoint: "telemetry", document: battery, confirmsStream: false))
+                }
+            } catch {
+                logger.debug("TinyBMS status poll failed while the telemetry socket is down", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Documents from an `/ws/alerts` or `/ws/events` message; pongs and unknown messages give none.
+    func documents(fromSideMessage message: JSONValue) -> [SourceDocument] {
+        switch message["type"]?.stringValue {
+        case "alerts":
+            let alerts = message["alerts"]?.arrayValue ?? []
+            live.withLock { $0.activeAlerts = alerts }
+            return [alertsDocument(alerts)]
+        case "alert":
+            guard let alert = message["alert"], alert.objectValue != nil else { return [] }
+            let alerts = live.withLock { live in
+                let id = alert["alert_id"]
+                live.activeAlerts.removeAll { $0["alert_id"] == id }
+                if alert["status"]?.numberValue ?? 0 == 0 { live.activeAlerts.append(alert) }
+                return live.activeAlerts
+            }
+            return [SourceDocument(endpoint: "alert_event", document: message, confirmsStream: false), alertsDocument(alerts)]
+        case "system_event":
+            return [SourceDocument(endpoint: "event", document: message, confirmsStream: false)]
+        default:
+            return []
+        }
+    }
+
+    func alertsDocument(_ alerts: [JSONValue]) -> SourceDocument {
+        SourceDocument(
+            endpoint: "alerts", document: ["alerts": .array(alerts), "count": .number(Double(alerts.count))], confirmsStream: false)
+    }
+
+    static func json(_ text: String) -> JSONValue? {
+        try? JSONValue.parse(Array(text.utf8))
+    }
+
+    /// The telemetry object of a `/ws/telemetry` message or of the deployed firmware's `{"battery": {...}}`
+    /// envelope; nil for anything else (a pong).
+    static func telemetry(from message: JSONValue) -> JSONValue? {
+        switch message["type"]?.stringValue {
+        case "battery_data", "battery": return message
+        case nil:
+            guard let inner = message["battery"], inner.objectValue != nil else { return nil }
+            return inner
+        default: return nil
+        }
+    }
+
+    /// Delivers `document` on the running stream, if there is one.
+    private func inject(_ document: SourceDocument) {
+        live.withLock { $0.continuation }?.yield(document)
+    }
+
+    // MARK: Gateway restarts
+
+    private func noteOutage() {
+        live.withLock { live in
+            if live.restartMark != nil { live.outageSinceRestart = true }
+        }
+    }
+
+    /// Contact after an outage that followed a restart ends the restart window.
+    private func noteContact() {
+        live.withLock { live in
+            if live.restartMark != nil, live.outageSinceRestart {
+                live.restartMark = nil
+                live.outageSinceRestart = false
+            }
+        }
+    }
+
+    /// Whether a gateway restart was accepted and has not visibly ended (outage, then contact).
+    var gatewayRestarting: Bool {
+        live.withLock { live in
+            guard let mark = live.restartMark else { return false }
+            if ContinuousClock.now - mark > Self.gatewayRestartWindow {
+                live.restartMark = nil
+                return false
+            }
+            return true
+        }
+    }
+
+    // MARK: Commands
+
+    public func execute(_ call: RenderedCall) async throws(CommandFailure) -> Int? {
+        let method = SourceRequest.Method(rawValue: call.method.uppercased()) ?? .post
+        if method == .post, call.path == "/api/system/restart" {
+            let target = call.body?["target"]?.stringValue ?? "bms"
+            return try await restart(target: target, delayMs: call.body?["delay_ms"]?.numberValue)
+        }
+        if method == .post, call.path == "/api/alerts/config" {
+            guard let body = call.body else { throw CommandFailure(.invalidValue, "alert configuration: a JSON body is required") }
+            try validateAlertConfig(body)
+        }
+        if method == .get {
+            do {
+                return try await client.get(call.path, query: call.query.map { (name: $0.name, value: $0.value) }, priority: .command).status
+            } catch {
+                throw Self.failure(error, action: "GET \(call.path)")
+            }
+        }
+        let body = call.body.map { SourceRequestBody.json(bytes: $0.jsonBytes) }
+        let response = try await stateChanging(method, call.path, query: call.query.map { (name: $0.name, value: $0.value) }, body: body)
+        await afterCommand(path: call.path)
+        return response.status
+    }
+
+    public func perform(action: String, value: JSONValue, childKey: JSONValue?) async throws(CommandFailure) -> Int? {
+        switch action {
+        case "acknowledge_alert":
+            let id = try Self.alertID(value)
+            let response: SourceResponse
+            do throws(CommandFailure) {
+                response = try await stateChanging(.post, "/api/alerts/acknowledge/\(id)", action: "acknowledge alert \(id)")
+            } catch where error.httpStatus == 404 {
+                throw CommandFailure(.callFailed, "acknowledge alert \(id): no active alert with this id", httpStatus: 404)
+            }
+            await afterCommand(path: "/api/alerts/acknowledge")
+            return response.status
+        case "acknowledge_all_alerts":
+            let response = try await stateChanging(.post, "/api/alerts/acknowledge", action: "acknowledge all alerts")
+            await afterCommand(path: "/api/alerts/acknowledge")
+            return response.status
+        case "clear_alert_history":
+            let response = try await stateChanging(.delete, "/api/alerts/history", action: "clear alert history")
+            await afterCommand(path: "/api/alerts/history")
+            return response.status
+        case "restart_bms":
+            return try await restart(target: "bms", delayMs: nil)
+        case "restart_gateway":
+            return try await restart(target: "gateway", delayMs: nil)
+        case "set_alert_config":
+            let body: JSONValue
+            if value.objectValue != nil {
+                body = value
+            } else if let field = childKey?.stringValue {
+                body = .object([field: value])
+            } else {
+                throw CommandFailure(.invalidValue, "set_alert_config needs an object of fields, or the field name as child key")
+            }
+            try validateAlertConfig(body)
+            let response = try await stateChanging(
+                .post, "/api/alerts/config", body: .json(bytes: body.jsonBytes), action: "set alert configuration")
+            await afterCommand(path: "/api/alerts/config")
+            return response.status
+        default:
+            throw CommandFailure(.notSupported, "action '\(action)' is not implemented for tinybms")
+        }
+    }
+
+    /// `POST /api/system/restart`. Refused while an accepted gateway restart has not visibly ended; a
+    /// gateway that does not answer is a `call_failed` result (bounded by the source timeout), never a hang.
+    private func restart(target: String, delayMs: Double?) async throws(CommandFailure) -> Int? {
+        guard ["bms", "gateway"].contains(target) else {
+            throw CommandFailure(.invalidValue, "restart target must be \"bms\" or \"gateway\", not \"\(target)\"")
+        }
+        guard !gatewayRestarting else {
+            throw CommandFailure(.sourceUnavailable, "the gateway is restarting; try again once it is back")
+        }
+        var body: [String: JSONValue] = ["target": .string(target)]
+        if let delayMs { body["delay_ms"] = .number(delayMs) }
+        let response = try await stateChanging(
+            .post, "/api/system/restart", body: .json(bytes: JSONValue.object(body).jsonBytes), action: "restart \(target)")
+        let answer = try? JSONValue.parse(response.body)
+        if answer?["gateway_restart"]?.boolValue == true || response.status == 202 {
+            live.withLock { live in
+                live.restartMark = .now
+                live.outageSinceRestart = false
+            }
+            if target == "bms" {
+                logger.notice("TinyBMS did not answer the restart; the gateway restarts instead")
+            }
+        }
+        return response.status
+    }
+
+    /// Re-reads what a command changed and delivers it on the running stream (the supervisor's refresh
+    /// covers the polling mode).
+    private func afterCommand(path: String) async {
+        let endpoint: String
+        if path.hasPrefix("/api/alerts/acknowledge") || path == "/api/alerts/history" {
+            endpoint = "alerts"
+        } else if path == "/api/alerts/config" {
+            endpoint = "alert_config"
+        } else {
+            return
+        }
+        do {
+            if let document = try await read(endpoint: endpoint) {
+                inject(SourceDocument(endpoint: endpoint, document: document, confirmsStream: false))
+            }
+        } catch {
+            logger.debug("TinyBMS re-read after a command failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+        }
+    }
+
+    /// A state-changing call, with the CSRF token when auth is on (fetched once, renewed after a 403).
+    private func stateChanging(
+        _ method: SourceRequest.Method, _ path: String, query: [(name: String, value: String)] = [], body: SourceRequestBody? = nil,
+        action: String? = nil
+    ) async throws(CommandFailure) -> SourceResponse {
+        let action = action ?? "\(method.rawValue) \(path)"
+        var attempt = 0
+        while true {
+            attempt += 1
+            do throws(SourceError) {
+                var headers: [(name: String, value: String)] = []
+                if usesCSRF { headers.append((name: "X-CSRF-Token", value: try await csrfToken(renew: attempt > 1))) }
+                return try await client.send(method, path, query: query, body: body, headers: headers)
+            } catch {
+                if case .forbidden = error, usesCSRF, attempt == 1 { continue }
+                noteOutageIfUnreachable(error)
+                throw Self.failure(error, action: action)
+            }
+        }
+    }
+
+    private func noteOutageIfUnreachable(_ error: SourceError) {
+        switch error {
+        case .connection, .timeout: noteOutage()
+        default: break
+        }
+    }
+
+    private func csrfToken(renew: Bool) async throws(SourceError) -> String {
+        if !renew, let token = live.withLock({ $0.csrfToken }) { return token }
+        let response = try await client.get("/api/security/csrf", priority: .command)
+        let document = try? JSONValue.parse(response.body)
+        guard let token = document?["token"]?.stringValue ?? document?["csrf_token"]?.stringValue, !token.isEmpty else {
+            throw SourceError.malformedResponse("/api/security/csrf has no token")
+        }
+        live.withLock { $0.csrfToken = token }
+        return token
+    }
+
+    static func alertID(_ value: JSONValue) throws(CommandFailure) -> Int {
+        let number = value.numberValue ?? value.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard let number, number.rounded() == number, number >= 1, number <= 1e9 else {
+            throw CommandFailure(.invalidValue, "alert id must be a positive integer, not \(value.shortDescription)")
+        }
+        return Int(number)
+    }
+
+    /// The fields `POST /api/alerts/config` accepts, and their ranges; min < max against the last known config.
+    func validateAlertConfig(_ body: JSONValue) throws(CommandFailure) {
+        guard let fields = body.objectValue, !fields.isEmpty else {
+            throw CommandFailure(.invalidValue, "alert configuration must be a non-empty object")
+        }
+        let booleans: Set<String> = [
+            "enabled", "temp_high_enabled", "temp_low_enabled", "cell_volt_high_enabled", "cell_volt_low_enabled",
+            "monitor_tinybms_events", "monitor_status_changes",
+        ]
+        let numbers: [String: (range: ClosedRange<Double>, integral: Bool)] = [
+            "debounce_sec": (0...3600, true), "temperature_max_c": (-40...100, false), "temperature_min_c": (-40...100, false),
+            "cell_voltage_max_mv": (2000...4500, true), "cell_voltage_min_mv": (2000...4500, true),
+        ]
+        for (field, value) in fields {
+            if booleans.contains(field) {
+                guard value.boolValue != nil else { throw CommandFailure(.invalidValue, "\(field) must be true or false") }
+            } else if let rule = numbers[field] {
+                guard let number = value.numberValue, rule.range.contains(number), !rule.integral || number.rounded() == number else {
+                    let kind = rule.integral ? "an integer" : "a number"
+                    throw CommandFailure(
+                        .invalidValue,
+                        "\(field) must be \(kind) in \(JSONValue.format(rule.range.lowerBound))...\(JSONValue.format(rule.range.upperBound))")
+                }
+            } else {
+                throw CommandFailure(.invalidValue, "unknown alert configuration field '\(field)'")
+            }
+        }
+        let known = live.withLock { $0.alertConfig }
+        for (minimum, maximum) in [("temperature_min_c", "temperature_max_c"), ("cell_voltage_min_mv", "cell_voltage_max_mv")] {
+            let low = fields[minimum]?.numberValue ?? known?[minimum]?.numberValue
+            let high = fields[maximum]?.numberValue ?? known?[maximum]?.numberValue
+            if let low, let high, low >= high {
+                throw CommandFailure(.invalidValue, "\(minimum) (\(JSONValue.format(low))) must be below \(maximum) (\(JSONValue.format(high)))")
+            }
+        }
+    }
+
+    public func statistics() async -> AdapterStatistics {
+        let statistics = client.statistics
+        return AdapterStatistics(
+            requests: statistics.requests, lastLatency: statistics.lastLatency, rateBudgetLeft: await client.budget.remaining())
+    }
+
+    static func failure(_ error: SourceError, action: String) -> CommandFailure {
+        switch error {
+        case .timeout: CommandFailure(.timeout, "\(action): no answer from the gateway (\(error))", httpStatus: error.status)
+        case .connection: CommandFailure(.callFailed, "\(action): gateway unreachable (\(error))")
+        case .unauthorized: CommandFailure(.callFailed, "\(action): authentication failed (check username and password)", httpStatus: 401)
+        case .forbidden: CommandFailure(.callFailed, "\(action): forbidden (CSRF token rejected)", httpStatus: 403)
+        case .notFound: CommandFailure(.callFailed, "\(action): not found on the gateway", httpStatus: 404)
+        default: CommandFailure(.callFailed, "\(action): \(error)", httpStatus: error.status)
+        }
+    }
+}
