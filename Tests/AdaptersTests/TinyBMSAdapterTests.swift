@@ -430,7 +430,7 @@ struct TinyBMSAdapterTests {
         }
     }
 
-    @Test("restart BMS: 200, the BMS restarts; restart with fallback: 202; restart gateway: a second restart meanwhile is refused at once")
+    @Test("restart BMS: 200; with fallback: 202; a restart meanwhile is refused at once; once the gateway was seen back, accepted again")
     func restarts() async throws {
         try await withAdapter { (simulator, adapter) async throws in
             #expect(try await adapter.perform(action: "restart_bms", value: .null, childKey: nil) == 200)
@@ -448,7 +448,13 @@ struct TinyBMSAdapterTests {
                 #expect(error.code == .sourceUnavailable)
             }
             #expect(simulator.requests.count(method: "POST", path: "/api/system/restart") == posts)
+
+            // Seen down, then back: restarts are accepted again.
+            await #expect(throws: SourceError.self) { _ = try await adapter.read(endpoint: "status") }
             try await simulator.finishRestart()
+            #expect(try await adapter.read(endpoint: "status") != nil)
+            #expect(try await adapter.perform(action: "restart_bms", value: .null, childKey: nil) == 200)
+            #expect(simulator.state.restartRequests == ["bms", "bms", "bms"])
         }
     }
 

@@ -47,8 +47,9 @@ public final class TinyBMSAdapter: SourceAdapter {
 
     /// No telemetry frame for this long while the stream runs: `/api/status` is polled meanwhile.
     static let telemetryGap: Duration = .seconds(3)
-    /// A restart command within this long of an accepted gateway restart (that has not visibly ended) is refused.
-    static let gatewayRestartWindow: Duration = .seconds(120)
+    /// A restart command within this long of an accepted gateway restart is refused, unless the gateway
+    /// was seen going away and answering again since (then it is back and may be restarted again).
+    static let gatewayRestartWindow: Duration = .seconds(30)
 
     let client: SourceHTTPClient
     let mode: StreamMode
