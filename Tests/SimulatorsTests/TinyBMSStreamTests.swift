@@ -38,6 +38,20 @@ struct TinyBMSStreamTests {
         }
     }
 
+    @Test("a burst sends one frame per tick, in order, with simulated time advancing by the tick interval")
+    func burst() async throws {
+        try await withTinyBMS(.test(tickInterval: .milliseconds(10))) { (simulator, _) async throws in
+            let socket = try await openSocket(simulator, "/ws/telemetry")
+            await simulator.burst(50, every: .milliseconds(10))
+            let frames = try await socket.messages(atLeast: 50).compactMap { JSON.decode($0) }
+            let stamps = frames.compactMap { $0["timestamp_ms"]?.integer }
+            #expect(stamps.count == 50)
+            #expect(zip(stamps, stamps.dropFirst()).allSatisfy { $1 - $0 == 10 })
+            #expect(simulator.state.ticks == 50)
+            try await socket.close()
+        }
+    }
+
     @Test("a JSON ping gets a pong with timestamp_ms")
     func jsonPing() async throws {
         try await withTinyBMS { (simulator, _) async throws in

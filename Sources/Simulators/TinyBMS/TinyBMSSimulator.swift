@@ -109,6 +109,20 @@ public final class TinyBMSSimulator: Service, Sendable {
         return frame
     }
 
+    /// Ticks `count` times, `interval` apart on the wall clock (e.g. a 100 Hz burst for a benchmark, on
+    /// top of the automatic ticks if any); each tick still advances the simulation by
+    /// ``Configuration/tickInterval``. Returns early when the calling task is cancelled.
+    public func burst(_ count: Int, every interval: Duration) async {
+        let clock = ContinuousClock()
+        var next = clock.now
+        for _ in 0..<max(0, count) {
+            guard !Task.isCancelled else { return }
+            device.tick()
+            next = next.advanced(by: interval)
+            try? await Task.sleep(until: next, clock: clock)
+        }
+    }
+
     /// Holds the pack current at `amps` (positive charges) from the next tick; nil follows the load profile again.
     public func hold(current amps: Double?) {
         device.store.withLock { $0.pack.heldCurrent = amps }
