@@ -531,3 +531,113 @@ final class DocumentCollector: Sendable {
         task.withLock { $0 }?.cancel()
     }
 }
+
+/// The adapter under the real supervisor (`SourceService`), the simulator ticking by itself.
+@Suite("TinyBMSAdapter under the supervisor", .serialized)
+struct TinyBMSSupervisedTests {
+    static let mapping = """
+        source: tinybms
+        entities:
+          - { id: voltage, from: { endpoint: telemetry, path: voltage_mv }, device_class: voltage, unit: mV }
+        """
+
+    struct Harness: Sendable {
+        let simulator: TinyBMSSimulator
+        let service: SourceService
+        let broker: InMemoryBroker
+        let recorder: LogRecorder
+
+        var published: Int { broker.published(on: "api2mqtt/bms").count }
+        var availability: [String] { broker.published(on: "api2mqtt/bms/availability").map { String(decoding: $0.payload, as: UTF8.self) } }
+    }
+
+    /// Runs the simulator (ticking every 100 ms) and the adapter under a `SourceService`, then stops both.
+    func withSupervisedSource(
+        quirks: Set<Quirk> = [], options: [String: ConfigValue] = [:], _ body: @Sendable (Harness) async throws -> Void
+    ) async throws {
+        let simulator = TinyBMSSimulator(
+            configuration: TinyBMSSimulator.Configuration(
+                tickInterval: .milliseconds(100), autoTickDelay: .zero, seed: 42, bmsRestartDuration: nil, gatewayRebootDuration: nil,
+                quirks: quirks))
+        let port = try await simulator.start()
+        let pool = HTTPClientPool()
+        let recorder = LogRecorder()
+        let logger = Logger(label: "test.tinybms.supervised") { _ in recorder }
+        let broker = InMemoryBroker()
+        let source = SourceConfiguration(
+            id: "bms", type: .tinyBMS, url: URL(string: "http://127.0.0.1:\(port)"), timeout: .seconds(2), options: options)
+        let context = DiscoveryContext(baseTopic: "api2mqtt", discoveryPrefix: "homeassistant")
+        let outcome: Result<Void, any Error>
+        var run: Task<Void, Never>?
+        do {
+            let bridge = SourceBridge(
+                configuration: source, mapping: try MappingLoader.load(yaml: Self.mapping, file: "tinybms-test.yaml"), context: context,
+                settings: PublishSettings(), broker: broker,
+                discovery: DiscoveryPublisher(context: context, broker: broker, logger: logger),
+                availability: AvailabilityPublisher(context: context, broker: broker, logger: logger), logger: logger,
+                now: { .now })
+            let service = SourceService(
+                bridge: bridge, adapter: try TinyBMSAdapter(configuration: source, pool: pool, logger: logger), logger: logger)
+            run = Task { try? await service.run() }
+            let harness = Harness(simulator: simulator, service: service, broker: broker, recorder: recorder)
+            try await TinyBMSAdapterTests.eventually("live telemetry published") {
+                service.health.streamUp == true && harness.published >= 2
+            }
+            try await body(harness)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        run?.cancel()
+        await run?.value
+        await pool.shutdown()
+        await simulator.stop()
+        try outcome.get()
+    }
+
+    @Test("telemetry flows; an eviction war with a browser tab and its end cost no warnings, and frames flow again")
+    func evictionWar() async throws {
+        try await withSupervisedSource(quirks: [.tinyBMSSocketLimit]) { harness in
+            let simulator = harness.simulator
+            simulator.openBrowserTabs(5)
+            try await TinyBMSAdapterTests.eventually("an eviction war") { simulator.state.evictions >= 6 }
+            simulator.closeBrowserTabs()
+            let before = harness.published
+            try await TinyBMSAdapterTests.eventually("telemetry after the war") {
+                harness.published >= before + 3 && simulator.state.openSockets.values.reduce(0, +) == 3
+            }
+            #expect(harness.service.health.streamUp == true)
+            #expect(harness.recorder.lines.contains { $0.contains("Source online") }, "the recorder sees the supervisor's log")
+            let warnings = harness.recorder.lines.filter { $0.hasPrefix("warning") || $0.hasPrefix("error") || $0.hasPrefix("critical") }
+            #expect(warnings.isEmpty, "\(warnings)")
+        }
+    }
+
+    @Test("a gateway restart command: the source goes offline while the gateway is down and online again when it is back")
+    func gatewayRestart() async throws {
+        try await withSupervisedSource(options: ["poll_interval": .duration(.milliseconds(500))]) { harness in
+            let simulator = harness.simulator, service = harness.service
+            #expect(try await service.perform(action: "restart_gateway", value: .null, childKey: nil) == 200)
+            try await TinyBMSAdapterTests.eventually("the gateway to go down") { simulator.state.gatewayRebooting }
+            try await TinyBMSAdapterTests.eventually("the source offline") { service.health.status == .offline }
+            #expect(harness.availability.last == "offline")
+            do throws(CommandFailure) {
+                _ = try await service.perform(action: "restart_gateway", value: .null, childKey: nil)
+                Issue.record("a restart during the reboot must fail")
+            } catch {
+                #expect(error.code == .sourceUnavailable || error.code == .callFailed, "\(error)")
+            }
+            try await simulator.finishRestart()
+            try await TinyBMSAdapterTests.eventually("the source available again, its stream up") {
+                service.health.status != .offline && service.health.streamUp == true && harness.availability.last == "online"
+            }
+            withKnownIssue(
+                "core: SourceService never clears a fallback endpoint's failure once the stream is back (stream documents record success for no endpoint), so the source stays `degraded`",
+                isIntermittent: true
+            ) {
+                #expect(service.health.status == .online, "\(service.health.failingEndpoints)")
+            }
+            #expect(simulator.state.restartRequests == ["gateway"])
+        }
+    }
+}

@@ -160,8 +160,8 @@ public final class TinyBMSAdapter: SourceAdapter {
     /// `/ws/telemetry`, `/ws/alerts` and `/ws/events` as one stream. The telemetry socket reconnects by
     /// itself with backoff (an eviction by a browser tab costs about a second); while it has delivered
     /// nothing for ``telemetryGap``, `/api/status` is polled every `poll_interval` and its battery object
-    /// delivered as `telemetry` (not confirming the stream). When the telemetry socket gives up the stream
-    /// ends. The alert and event sockets never end it: they reconnect by themselves, and when they give up
+    /// delivered as `telemetry` (not confirming the stream). When the telemetry socket gives up, or such a
+    /// status poll fails too (gateway or BMS restarting), the stream ends with that error. The alert and event sockets never end it: they reconnect by themselves, and when they give up
     /// (older firmware without them) alerts are still polled.
     public func stream() -> AsyncThrowingStream<SourceDocument, any Error>? {
         guard mode == .websocket else { return nil }
@@ -207,7 +207,8 @@ public final class TinyBMSAdapter: SourceAdapter {
                     continuation.finish(throwing: error)
                 }
             }
-            // The telemetry task ends first (the others run until cancelled).
+            // The telemetry socket giving up, or a failed status poll during a gap, ends the stream
+            // (the side sockets run until cancelled).
             _ = await group.next()
             group.cancelAll()
         }
@@ -223,12 +224,17 @@ public final class TinyBMSAdapter: SourceAdapter {
                 for document in documents(fromSideMessage: message) { continuation.yield(document) }
             }
         } catch {
+            guard !Task.isCancelled else { return }
             let first = live.withLock { $0.warnedSockets.insert(path).inserted }
             if first {
                 logger.warning("TinyBMS WebSocket unavailable; its data is polled instead", metadata: ["path": "\(path)", "error": "\(error)"])
             } else {
                 logger.debug("TinyBMS WebSocket unavailable", metadata: ["path": "\(path)", "error": "\(error)"])
             }
+        }
+        // A side socket never ends the stream: wait for the stream's end.
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(3600))
         }
     }
 
@@ -248,7 +254,11 @@ public final class TinyBMSAdapter: SourceAdapter {
                     continuation.yield(SourceDocument(endpoint: "telemetry", document: battery, confirmsStream: false))
                 }
             } catch {
-                logger.debug("TinyBMS status poll failed while the telemetry socket is down", metadata: ["error": "\(error)"])
+                // No socket data and no status either (gateway rebooting, BMS restarting): the stream
+                // ends, so the supervisor counts the failures (availability) and reconnects with backoff.
+                guard !Task.isCancelled else { return }
+                continuation.finish(throwing: error)
+                return
             }
         }
     }
