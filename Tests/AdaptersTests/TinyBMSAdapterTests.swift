@@ -532,7 +532,7 @@ final class DocumentCollector: Sendable {
     }
 }
 
-/// The adapter under the real supervisor (`SourceService`), the simulator ticking by itself.
+/// The adapter under the real supervisor (`SourceRunner`), the simulator ticking by itself.
 @Suite("TinyBMSAdapter under the supervisor", .serialized)
 struct TinyBMSSupervisedTests {
     static let mapping = """
@@ -543,7 +543,7 @@ struct TinyBMSSupervisedTests {
 
     struct Harness: Sendable {
         let simulator: TinyBMSSimulator
-        let service: SourceService
+        let service: SourceRunner
         let broker: InMemoryBroker
         let recorder: LogRecorder
 
@@ -551,7 +551,7 @@ struct TinyBMSSupervisedTests {
         var availability: [String] { broker.published(on: "api2mqtt/bms/availability").map { String(decoding: $0.payload, as: UTF8.self) } }
     }
 
-    /// Runs the simulator (ticking every 100 ms) and the adapter under a `SourceService`, then stops both.
+    /// Runs the simulator (ticking every 100 ms) and the adapter under a `SourceRunner`, then stops both.
     func withSupervisedSource(
         quirks: Set<Quirk> = [], options: [String: ConfigValue] = [:], _ body: @Sendable (Harness) async throws -> Void
     ) async throws {
@@ -570,13 +570,13 @@ struct TinyBMSSupervisedTests {
         let outcome: Result<Void, any Error>
         var run: Task<Void, Never>?
         do {
-            let bridge = SourceBridge(
+            let bridge = SourcePublisher(
                 configuration: source, mapping: try MappingLoader.load(yaml: Self.mapping, file: "tinybms-test.yaml"), context: context,
                 settings: PublishSettings(), broker: broker,
                 discovery: DiscoveryPublisher(context: context, broker: broker, logger: logger),
                 availability: AvailabilityPublisher(context: context, broker: broker, logger: logger), logger: logger,
                 now: { .now })
-            let service = SourceService(
+            let service = SourceRunner(
                 bridge: bridge, adapter: try TinyBMSAdapter(configuration: source, pool: pool, logger: logger), logger: logger)
             run = Task { try? await service.run() }
             let harness = Harness(simulator: simulator, service: service, broker: broker, recorder: recorder)
@@ -631,12 +631,8 @@ struct TinyBMSSupervisedTests {
             try await TinyBMSAdapterTests.eventually("the source available again, its stream up") {
                 service.health.status != .offline && service.health.streamUp == true && harness.availability.last == "online"
             }
-            withKnownIssue(
-                "core: SourceService never clears a fallback endpoint's failure once the stream is back (stream documents record success for no endpoint), so the source stays `degraded`",
-                isIntermittent: true
-            ) {
-                #expect(service.health.status == .online, "\(service.health.failingEndpoints)")
-            }
+            // The fallback poll that failed during the outage no longer counts once the stream is back.
+            #expect(service.health.status == .online, "\(service.health.failingEndpoints)")
             #expect(simulator.state.restartRequests == ["gateway"])
         }
     }

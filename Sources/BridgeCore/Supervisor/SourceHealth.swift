@@ -45,9 +45,12 @@ public struct SourceHealth: Sendable, Hashable {
     }
 
     /// Records the stream going up or down. Returns the new status if it changed.
-    public mutating func stream(up: Bool, error: String? = nil) -> Status? {
+    /// - Parameter replacing: endpoints the stream replaces (polled only while it is down):
+    ///   a stream that is up answers for them, so their last failed poll no longer counts.
+    public mutating func stream(up: Bool, error: String? = nil, replacing endpoints: Set<String> = []) -> Status? {
         streamUp = up
         if let error { lastError = error }
+        if up { failingEndpoints.subtract(endpoints) }
         return update()
     }
 

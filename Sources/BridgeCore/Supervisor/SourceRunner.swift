@@ -242,7 +242,8 @@ public final class SourceRunner: Service, CommandExecutor {
                 do {
                     for try await document in stream {
                         if document.confirmsStream, confirmations.count.add(1, ordering: .relaxed).newValue == 1 {
-                            await self.record(self.state.withLock { $0.health.stream(up: true) })
+                            let fallback = Set(self.adapter.streamFallback.map(\.endpoint))
+                            await self.record(self.state.withLock { $0.health.stream(up: true, replacing: fallback) })
                         }
                         await self.bridge.ingest(
                             endpoint: document.endpoint, document: document.document, sourceSaysReset: document.counterReset)
