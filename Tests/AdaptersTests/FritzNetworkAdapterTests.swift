@@ -6,6 +6,7 @@ import Simulators
 import SourceKit
 import Synchronization
 import Testing
+import TestSupport
 
 /// A source clock shared with a simulator on manual time: a sleep (budget wait, backoff, retry
 /// delay) moves both, so minutes of rate budget pass without waiting.
@@ -61,6 +62,7 @@ struct FritzNetworkAdapterTests {
         credentials: Credentials = .apiKey(FritzNetworkSimulator.demoAPIKey),
         requestsPerMinute: Int = 10,
         timeout: Duration = .seconds(5),
+        logger: Logger = Logger(label: "test"),
         _ body: @Sendable (FritzNetworkSimulator, FritzNetworkAdapter, FritzTestClock) async throws -> T
     ) async throws -> T {
         let simulator = FritzNetworkSimulator(configuration: configuration)
@@ -71,7 +73,7 @@ struct FritzNetworkAdapterTests {
             let adapter = try FritzNetworkAdapter(
                 configuration: Self.source(
                     "http://127.0.0.1:\(port)", credentials: credentials, requestsPerMinute: requestsPerMinute, timeout: timeout),
-                pool: pool, logger: Logger(label: "test"), clock: clock)
+                pool: pool, logger: logger, clock: clock)
             let result = try await body(simulator, adapter, clock)
             await pool.shutdown()
             await simulator.stop()
@@ -150,6 +152,45 @@ struct FritzNetworkAdapterTests {
             let error = await #expect(throws: SourceError.self) { _ = try await adapter.read(endpoint: "wan") }
             #expect(error == .unauthorized)
             #expect(!"\(String(describing: error))".contains(FritzNetworkSimulator.demoAPIKey))
+        }
+    }
+
+    @Test("secrets never reach a log line or an error: password, JWTs and API key, through failing and working logins")
+    func secretsStayOut() async throws {
+        let recorder = LogRecorder()
+        let logger = Logger(label: "test") { _ in recorder }
+        let errors = Mutex<[String]>([])
+        try await withAdapter(credentials: .login(username: "admin", password: "wrong-horse"), logger: logger) { _, adapter, _ in
+            do {
+                _ = try await adapter.read(endpoint: "wan")
+            } catch {
+                errors.withLock { $0.append("\(error)") }
+            }
+        }
+        try await withAdapter(credentials: .login(username: "admin", password: "fritz-secret"), logger: logger) { simulator, adapter, _ in
+            _ = try await adapter.read(endpoint: "wan")
+            simulator.expireTokens()
+            _ = try await adapter.read(endpoint: "devices")
+            simulator.faults.activate(.httpError(500))
+            do {
+                _ = try await adapter.read(endpoint: "bandwidth")
+            } catch {
+                errors.withLock { $0.append("\(error)") }
+            }
+        }
+        try await withAdapter(logger: logger) { simulator, adapter, _ in
+            simulator.revokeAPIKeys()
+            do {
+                _ = try await adapter.read(endpoint: "wan")
+            } catch {
+                errors.withLock { $0.append("\(error)") }
+            }
+        }
+        let text = (recorder.lines + errors.withLock { $0 }).joined(separator: "\n")
+        #expect(errors.withLock { $0.count } == 3)
+        #expect(recorder.lines.count >= 5, "the HTTP calls were logged")
+        for secret in ["wrong-horse", "fritz-secret", "eyJ", FritzNetworkSimulator.demoAPIKey] {
+            #expect(!text.contains(secret), "\(secret) leaked")
         }
     }
 
