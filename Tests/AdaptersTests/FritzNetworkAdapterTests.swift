@@ -87,7 +87,7 @@ struct FritzNetworkAdapterTests {
 
     @Test("API key: every endpoint reads the API's own document; requests carry X-API-Key and no login is sent")
     func documents() async throws {
-        try await withAdapter { simulator, adapter, _ in
+        try await withAdapter { simulator, adapter, clock in
             let wan = try #require(try await adapter.read(endpoint: "wan"))
             #expect(wan["external_ip"]?.stringValue == simulator.state.cache?.wan.externalIP)
             #expect(wan["is_stale"]?.boolValue == false)
@@ -101,10 +101,16 @@ struct FritzNetworkAdapterTests {
             let online = simulator.state.cache?.clients.filter(\.isOnline).count ?? -1
             #expect(devices["online_count"]?.numberValue == Double(online))
             #expect(items.contains { $0["name"]?.stringValue == #"evil/#+ "quoted""# })
+            #expect(try await adapter.read(endpoint: "bandwidth_history") == nil, "no history in the first 2 minutes")
+            clock.advance(by: .seconds(120))
             let history = try #require(try await adapter.read(endpoint: "bandwidth_history"))
             #expect(history["items"]?.arrayValue?.isEmpty == false)
             #expect(history["limit"]?.numberValue == 60)
-            #expect(try await adapter.read(endpoint: "device_history")?["items"]?.arrayValue?.count == 12)
+            #expect(try await adapter.read(endpoint: "bandwidth_history") == nil, "not due again for 30 minutes")
+            #expect(try await adapter.read(endpoint: "device_history") == nil, "not within a minute of the other history fetch")
+            clock.advance(by: .seconds(62))
+            let rows = try #require(try await adapter.read(endpoint: "device_history")?["items"]?.arrayValue)
+            #expect(rows.count == simulator.state.refreshes * 12)
             #expect(try await adapter.read(endpoint: "health")?["status"]?.stringValue == "ok")
             await #expect(throws: SourceError.self) { _ = try await adapter.read(endpoint: "nope") }
 
@@ -270,6 +276,36 @@ struct FritzNetworkAdapterTests {
         }
     }
 
+    @Test("the derived schedule over 30 simulated minutes with JWT and 162 clients in 2 pages: within budget, no 429, devices every 31 s")
+    func scheduleRun() async throws {
+        let clients = FritzNetworkClient.defaultNetwork + FritzNetworkClient.extra(150)
+        let configuration = FritzNetworkSimulator.Configuration(seed: 3, timeMode: .manual, clients: clients, maxPageSize: 100)
+        try await withAdapter(configuration, credentials: .login(username: "admin", password: "fritz-secret")) { simulator, adapter, clock in
+            let start = simulator.now
+            var due = Dictionary(uniqueKeysWithValues: adapter.polls.map { ($0.endpoint, Duration.zero) })
+            let interval = Dictionary(uniqueKeysWithValues: adapter.polls.map { ($0.endpoint, $0.interval) })
+            var elapsed = Duration.zero
+            var reads: [String: Int] = [:]
+            while elapsed < .seconds(1_800) {
+                guard let next = due.min(by: { ($0.value, $0.key) < ($1.value, $1.key) }) else { break }
+                if next.value > elapsed {
+                    clock.advance(by: next.value - elapsed)
+                    elapsed = next.value
+                }
+                if try await adapter.read(endpoint: next.key) != nil { reads[next.key, default: 0] += 1 }
+                due[next.key] = elapsed + (interval[next.key] ?? .seconds(60))
+            }
+            let records = simulator.apiRequests
+            let minutes = simulator.now.timeIntervalSince(start) / 60
+            #expect(simulator.maxRequests(inAnyWindow: .seconds(60)) <= 10)
+            #expect(!records.contains { $0.status == 429 || $0.status == 401 })
+            #expect(Double(records.count) / minutes <= 8.5, "mean \(Double(records.count) / minutes) requests a minute (2 pages)")
+            #expect(reads["devices"] == 59 && reads["wan"] == 59, "\(reads)")
+            #expect(reads["bandwidth_history"] == 1 && reads["device_history"] == 1)
+            #expect(simulator.state.logins == 2, "one login, one renewal before the 30-minute expiry")
+        }
+    }
+
     @Test("paging: 150 extra clients on a server granting 100 a page are read in 2 requests, all 162 delivered")
     func paging() async throws {
         let clients = FritzNetworkClient.defaultNetwork + FritzNetworkClient.extra(150)
@@ -379,12 +415,16 @@ struct FritzNetworkAdapterTests {
     func schedule() {
         for perMinute in [1, 2, 4, 10, 30, 600] {
             let polls = FritzNetworkAdapter.schedule(requestsPerMinute: perMinute)
-            let interval = Dictionary(uniqueKeysWithValues: polls.map { ($0.endpoint, $0.interval) })
-            let perMinuteSpent = polls.map { 60 / Double($0.interval.components.seconds) }.reduce(0, +)
+            let history = FritzNetworkAdapter.historyIntervals(requestsPerMinute: perMinute)
+            var interval = Dictionary(uniqueKeysWithValues: polls.map { ($0.endpoint, $0.interval) })
+            interval.merge(history) { _, fetch in fetch }
+            #expect(Set(polls.map(\.endpoint)) == ["devices", "wan", "bandwidth", "bandwidth_history", "device_history"])
+            let perMinuteSpent = interval.values.map { 60 / Double($0.components.seconds) }.reduce(0, +)
             #expect(perMinuteSpent <= Double(perMinute) * 0.6 + 1e-9, "\(perMinute): \(perMinuteSpent)")
             #expect(interval["devices"] == interval["wan"])
             #expect((interval["devices"] ?? .zero) >= .seconds(30))
             #expect((interval["bandwidth_history"] ?? .zero) >= .seconds(1_800))
+            #expect((interval["device_history"] ?? .zero) >= .seconds(3_600))
             #expect((interval["devices"] ?? .zero) < (interval["bandwidth_history"] ?? .zero))
         }
         let ten = FritzNetworkAdapter.schedule(requestsPerMinute: 10)

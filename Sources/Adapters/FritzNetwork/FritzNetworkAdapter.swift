@@ -14,8 +14,8 @@ import Synchronization
 /// | `devices`           | `GET /api/v1/fritzbox/devices?limit=1000&offset=…`, every page (`/api/v1/devices`) | `{"items": [{"ip", "name", "mac", "status": 0/1, ["provider_type"]}…], "total_count": n, "online_count": m}`: the pages' items joined in the API's order; `online_count` (items with `status == 1`) is the one member the adapter adds. `mac` may be `""` (then the IP is the client's id); `provider_type` (legacy path only) may be null. |
 /// | `wan`               | `GET /api/v1/fritzbox/wan` (`/api/v1/wan`)                                    | the API's document unchanged: `{"external_ip", "is_connected", "is_linked", "uptime" (s, 0 after reconnect/reboot), "max_upstream_bps", "max_downstream_bps", "is_stale", "fetched_at"}` |
 /// | `bandwidth`         | `GET /api/v1/fritzbox/bandwidth` (`/api/v1/bandwidth`)                        | unchanged: `{"upstream_bps", "downstream_bps" (bit/s), "bytes_sent", "bytes_received" (since router boot: a reboot resets them), "is_stale", "fetched_at"}` |
-/// | `bandwidth_history` | `GET /api/v1/fritzbox/history/bandwidth?hours=1&limit=60&offset=0` (`/api/v1/history/bandwidth`) | the first page unchanged: `{"items": [{"timestamp" (Unix s), "bytes_sent", "bytes_received", "upstream_rate", "downstream_rate"}…], "total_count", "limit", "offset"}` |
-/// | `device_history`    | `GET /api/v1/fritzbox/history/devices?hours=1&limit=1000&offset=0` (`/api/v1/history/devices`) | the first page unchanged: `{"items": [{"timestamp", "ip", "name", "mac", "is_online": 0/1}…], "total_count", "limit", "offset"}` |
+/// | `bandwidth_history` | `GET /api/v1/fritzbox/history/bandwidth?hours=1&limit=60&offset=0` (`/api/v1/history/bandwidth`) | the first page unchanged (delivered only when a fetch went out: see ``schedule(requestsPerMinute:)``): `{"items": [{"timestamp" (Unix s), "bytes_sent", "bytes_received", "upstream_rate", "downstream_rate"}…], "total_count", "limit", "offset"}` |
+/// | `device_history`    | `GET /api/v1/fritzbox/history/devices?hours=1&limit=1000&offset=0` (`/api/v1/history/devices`) | the first page unchanged (as above): `{"items": [{"timestamp", "ip", "name", "mac", "is_online": 0/1}…], "total_count", "limit", "offset"}` |
 /// | `health`            | `GET /health` (not polled; read on request)                                   | unchanged: `{"status": "ok"/"degraded", "cache_age_seconds": n/null, "providers": {"fritzbox": …}}` |
 ///
 /// `fetched_at` is ISO 8601, but real servers send `…+00:00Z` or `null`: it is delivered as sent.
@@ -67,11 +67,22 @@ public final class FritzNetworkAdapter: SourceAdapter {
     static let maxPages = 20
 
     let client: SourceHTTPClient
-    let requestsPerMinute: Int
+    /// The budget: never more requests than this in any rolling minute (`requests_per_minute`).
+    public let requestsPerMinute: Int
     let logger: Logger
     /// Set once a `/api/v1/fritzbox/` path answered 404: the server predates the namespace.
     let usesLegacyPaths = Mutex(false)
     public let polls: [PollSchedule]
+    let historyIntervals: [String: Duration]
+    let clock: any SourceClock
+    let started: ContinuousClock.Instant
+    let history = Mutex(HistoryState())
+
+    /// When each history endpoint was last fetched, and when a history fetch last went out.
+    struct HistoryState {
+        var lastFetch: [String: ContinuousClock.Instant] = [:]
+        var lastClaim: ContinuousClock.Instant?
+    }
 
     /// Creates the adapter from its configuration (`api_key` or `username` + `password`,
     /// `requests_per_minute`); `clock` drives the budget, backoff and token expiry (tests inject one).
@@ -118,6 +129,9 @@ public final class FritzNetworkAdapter: SourceAdapter {
             auth: auth, budget: budget, pool: pool, clock: clock, logger: logger)
         self.logger = logger
         polls = Self.schedule(requestsPerMinute: perMinute)
+        historyIntervals = Self.historyIntervals(requestsPerMinute: perMinute)
+        self.clock = clock
+        started = clock.now
     }
 
     /// The poll schedule derived from the budget `B` (`requests_per_minute`, 10 by default):
@@ -125,9 +139,13 @@ public final class FritzNetworkAdapter: SourceAdapter {
     /// - Plan to spend 60 % of `B` (6 of 10, the FIELD-NOTES figure) and keep 40 % for what is not
     ///   scheduled: the JWT login (one per ~29 min), extra pages of a large network, the one retry of
     ///   a failed GET, refreshes after a reconnect. The rolling-window cap holds whatever happens.
-    /// - History is slow data: `bandwidth_history` every 30 min and `device_history` every 60 min
-    ///   (0.05 requests/minute together), stretched when `B` is so small that they would take more
-    ///   than a tenth of the plan.
+    /// - History is slow data, fetched every ``historyIntervals(requestsPerMinute:)`` (30 min for
+    ///   `bandwidth_history`, 60 min for `device_history`, 0.05 requests/minute together; stretched
+    ///   when `B` is so small that they would take more than a tenth of the plan). Its polls only
+    ///   *check* every 5 min: a fetch goes out when it is due, not in the first 2 minutes (the login
+    ///   and the live documents go first), not within a minute of the other history fetch, and only
+    ///   while at least 2 requests are left in the rolling minute, so history never takes the
+    ///   budget a live poll needs. A check that sends nothing delivers nothing (`nil`).
     /// - The rest goes to `devices`, `wan` and `bandwidth` equally: each every `3 × 60 s / rest`,
     ///   but never faster than every 30 s, because the server reads the router only every 15–30 s
     ///   and a faster poll returns the same cache.
@@ -136,26 +154,62 @@ public final class FritzNetworkAdapter: SourceAdapter {
     /// `B = 4`: every 77 s. `B = 1`: every 328 s, history every 30/60 min still.
     public static func schedule(requestsPerMinute: Int) -> [PollSchedule] {
         let plan = Double(max(1, requestsPerMinute)) * 0.6
-        let historyStretch = max(1, (1.0 / 30 + 1.0 / 60) / (plan / 10))
-        let historyRate = (1.0 / 30 + 1.0 / 60) / historyStretch
-        let rest = max(0.01, plan - historyRate)
+        let history = historyIntervals(requestsPerMinute: requestsPerMinute).values.map { 60 / $0.secondsValue }.reduce(0, +)
+        let rest = max(0.01, plan - history)
         let live = Duration.seconds(Int64(max(30, (3 * 60 / rest).rounded(.up))))
         return [
             PollSchedule(endpoint: "devices", every: live),
             PollSchedule(endpoint: "wan", every: live),
             PollSchedule(endpoint: "bandwidth", every: live),
-            PollSchedule(endpoint: "bandwidth_history", every: .seconds(Int64((1_800 * historyStretch).rounded(.up)))),
-            PollSchedule(endpoint: "device_history", every: .seconds(Int64((3_600 * historyStretch).rounded(.up)))),
+            PollSchedule(endpoint: "bandwidth_history", every: historyCheck),
+            PollSchedule(endpoint: "device_history", every: historyCheck),
         ]
     }
+
+    /// How often each history endpoint is fetched (see ``schedule(requestsPerMinute:)``).
+    public static func historyIntervals(requestsPerMinute: Int) -> [String: Duration] {
+        let plan = Double(max(1, requestsPerMinute)) * 0.6
+        let stretch = max(1, (1.0 / 30 + 1.0 / 60) / (plan / 10))
+        return [
+            "bandwidth_history": .seconds(Int64((1_800 * stretch).rounded(.up))),
+            "device_history": .seconds(Int64((3_600 * stretch).rounded(.up))),
+        ]
+    }
+
+    /// How often the history polls check whether a fetch is due.
+    static let historyCheck: Duration = .seconds(300)
+    /// No history fetch in the first minutes: the login and the live documents take that budget.
+    static let historyHold: Duration = .seconds(120)
 
     // MARK: Reading
 
     public func read(endpoint: String) async throws -> JSONValue? {
         guard let spec = Self.endpoints[endpoint] else { throw SourceError.notSupported("endpoint '\(endpoint)'") }
         if spec.paged { return try await readPaged(spec) }
-        return try await withLegacyFallback(spec) { (path: String) async throws(SourceError) -> JSONValue in
+        let isHistory = historyIntervals[endpoint] != nil
+        if isHistory, !(await claimHistoryFetch(endpoint)) { return nil }
+        let document = try await withLegacyFallback(spec) { (path: String) async throws(SourceError) -> JSONValue in
             try Self.parse(try await self.client.get(path, query: spec.query).body, endpoint: endpoint)
+        }
+        if isHistory {
+            let now = clock.now
+            history.withLock { $0.lastFetch[endpoint] = now }
+        }
+        return document
+    }
+
+    /// Whether a history fetch may go out now (see ``schedule(requestsPerMinute:)``); claims the
+    /// slot when it may, so the other history endpoint waits a minute.
+    private func claimHistoryFetch(_ endpoint: String) async -> Bool {
+        let now = clock.now
+        guard now - started >= Self.historyHold else { return false }
+        guard (await client.budget.remaining(for: .poll) ?? .max) >= 2 else { return false }
+        let every = historyIntervals[endpoint] ?? .seconds(1_800)
+        return history.withLock { state in
+            if let last = state.lastFetch[endpoint], now - last < every { return false }
+            if let claimed = state.lastClaim, now - claimed < Self.rollingWindow { return false }
+            state.lastClaim = now
+            return true
         }
     }
 
@@ -225,5 +279,12 @@ public final class FritzNetworkAdapter: SourceAdapter {
     /// How much longer a 429 keeps the source quiet, or `nil`.
     public var backoffLeft: Duration? {
         get async { await client.budget.blockedFor }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    fileprivate var secondsValue: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
