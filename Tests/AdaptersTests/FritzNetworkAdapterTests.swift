@@ -376,7 +376,10 @@ struct FritzNetworkAdapterTests {
         try await withAdapter(.init(seed: 3, timeMode: .manual, quirks: FritzNetworkSimulator.realServerQuirks)) { _, adapter, _ in
             #expect(try await adapter.read(endpoint: "wan")?["fetched_at"]?.stringValue?.hasSuffix("+00:00Z") == true)
             let items = try #require(try await adapter.read(endpoint: "devices")?["items"]?.arrayValue)
-            #expect(items.filter { $0["mac"]?.stringValue == "" }.count == 2)
+            let hidden = items.filter { $0["mac"]?.stringValue == "" }
+            #expect(hidden.count == 2)
+            #expect(hidden.allSatisfy { $0["id"] != nil && $0["id"] == $0["ip"] }, "no MAC: the IP is the id")
+            #expect(items.filter { $0["mac"]?.stringValue != "" }.allSatisfy { $0["id"] == $0["mac"] })
         }
     }
 

@@ -11,7 +11,7 @@ import Synchronization
 ///
 /// | endpoint            | API path (fallback on a server without `/api/v1/fritzbox/`: 404)             | document |
 /// |---------------------|-------------------------------------------------------------------------------|----------|
-/// | `devices`           | `GET /api/v1/fritzbox/devices?limit=1000&offset=…`, every page (`/api/v1/devices`) | `{"items": [{"ip", "name", "mac", "status": 0/1, ["provider_type"]}…], "total_count": n, "online_count": m}`: the pages' items joined in the API's order; `online_count` (items with `status == 1`) is the one member the adapter adds. `mac` may be `""` (then the IP is the client's id); `provider_type` (legacy path only) may be null. |
+/// | `devices`           | `GET /api/v1/fritzbox/devices?limit=1000&offset=…`, every page (`/api/v1/devices`) | `{"items": [{"id", "ip", "name", "mac", "status": 0/1, ["provider_type"]}…], "total_count": n, "online_count": m}`: the pages' items joined in the API's order. The adapter adds two members: each item's `id` (its `mac`, or its `ip` when the MAC is empty, as FIELD-NOTES says to key clients) and `online_count` (items with `status == 1`). `mac` may be `""`; `provider_type` (legacy path only) may be null. |
 /// | `wan`               | `GET /api/v1/fritzbox/wan` (`/api/v1/wan`)                                    | the API's document unchanged: `{"external_ip", "is_connected", "is_linked", "uptime" (s, 0 after reconnect/reboot), "max_upstream_bps", "max_downstream_bps", "is_stale", "fetched_at"}` |
 /// | `bandwidth`         | `GET /api/v1/fritzbox/bandwidth` (`/api/v1/bandwidth`)                        | unchanged: `{"upstream_bps", "downstream_bps" (bit/s), "bytes_sent", "bytes_received" (since router boot: a reboot resets them), "is_stale", "fetched_at"}` |
 /// | `bandwidth_history` | `GET /api/v1/fritzbox/history/bandwidth?hours=1&limit=60&offset=0` (`/api/v1/history/bandwidth`) | the first page unchanged (delivered only when a fetch went out: see ``schedule(requestsPerMinute:)``): `{"items": [{"timestamp" (Unix s), "bytes_sent", "bytes_received", "upstream_rate", "downstream_rate"}…], "total_count", "limit", "offset"}` |
@@ -225,8 +225,18 @@ public final class FritzNetworkAdapter: SourceAdapter {
         guard case .object(var members) = try Self.parse(paged.body, endpoint: "devices") else {
             throw .malformedResponse("devices: not an object")
         }
-        let online = members["items"]?.arrayValue?.filter { $0["status"]?.numberValue == 1 }.count ?? 0
-        members["online_count"] = .number(Double(online))
+        let items = (members["items"]?.arrayValue ?? []).map(Self.identified)
+        members["items"] = .array(items)
+        members["online_count"] = .number(Double(items.filter { $0["status"]?.numberValue == 1 }.count))
+        return .object(members)
+    }
+
+    /// The item with `id` added: its MAC, or its IP when the MAC is empty or missing (FIELD-NOTES).
+    static func identified(_ item: JSONValue) -> JSONValue {
+        guard case .object(var members) = item else { return item }
+        let mac = members["mac"]?.stringValue ?? ""
+        let id = mac.isEmpty ? (members["ip"]?.stringValue ?? "") : mac
+        members["id"] = .string(id)
         return .object(members)
     }
 
