@@ -19,6 +19,8 @@ public actor RateBudget {
     private let clock: any SourceClock
     private var bucket: TokenBucket?
     private var blockedUntil: ContinuousClock.Instant?
+    private var window: RollingWindow?
+    private let minimumPenalty: Duration
 
     /// Creates a budget; `requestsPerMinute: nil` means unlimited (429s are still honoured).
     /// - Parameters:
@@ -28,14 +30,24 @@ public actor RateBudget {
     ///   - maxWait: the longest wait for a token.
     ///   - minimumBackoff: the pause after a 429 that names no `Retry-After`.
     ///   - clock: the clock to wait on.
+    ///   - rollingLimit: when set, never more than this many requests in any rolling minute
+    ///     (a ``RollingWindow`` on top of the bucket), whatever the priority.
+    ///   - rollingWindow: the window of `rollingLimit`; a little over a minute leaves a margin for
+    ///     latency jitter between the grant here and the server's own count.
+    ///   - minimumPenalty: the least pause after any 429, even one whose `Retry-After` is shorter.
     public init(
         requestsPerMinute: Double? = nil,
         burst: Int? = nil,
         reserve: Int = 1,
         maxWait: Duration = .seconds(60),
         minimumBackoff: Duration = .seconds(60),
-        clock: any SourceClock = SystemSourceClock()
+        clock: any SourceClock = SystemSourceClock(),
+        rollingLimit: Int? = nil,
+        rollingWindow: Duration = .seconds(60),
+        minimumPenalty: Duration = .zero
     ) {
+        self.minimumPenalty = minimumPenalty
+        self.window = rollingLimit.map { RollingWindow(limit: $0, length: rollingWindow) }
         self.clock = clock
         self.maxWait = maxWait
         self.minimumBackoff = minimumBackoff
@@ -53,11 +65,28 @@ public actor RateBudget {
             if let blockedUntil, now < blockedUntil {
                 throw .rateLimited(retryAfter: blockedUntil - now)
             }
-            guard var current = bucket else { return }
+            if var current = window {
+                let delay = current.delay(now: now)
+                window = current
+                if delay > .zero {
+                    guard delay <= maxWait else { throw .rateLimited(retryAfter: delay) }
+                    do {
+                        try await clock.sleep(for: delay)
+                    } catch {
+                        throw .cancelled
+                    }
+                    continue
+                }
+            }
+            guard var current = bucket else {
+                window?.record(now: now)
+                return
+            }
             let decision = current.take(priority, now: now)
             bucket = current
             switch decision {
             case .granted:
+                window?.record(now: now)
                 return
             case .blocked(let remaining):
                 throw .rateLimited(retryAfter: remaining)
@@ -76,7 +105,7 @@ public actor RateBudget {
     /// - Returns: the pause applied.
     @discardableResult
     public func penalize(retryAfter: Duration?) -> Duration {
-        let pause = retryAfter ?? minimumBackoff
+        let pause = max(retryAfter ?? minimumBackoff, minimumPenalty)
         let now = clock.now
         let until = now + pause
         if blockedUntil.map({ $0 < until }) ?? true { blockedUntil = until }
@@ -88,7 +117,9 @@ public actor RateBudget {
     public func remaining(for priority: RequestPriority = .poll) -> Int? {
         let now = clock.now
         if let blockedUntil, now < blockedUntil { return 0 }
-        return bucket?.available(to: priority, now: now)
+        let inWindow = window?.remaining(now: now)
+        guard let fromBucket = bucket?.available(to: priority, now: now) else { return inWindow }
+        return inWindow.map { min($0, fromBucket) } ?? fromBucket
     }
 
     /// How much longer a 429 keeps the source closed, or `nil`.
