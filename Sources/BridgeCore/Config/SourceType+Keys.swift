@@ -53,6 +53,7 @@ extension SourceType {
                     SourceKey("requests_per_minute", .int(1...600), default: .int(10)),
                     SourceKey("track_devices", .bool, default: .bool(true)),
                     SourceKey("away_after", .duration(.seconds(10) ... .seconds(7 * 86_400)), default: .duration(.seconds(300))),
+                    SourceKey("remove_after", .duration(.seconds(60) ... .seconds(365 * 86_400)), default: .duration(.seconds(7 * 86_400))),
                 ],
                 credentials: [["api_key"], ["username", "password"]],
                 credentialsRequired: true
