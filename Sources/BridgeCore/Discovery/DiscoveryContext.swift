@@ -116,7 +116,10 @@ public struct DiscoveryContext: Sendable, Hashable {
             payload["state_topic"] = .string(entityTopic(device.id, entity.id))
             return
         }
-        if output.publishesJSON {
+        // A text entity shows any payload as its text (Home Assistant has no "unknown" payload
+        // for it, and refuses a value its pattern or length forbids), so it reads its own plain
+        // topic, which carries a message only once it has a value.
+        if output.publishesJSON && entity.component != .text {
             payload["state_topic"] = .string(deviceTopic(device.id))
             payload["value_template"] = .string(Self.valueTemplate(for: entity))
         } else {
@@ -169,12 +172,11 @@ public struct DiscoveryContext: Sendable, Hashable {
     /// only another endpoint answered, a key is missing), so a plain `{{ value_json.x }}` makes
     /// Home Assistant log a template warning for every missing key on every message. With
     /// `default(None)` a missing key renders `None`, which HA's MQTT platforms read as
-    /// "unknown" (a JSON `null` renders `None` too). Text entities show any payload as their
-    /// text, so for them a missing or null value renders empty instead. Device trackers hold
-    /// `home` / `not_home` in the JSON and pass it through (`None` resets them to unknown).
+    /// "unknown" (a JSON `null` renders `None` too). Device trackers hold `home` / `not_home`
+    /// in the JSON and pass it through (`None` resets them to unknown). Text entities read
+    /// their own topic instead (see `addState`).
     public static func valueTemplate(for entity: DiscoveryEntity) -> String {
         let value = entity.id.first.map { $0.isLetter || $0 == "_" } == true ? "value_json.\(entity.id)" : "value_json['\(entity.id)']"
-        if entity.component == .text { return "{{ \(value) | default('', true) }}" }
         return "{{ \(value) | default(None) }}"
     }
 

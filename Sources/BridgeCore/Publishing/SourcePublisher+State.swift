@@ -86,7 +86,8 @@ extension SourcePublisher {
     /// Records a value to publish; with per-entity output its message is added to `messages`.
     func store(_ value: ReadingValue, of entity: DeviceState.Entity, in state: DeviceState, into messages: inout [OutboundMessage]) {
         entity.value = value.jsonValue
-        if settings.output.publishesAttributes {
+        // Text entities always have a plain topic of their own (see `DiscoveryContext`).
+        if settings.output.publishesAttributes || entity.traits?.component == .text {
             messages.append(
                 OutboundMessage(topic: context.entityTopic(state.id, entity.id), string: value.rendered, qos: 0, retain: settings.retain))
         }

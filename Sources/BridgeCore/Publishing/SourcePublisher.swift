@@ -81,6 +81,10 @@ public actor SourcePublisher {
         for entity in mapping.entities where traits[entity.id] == nil {
             traits[entity.id] = EntityTraits(component: entity.component, stateClass: entity.stateClass, debounce: entity.debounce)
         }
+        // A control declared by its command alone (no entity of its id) has its component too.
+        for command in mapping.commands where traits[command.id] == nil {
+            if let component = command.component { traits[command.id] = EntityTraits(component: component, stateClass: nil, debounce: nil) }
+        }
         self.traits = traits
         self.presences = Self.presences(of: mapping, configuration: configuration)
         self.presenceKinds = Set(presences.map(\.kind))

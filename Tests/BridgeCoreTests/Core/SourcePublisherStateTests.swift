@@ -217,4 +217,29 @@ struct SourcePublisherStateTests {
         await harness.ingest("meter", #"{"p": 1520}"#)
         #expect(harness.states(device).count == afterOne, "the change filter is back in force afterwards")
     }
+
+    @Test("a text control reads its own topic, published only once it has a value (HA has no 'unknown' text and refuses an empty one its pattern forbids)")
+    func textOwnTopic() async throws {
+        let yaml = """
+            source: cozify_han
+            entities:
+              - { id: power, from: { endpoint: meter, path: p }, device_class: power }
+            commands:
+              - id: timezone
+                component: text
+                state: { endpoint: config, path: t }
+                validate: { type: string, max_length: 64, pattern: '[A-Za-z]+(/[A-Za-z_]+)*' }
+                call: { method: POST, path: /configuration, body: { t: $value } }
+            """
+        let harness = try BridgeHarness(mapping: try MappingLoader.load(yaml: yaml, file: "text.yaml"))
+        await harness.ingest("meter", #"{"p": 100}"#)
+        let config = try #require(harness.retainedConfig("text", device: "han", entity: "timezone"))
+        #expect(config["state_topic"] == "api2mqtt/han/timezone")
+        #expect(config["value_template"] == nil)
+        #expect(harness.messages("api2mqtt/han/timezone").isEmpty, "no value yet: no message, so HA keeps it unknown")
+        await harness.ingest("config", #"{"t": "Europe/Helsinki"}"#)
+        #expect(harness.texts("api2mqtt/han/timezone") == ["Europe/Helsinki"])
+        #expect(harness.broker.retained["api2mqtt/han/timezone"] != nil)
+        #expect(harness.states("api2mqtt/han").last == ["power": 100, "timezone": "Europe/Helsinki"])
+    }
 }
