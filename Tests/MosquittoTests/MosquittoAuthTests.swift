@@ -70,7 +70,7 @@ struct MosquittoAuthTests {
                     group.addTask { try await client.run() }
                     group.addTask {
                         // Never connects: the TLS failure ends `run()` first, or this times out.
-                        try await client.waitUntilConnected(timeout: .seconds(8))
+                        try await client.waitUntilConnected(timeout: .seconds(60))
                     }
                     defer { group.cancelAll() }
                     try await group.next()
@@ -95,7 +95,7 @@ struct MosquittoAuthTests {
             await #expect(throws: MosquittoError.self) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await strict.run() }
-                    group.addTask { try await strict.waitUntilConnected(timeout: .seconds(8)) }
+                    group.addTask { try await strict.waitUntilConnected(timeout: .seconds(60)) }
                     defer { group.cancelAll() }
                     try await group.next()
                 }
@@ -107,7 +107,7 @@ struct MosquittoAuthTests {
             let relaxed = try MosquittoClient(configuration: config, logger: Logger(label: "test") { _ in recorder })
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await relaxed.run() }
-                try await relaxed.waitUntilConnected(timeout: .seconds(8))
+                try await relaxed.waitUntilConnected(timeout: .seconds(60))
                 group.cancelAll()
             }
             #expect(recorder.lines.contains { $0.contains("hostname verification is disabled") })
@@ -142,7 +142,7 @@ struct MosquittoAuthTests {
             let client = try MosquittoClient(configuration: config, logger: Logger(label: "test") { _ in recorder })
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await client.run() }
-                try await client.waitUntilConnected(timeout: .seconds(8))
+                try await client.waitUntilConnected(timeout: .seconds(60))
                 broker.stop()
                 try serve(stranger)
                 try await broker.restart()
@@ -153,7 +153,7 @@ struct MosquittoAuthTests {
                 broker.stop()
                 try serve(pki)
                 try await broker.restart()
-                try await client.waitUntilConnected(timeout: .seconds(15))
+                try await client.waitUntilConnected(timeout: .seconds(60))
                 try await client.publish("secure/again", string: "1", qos: .atLeastOnce)
                 group.cancelAll()
             }

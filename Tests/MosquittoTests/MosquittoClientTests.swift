@@ -17,7 +17,7 @@ func withClient<T: Sendable>(
             return nil
         }
         defer { group.cancelAll() }
-        if waitForConnection { try await client.waitUntilConnected(timeout: .seconds(10)) }
+        if waitForConnection { try await client.waitUntilConnected(timeout: .seconds(60)) }
         let result = try await body(client)
         group.cancelAll()
         while let _ = try await group.next() {}

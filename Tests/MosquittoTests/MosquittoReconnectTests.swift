@@ -27,7 +27,7 @@ struct MosquittoReconnectTests {
                 try await broker.restart()
                 try await MQTTProbe.with(broker) { probe in
                     try await probe.subscribe("rc/#")
-                    try await client.waitUntilConnected(timeout: .seconds(15))
+                    try await client.waitUntilConnected(timeout: .seconds(60))
                     try await queued.value
                     // Resubscribed: a message to rc/in reaches the client again.
                     let got = Mutex<String?>(nil)
@@ -108,7 +108,7 @@ struct MosquittoReconnectTests {
         config.reconnectMaxDelay = 1
         let client = try MosquittoClient(configuration: config, logger: Logger(label: "test"))
         let running = Task { try await client.run() }
-        try await client.waitUntilConnected(timeout: .seconds(10))
+        try await client.waitUntilConnected(timeout: .seconds(60))
         broker.stop()
         try await waitUntil { !client.isConnected }
         // Inside libmosquitto's reconnect loop (attempts at most 1 s apart).
@@ -140,7 +140,7 @@ struct MosquittoReconnectTests {
             #expect(!client.isConnected)
             let queued = Task { try await client.publish("late/x", string: "held", qos: .atLeastOnce) }
             try await broker.restart()
-            try await client.waitUntilConnected(timeout: .seconds(15))
+            try await client.waitUntilConnected(timeout: .seconds(60))
             try await queued.value
             group.cancelAll()
         }

@@ -39,12 +39,12 @@ struct BridgeStatusTests {
             let connectivity = { () -> JSONValue? in
                 broker.retained["api2mqtt/bridge"].flatMap(CoreTestSupport.parse)?["connectivity_han"]
             }
-            #expect(await CoreTestSupport.spin(upTo: .seconds(10), until: { sources() == "online" }))
+            #expect(await CoreTestSupport.spin(upTo: .seconds(60), until: { sources() == "online" }))
             #expect(connectivity() == .bool(true))
 
             status.value = "offline"
             service.sourceStatusChanged()
-            #expect(await CoreTestSupport.spin(upTo: .seconds(10), until: { sources() == "offline" }), "bridge/sources follows")
+            #expect(await CoreTestSupport.spin(upTo: .seconds(60), until: { sources() == "offline" }), "bridge/sources follows")
             #expect(connectivity() == .bool(false), "the bridge device's connectivity sensor follows")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()

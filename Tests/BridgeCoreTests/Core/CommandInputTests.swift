@@ -198,7 +198,7 @@ struct BridgeDeviceButtonTests {
         let group = ServiceGroup(configuration: .init(services: [service], logger: CoreTestSupport.logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            #expect(await CoreTestSupport.spin(upTo: .seconds(10)) { broker.subscriptions.contains("api2mqtt/+/+/set") })
+            #expect(await CoreTestSupport.spin(upTo: .seconds(60)) { broker.subscriptions.contains("api2mqtt/+/+/set") })
             let results = { broker.published(on: "api2mqtt/bridge/result").compactMap(CoreTestSupport.parse) }
             let garbage: [[UInt8]] = [
                 Array("press".utf8), [0xFF], Array(#"{"a": 1}"#.utf8), Array("RESTART".utf8), Array("".utf8), Array("1".utf8),
@@ -206,14 +206,14 @@ struct BridgeDeviceButtonTests {
             for (index, payload) in garbage.enumerated() {
                 await service.handle(InboundMessage(topic: "api2mqtt/bridge/restart/set", payload: payload))
                 await service.handle(InboundMessage(topic: "api2mqtt/bridge/republish_discovery/set", payload: payload))
-                #expect(await CoreTestSupport.spin(upTo: .seconds(10)) { results().count == 2 * (index + 1) })
+                #expect(await CoreTestSupport.spin(upTo: .seconds(60)) { results().count == 2 * (index + 1) })
             }
             #expect(results().allSatisfy { $0["status"] == "error" }, "\(results())")
             #expect(restarts.count.withLock { $0 } == 0, "no garbage restarted the sources")
 
             await service.handle(InboundMessage(topic: "api2mqtt/bridge/restart/set", string: "PRESS"))
             await service.handle(InboundMessage(topic: "api2mqtt/bridge/set", string: #"{"restart": "PRESS"}"#))
-            #expect(await CoreTestSupport.spin(upTo: .seconds(10)) { results().count == 2 * garbage.count + 2 })
+            #expect(await CoreTestSupport.spin(upTo: .seconds(60)) { results().count == 2 * garbage.count + 2 })
             #expect(results().suffix(2).map { $0["status"] } == ["ok", "ok"])
             #expect(restarts.count.withLock { $0 } == 2)
             await group.triggerGracefulShutdown()

@@ -288,7 +288,7 @@ struct CommandRouterTests {
         let harness = try await RouterHarness(commandTimeout: .milliseconds(50), han: FakeCommandExecutor(behaviour: .hold(gate)))
         await harness.send("api2mqtt/han/fuse/set", "20")
         // Answers after the 50 ms command timeout; the bound only matters when it never does.
-        let answered = await CoreTestSupport.spin(upTo: .seconds(10)) { !harness.results("han").isEmpty }
+        let answered = await CoreTestSupport.spin(upTo: .seconds(60)) { !harness.results("han").isEmpty }
         #expect(answered, "the timeout result is published although the call is still stuck")
         #expect(harness.results("han").map { $0["error_code"] } == ["timeout"])
 
@@ -303,7 +303,7 @@ struct CommandRouterTests {
         let gate = Gate()
         await harness.router.registerLocal(device: "bridge", commands: ["restart": .press]) { _, _ in await gate.wait() }
         await harness.send("api2mqtt/bridge/restart/set", #"{"value": "PRESS", "transaction": "r1"}"#)
-        let answered = await CoreTestSupport.spin(upTo: .seconds(10)) { !harness.results("bridge").isEmpty }
+        let answered = await CoreTestSupport.spin(upTo: .seconds(60)) { !harness.results("bridge").isEmpty }
         #expect(answered)
         #expect(harness.results("bridge").map { $0["error_code"] } == ["timeout"])
         #expect(harness.results("bridge").first?["transaction"] == "r1")
@@ -325,7 +325,7 @@ struct CommandRouterTests {
             drained.withLock { $0 = true }
         }
         // Returns after its 50 ms; the bound only matters when it never does.
-        let returned = await CoreTestSupport.spin(upTo: .seconds(10)) { drained.withLock { $0 } }
+        let returned = await CoreTestSupport.spin(upTo: .seconds(60)) { drained.withLock { $0 } }
         #expect(returned, "drain waited past its timeout")
         await gate.open()
         await draining.value

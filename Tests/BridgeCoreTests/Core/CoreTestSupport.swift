@@ -120,13 +120,16 @@ enum CoreTestSupport {
         return await condition()
     }
 
-    /// Yields until `condition` holds or `limit` of real time has passed (for the few tests about
-    /// real timeouts); returns whether it held. Never sleeps, so it returns as soon as it holds.
+    /// Waits until `condition` holds or `limit` of real time has passed (for the few tests about
+    /// real timeouts); returns whether it held. It sleeps a millisecond between checks: a busy
+    /// loop would hold one of the cooperative pool's threads (two on a 2-core machine), and
+    /// several such tests at once starve the very work they wait for. `limit` is a hang guard,
+    /// not a verdict: give it a minute.
     static func spin(upTo limit: Duration, until condition: () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now.advanced(by: limit)
         while ContinuousClock.now < deadline {
             if await condition() { return true }
-            await Task.yield()
+            try? await Task.sleep(for: .milliseconds(1))
         }
         return await condition()
     }
