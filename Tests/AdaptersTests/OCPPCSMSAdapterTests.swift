@@ -299,6 +299,23 @@ struct OCPPCSMSAdapterTests {
         }
     }
 
+    @Test("session_event: once in the first connectors document after a session started or stopped, never on the first document")
+    func sessionEvents() async throws {
+        try await withAdapter { simulator, adapter in
+            let first = try await adapter.refreshDocuments().first { $0.endpoint == "connectors" }?.document
+            #expect(first?.arrayValue?.contains { $0["session_event"] != nil } == false, "the first document has no previous state")
+            let id = try simulator.plugIn(chargePointID: "CP001", connectorID: 2, idTag: "TAG001")
+            let started = try await adapter.refreshDocuments().first { $0.endpoint == "connectors" }?.document
+            #expect(Self.item(started, "CP001", 2)?["session_event"] == ["type": "started", "transaction_id": .number(Double(id))])
+            #expect(Self.item(started, "CP001", 1)?["session_event"] == nil)
+            let same = try await adapter.refreshDocuments().first { $0.endpoint == "connectors" }?.document
+            #expect(Self.item(same, "CP001", 2)?["session_event"] == nil, "fired once")
+            _ = try await adapter.perform(action: "stop_charging", value: .null, childKey: ["charge_point_id": "CP001", "connector_id": 2])
+            let stopped = try await adapter.read(endpoint: "connectors")
+            #expect(Self.item(stopped, "CP001", 2)?["session_event"] == ["type": "stopped", "transaction_id": .number(Double(id))])
+        }
+    }
+
     @Test("rejections are error results with the CSMS's reason: Rejected, status error, not connected, not supported, no answer")
     func rejections() async throws {
         try await withAdapter { simulator, adapter in

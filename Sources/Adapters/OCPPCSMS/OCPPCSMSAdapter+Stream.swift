@@ -115,7 +115,7 @@ extension OCPPCSMSAdapter {
         let active = try await readSessions()
         return [
             SourceDocument(endpoint: "charge_points", document: .array(points)),
-            SourceDocument(endpoint: "connectors", document: Self.connectors(chargePoints: points, sessions: active)),
+            SourceDocument(endpoint: "connectors", document: connectorsDocument(chargePoints: points, sessions: active)),
             SourceDocument(endpoint: "transactions", document: .array(active)),
         ]
     }

@@ -33,6 +33,9 @@ import Synchronization
 //                             register in Wh, …; may be `null`], payment_plan{price_per_kwh, …}, …),
 //                             or `null` when the connector has none visible to this account
 //                             (/transactions/active lists only the account's own id tags).
+//                    session_event: only in the first `connectors` document after the connector's
+//                             transaction changed: {"type": "started"|"stopped", "transaction_id"}
+//                             (see connectorsDocument; drives the mapping's event entity).
 //                  Child list: `[*]`, id `[charge_point_id, connector_id]`. The energy register
 //                  of a session is `session.meter_start + session.consumed` (Wh), or the last
 //                  `session.meter_values[*].value`.
@@ -73,6 +76,9 @@ public final class OCPPCSMSAdapter: SourceAdapter {
     let logger: Logger
     let chargePoints = OCPPCSMSCache()
     let sessions = OCPPCSMSCache()
+    /// Each connector's transaction id (0: none) in the last `connectors` document; `nil` before
+    /// the first. The next document marks the connectors whose transaction changed.
+    let lastTransactions = Mutex<[String: Int]?>(nil)
     public let polls: [PollSchedule]
 
     /// Creates the adapter of one configured source.
@@ -124,7 +130,7 @@ public final class OCPPCSMSAdapter: SourceAdapter {
         case "transactions": return .array(try await readSessions())
         case "connectors":
             let points = try await readChargePoints()
-            return Self.connectors(chargePoints: points, sessions: try await readSessions())
+            return connectorsDocument(chargePoints: points, sessions: try await readSessions())
         default: throw SourceError.notSupported("endpoint '\(endpoint)'")
         }
     }
@@ -178,6 +184,47 @@ public final class OCPPCSMSAdapter: SourceAdapter {
             }
         }
         return .array(items)
+    }
+
+    /// The `connectors` document with `session_event` on each connector whose transaction changed
+    /// since the previous `connectors` document: `{"type": "started", "transaction_id": <new>}`, or
+    /// `{"type": "stopped", "transaction_id": <old>}` when it has none now (a stop and a new start
+    /// between two documents give `started`). Connectors seen for the first time get none.
+    func connectorsDocument(chargePoints: [JSONValue], sessions: [JSONValue]) -> JSONValue {
+        guard case .array(var items) = Self.connectors(chargePoints: chargePoints, sessions: sessions) else { return .array([]) }
+        var current: [String: Int] = [:]
+        for item in items {
+            guard let key = Self.connectorKey(item) else { continue }
+            current[key] = Self.transactionID(item)
+        }
+        let previous = lastTransactions.withLock { last in
+            let before = last
+            last = current
+            return before
+        }
+        guard let previous else { return .array(items) }
+        for position in items.indices {
+            guard let key = Self.connectorKey(items[position]), let before = previous[key], let now = current[key], before != now,
+                case .object(var fields) = items[position]
+            else { continue }
+            fields["session_event"] = .object([
+                "type": .string(now > 0 ? "started" : "stopped"), "transaction_id": .number(Double(now > 0 ? now : before)),
+            ])
+            items[position] = .object(fields)
+        }
+        return .array(items)
+    }
+
+    static func connectorKey(_ item: JSONValue) -> String? {
+        guard let point = item["charge_point_id"]?.stringValue, let connector = item["connector_id"]?.numberValue else { return nil }
+        return "\(point)#\(Int(connector))"
+    }
+
+    /// A connector item's transaction: `current_transaction_id` when positive, else its session's; 0 for none.
+    static func transactionID(_ item: JSONValue) -> Int {
+        if let id = item["current_transaction_id"]?.numberValue, id > 0 { return Int(id) }
+        if let id = item["session"]?["transaction_id"]?.numberValue, id > 0 { return Int(id) }
+        return 0
     }
 
     public func statistics() async -> AdapterStatistics {
