@@ -74,8 +74,9 @@ struct OCPPCSMSAdapterTests {
     func documents() async throws {
         try await withAdapter { simulator, adapter in
             try Task.checkCancellation()
-            #expect(adapter.polls.map(\.endpoint) == ["charge_points", "connectors", "transactions"])
-            #expect(adapter.polls.allSatisfy { $0.interval == .seconds(15) })
+            #expect(adapter.polls.map(\.endpoint) == ["charge_points", "connectors", "transactions", "account"])
+            #expect(adapter.polls.prefix(3).allSatisfy { $0.interval == .seconds(15) })
+            #expect(adapter.polls.last?.interval == .seconds(600))
             let points = try #require(try await adapter.read(endpoint: "charge_points")?.arrayValue)
             #expect(points.compactMap { $0["charge_point_id"]?.stringValue } == ["CP001", "CP002", "CP003"])
             #expect(points[2]["is_online"] == false)
@@ -296,6 +297,21 @@ struct OCPPCSMSAdapterTests {
             let again = await failure { try await adapter.perform(action: "stop_charging", value: .null, childKey: connector) }
             #expect(again?.code == .invalidValue, "no transaction any more: no call")
             #expect(simulator.requests.count(path: "/api/v1/csc") == 2)
+        }
+    }
+
+    @Test("account: the login's User object without its token, with no request of its own while the login holds")
+    func account() async throws {
+        try await withAdapter { simulator, adapter in
+            let account = try #require(try await adapter.read(endpoint: "account"))
+            #expect(account["username"] == "bridge@example.com")
+            #expect(account["role"] == "user")
+            #expect(account["token"] == nil, "the token is never delivered")
+            let token = try #require(simulator.token(username: "bridge@example.com"))
+            #expect(!account.jsonString.contains(token))
+            _ = try await adapter.read(endpoint: "account")
+            #expect(simulator.requests.count(path: "/api/v1/users/authenticate") == 1)
+            #expect(simulator.requests.count() == 1)
         }
     }
 

@@ -113,6 +113,11 @@ struct OCPPCSMSEndToEndTests {
             _ = try await probe.first(on: "homeassistant/event/csms_cp001_1/session/config", timeout: Self.hang)
             _ = try await probe.first(on: "homeassistant/button/csms_cp001_1/start_charging/config", timeout: Self.hang)
             _ = try await probe.first(on: "homeassistant/switch/csms_cp001/enabled/config", timeout: Self.hang)
+            // The CSMS's own device (the charge points' via_device) has entities of its own.
+            let main = try await state(probe, "api2mqtt/csms") { $0["account"] != nil }
+            #expect(main["account"] as? String == "bridge@example.com")
+            let accountConfig = try json(try await probe.first(on: "homeassistant/sensor/csms/account/config", timeout: Self.hang))
+            #expect((accountConfig["device"] as? [String: Any])?["name"] as? String == "CSMS")
         }
     }
 

@@ -39,6 +39,10 @@ import Synchronization
 //                  Child list: `[*]`, id `[charge_point_id, connector_id]`. The energy register
 //                  of a session is `session.meter_start + session.consumed` (Wh), or the last
 //                  `session.meter_values[*].value`.
+//   account        The User object the login (POST /api/v1/users/authenticate) answered, without
+//                  its `token`: username, name, role, access_level, email, user_id, … No request of
+//                  its own while the login holds; delivered every 10 minutes (or poll_interval if
+//                  longer). Gives the CSMS's own device its entities.
 //   transactions   GET /api/v1/transactions/active: the API's array of ChargeState objects,
 //                  unchanged (`null` → `[]`; allow-list applied). Every active session of the
 //                  account's id tags, whichever tag started it.
@@ -63,7 +67,7 @@ import Synchronization
 public final class OCPPCSMSAdapter: SourceAdapter {
     /// The API's path prefix under the server root.
     static let prefix = "/api/v1"
-    static let endpoints: Set<String> = ["charge_points", "connectors", "transactions"]
+    static let endpoints: Set<String> = ["charge_points", "connectors", "transactions", "account"]
 
     let client: SourceHTTPClient
     /// The client `/csc` commands go through: the same login, a longer timeout (the CSMS waits
@@ -119,6 +123,7 @@ public final class OCPPCSMSAdapter: SourceAdapter {
         pollInterval = interval
         self.logger = logger
         polls = ["charge_points", "connectors", "transactions"].map { PollSchedule(endpoint: $0, every: interval) }
+            + [PollSchedule(endpoint: "account", every: max(interval, .seconds(600)))]
     }
 
     /// How long a list read for one endpoint serves the others of the same poll round.
@@ -131,8 +136,19 @@ public final class OCPPCSMSAdapter: SourceAdapter {
         case "connectors":
             let points = try await readChargePoints()
             return connectorsDocument(chargePoints: points, sessions: try await readSessions())
+        case "account": return try await readAccount()
         default: throw SourceError.notSupported("endpoint '\(endpoint)'")
         }
+    }
+
+    /// The User object of the current login's answer, without its `token` (no request while
+    /// the login holds).
+    func readAccount() async throws(SourceError) -> JSONValue {
+        guard let answer = try await client.establishSession(), case .object(var fields)? = try? JSONValue.parse(answer.body) else {
+            throw SourceError.malformedResponse("the login answer is not a User object")
+        }
+        fields["token"] = nil
+        return .object(fields)
     }
 
     func readChargePoints(maxAge: Duration? = nil) async throws(SourceError) -> [JSONValue] {

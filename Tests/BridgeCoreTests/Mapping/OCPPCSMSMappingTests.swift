@@ -46,12 +46,20 @@ struct OCPPCSMSMappingTests {
                 """)
     }
 
-    @Test("Loads, lints clean and reads only charge_points and connectors")
+    @Test("Loads, lints clean and reads only account, charge_points and connectors")
     func loadsAndLints() throws {
         let mapping = try Self.mapping()
         #expect(mapping.source == "ocpp_csms")
         #expect(MappingLinter.lint(mapping).map(\.description) == [])
-        #expect(mapping.endpoints == ["charge_points", "connectors"])
+        #expect(mapping.endpoints == ["account", "charge_points", "connectors"])
+    }
+
+    @Test("The CSMS's own device shows the bridge's account and role")
+    func account() throws {
+        let output = try Self.read("account")
+        #expect(output.children.isEmpty)
+        #expect(output.reading("account")?.value == .string("bridge@example.com"))
+        #expect(output.reading("account_role")?.value == .string("user"))
     }
 
     @Test("Each charge point is a device under the CSMS: title, vendor, model, serial, firmware; online, status, error code")
