@@ -32,7 +32,11 @@ public enum SimulatorCatalog {
                     telegramInterval: options.interval ?? .seconds(10), meterDelay: options.warmup, port: options.port))
         },
         Entry(type: "ocpp_csms", urlVariable: "CSMS_URL") { options in
-            OCPPCSMSSimulator(configuration: .init(port: options.port, tickInterval: options.interval ?? .seconds(5)))
+            let simulator = OCPPCSMSSimulator(configuration: .init(port: options.port, tickInterval: options.interval ?? .seconds(5)))
+            // A car already charging on the DC charger (the demo account's tag), so session values
+            // show from the start; the default site always has that connector free.
+            _ = try? simulator.plugIn(chargePointID: "CP002", connectorID: 1, idTag: "TAG001")
+            return simulator
         },
     ]
 
