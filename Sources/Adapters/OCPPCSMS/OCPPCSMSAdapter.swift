@@ -80,9 +80,10 @@ public final class OCPPCSMSAdapter: SourceAdapter {
     let logger: Logger
     let chargePoints = OCPPCSMSCache()
     let sessions = OCPPCSMSCache()
-    /// Each connector's transaction id (0: none) in the last `connectors` document; `nil` before
-    /// the first. The next document marks the connectors whose transaction changed.
-    let lastTransactions = Mutex<[String: Int]?>(nil)
+    /// Each connector's transaction id (0: none) in the last `connectors` document, with the
+    /// generations of the two lists it was built from; `nil` before the first. The next document
+    /// marks the connectors whose transaction changed.
+    let lastTransactions = Mutex<(points: Int, sessions: Int, ids: [String: Int])?>(nil)
     public let polls: [PollSchedule]
 
     /// Creates the adapter of one configured source.
@@ -134,8 +135,9 @@ public final class OCPPCSMSAdapter: SourceAdapter {
         case "charge_points": return .array(try await readChargePoints())
         case "transactions": return .array(try await readSessions())
         case "connectors":
-            let points = try await readChargePoints()
-            return connectorsDocument(chargePoints: points, sessions: try await readSessions())
+            let points = try await chargePoints.snapshot(maxAge: sharedAge) { await self.fetchList("/chp") }
+            let active = try await sessions.snapshot(maxAge: sharedAge) { await self.fetchList("/transactions/active") }
+            return connectorsDocument(chargePoints: points, sessions: active)
         case "account": return try await readAccount()
         default: throw SourceError.notSupported("endpoint '\(endpoint)'")
         }
@@ -160,7 +162,7 @@ public final class OCPPCSMSAdapter: SourceAdapter {
     }
 
     /// GETs a list: `null` is an empty list; the allow-list keeps only its charge points.
-    private func fetchList(_ path: String) async -> Result<[JSONValue], SourceError> {
+    func fetchList(_ path: String) async -> Result<[JSONValue], SourceError> {
         do throws(SourceError) {
             let response = try await client.get(Self.prefix + path)
             let document: JSONValue
@@ -205,17 +207,20 @@ public final class OCPPCSMSAdapter: SourceAdapter {
     /// The `connectors` document with `session_event` on each connector whose transaction changed
     /// since the previous `connectors` document: `{"type": "started", "transaction_id": <new>}`, or
     /// `{"type": "stopped", "transaction_id": <old>}` when it has none now (a stop and a new start
-    /// between two documents give `started`). Connectors seen for the first time get none.
-    func connectorsDocument(chargePoints: [JSONValue], sessions: [JSONValue]) -> JSONValue {
-        guard case .array(var items) = Self.connectors(chargePoints: chargePoints, sessions: sessions) else { return .array([]) }
+    /// between two documents give `started`). Connectors seen for the first time get none, and so
+    /// does a document built from an older read of either list than the previous one (a poll and
+    /// a WebSocket refresh racing), which also leaves the state compared against unchanged.
+    func connectorsDocument(chargePoints points: OCPPCSMSCache.Snapshot, sessions active: OCPPCSMSCache.Snapshot) -> JSONValue {
+        guard case .array(var items) = Self.connectors(chargePoints: points.items, sessions: active.items) else { return .array([]) }
         var current: [String: Int] = [:]
         for item in items {
             guard let key = Self.connectorKey(item) else { continue }
             current[key] = Self.transactionID(item)
         }
-        let previous = lastTransactions.withLock { last in
-            let before = last
-            last = current
+        let previous: [String: Int]? = lastTransactions.withLock { last in
+            if let before = last, points.generation < before.points || active.generation < before.sessions { return nil }
+            let before = last?.ids
+            last = (points.generation, active.generation, current)
             return before
         }
         guard let previous else { return .array(items) }
