@@ -30,7 +30,14 @@ public enum SimulatorCatalog {
             CozifyHANSimulator(
                 configuration: .init(
                     telegramInterval: options.interval ?? .seconds(10), meterDelay: options.warmup, port: options.port))
-        }
+        },
+        Entry(type: "ocpp_csms", urlVariable: "CSMS_URL") { options in
+            let simulator = OCPPCSMSSimulator(configuration: .init(port: options.port, tickInterval: options.interval ?? .seconds(5)))
+            // A car already charging on the DC charger (the demo account's tag), so session values
+            // show from the start; the default site always has that connector free.
+            _ = try? simulator.plugIn(chargePointID: "CP002", connectorID: 1, idTag: "TAG001")
+            return simulator
+        },
     ]
 
     /// The entry for a source type.

@@ -74,8 +74,9 @@ struct OCPPCSMSAdapterTests {
     func documents() async throws {
         try await withAdapter { simulator, adapter in
             try Task.checkCancellation()
-            #expect(adapter.polls.map(\.endpoint) == ["charge_points", "connectors", "transactions"])
-            #expect(adapter.polls.allSatisfy { $0.interval == .seconds(15) })
+            #expect(adapter.polls.map(\.endpoint) == ["charge_points", "connectors", "transactions", "account"])
+            #expect(adapter.polls.prefix(3).allSatisfy { $0.interval == .seconds(15) })
+            #expect(adapter.polls.last?.interval == .seconds(600))
             let points = try #require(try await adapter.read(endpoint: "charge_points")?.arrayValue)
             #expect(points.compactMap { $0["charge_point_id"]?.stringValue } == ["CP001", "CP002", "CP003"])
             #expect(points[2]["is_online"] == false)
@@ -296,6 +297,38 @@ struct OCPPCSMSAdapterTests {
             let again = await failure { try await adapter.perform(action: "stop_charging", value: .null, childKey: connector) }
             #expect(again?.code == .invalidValue, "no transaction any more: no call")
             #expect(simulator.requests.count(path: "/api/v1/csc") == 2)
+        }
+    }
+
+    @Test("account: the login's User object without its token, with no request of its own while the login holds")
+    func account() async throws {
+        try await withAdapter { simulator, adapter in
+            let account = try #require(try await adapter.read(endpoint: "account"))
+            #expect(account["username"] == "bridge@example.com")
+            #expect(account["role"] == "user")
+            #expect(account["token"] == nil, "the token is never delivered")
+            let token = try #require(simulator.token(username: "bridge@example.com"))
+            #expect(!account.jsonString.contains(token))
+            _ = try await adapter.read(endpoint: "account")
+            #expect(simulator.requests.count(path: "/api/v1/users/authenticate") == 1)
+            #expect(simulator.requests.count() == 1)
+        }
+    }
+
+    @Test("session_event: once in the first connectors document after a session started or stopped, never on the first document")
+    func sessionEvents() async throws {
+        try await withAdapter { simulator, adapter in
+            let first = try await adapter.refreshDocuments().first { $0.endpoint == "connectors" }?.document
+            #expect(first?.arrayValue?.contains { $0["session_event"] != nil } == false, "the first document has no previous state")
+            let id = try simulator.plugIn(chargePointID: "CP001", connectorID: 2, idTag: "TAG001")
+            let started = try await adapter.refreshDocuments().first { $0.endpoint == "connectors" }?.document
+            #expect(Self.item(started, "CP001", 2)?["session_event"] == ["type": "started", "transaction_id": .number(Double(id))])
+            #expect(Self.item(started, "CP001", 1)?["session_event"] == nil)
+            let same = try await adapter.refreshDocuments().first { $0.endpoint == "connectors" }?.document
+            #expect(Self.item(same, "CP001", 2)?["session_event"] == nil, "fired once")
+            _ = try await adapter.perform(action: "stop_charging", value: .null, childKey: ["charge_point_id": "CP001", "connector_id": 2])
+            let stopped = try await adapter.read(endpoint: "connectors")
+            #expect(Self.item(stopped, "CP001", 2)?["session_event"] == ["type": "stopped", "transaction_id": .number(Double(id))])
         }
     }
 

@@ -111,12 +111,12 @@ extension OCPPCSMSAdapter {
     public func refreshDocuments() async throws(SourceError) -> [SourceDocument] {
         chargePoints.invalidate()
         sessions.invalidate()
-        let points = try await readChargePoints()
-        let active = try await readSessions()
+        let points = try await chargePoints.snapshot(maxAge: sharedAge) { await self.fetchList("/chp") }
+        let active = try await sessions.snapshot(maxAge: sharedAge) { await self.fetchList("/transactions/active") }
         return [
-            SourceDocument(endpoint: "charge_points", document: .array(points)),
-            SourceDocument(endpoint: "connectors", document: Self.connectors(chargePoints: points, sessions: active)),
-            SourceDocument(endpoint: "transactions", document: .array(active)),
+            SourceDocument(endpoint: "charge_points", document: .array(points.items)),
+            SourceDocument(endpoint: "connectors", document: connectorsDocument(chargePoints: points, sessions: active)),
+            SourceDocument(endpoint: "transactions", document: .array(active.items)),
         ]
     }
 

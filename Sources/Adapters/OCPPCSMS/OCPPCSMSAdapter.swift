@@ -33,9 +33,16 @@ import Synchronization
 //                             register in Wh, …; may be `null`], payment_plan{price_per_kwh, …}, …),
 //                             or `null` when the connector has none visible to this account
 //                             (/transactions/active lists only the account's own id tags).
+//                    session_event: only in the first `connectors` document after the connector's
+//                             transaction changed: {"type": "started"|"stopped", "transaction_id"}
+//                             (see connectorsDocument; drives the mapping's event entity).
 //                  Child list: `[*]`, id `[charge_point_id, connector_id]`. The energy register
 //                  of a session is `session.meter_start + session.consumed` (Wh), or the last
 //                  `session.meter_values[*].value`.
+//   account        The User object the login (POST /api/v1/users/authenticate) answered, without
+//                  its `token`: username, name, role, access_level, email, user_id, … No request of
+//                  its own while the login holds; delivered every 10 minutes (or poll_interval if
+//                  longer). Gives the CSMS's own device its entities.
 //   transactions   GET /api/v1/transactions/active: the API's array of ChargeState objects,
 //                  unchanged (`null` → `[]`; allow-list applied). Every active session of the
 //                  account's id tags, whichever tag started it.
@@ -60,7 +67,7 @@ import Synchronization
 public final class OCPPCSMSAdapter: SourceAdapter {
     /// The API's path prefix under the server root.
     static let prefix = "/api/v1"
-    static let endpoints: Set<String> = ["charge_points", "connectors", "transactions"]
+    static let endpoints: Set<String> = ["charge_points", "connectors", "transactions", "account"]
 
     let client: SourceHTTPClient
     /// The client `/csc` commands go through: the same login, a longer timeout (the CSMS waits
@@ -73,6 +80,10 @@ public final class OCPPCSMSAdapter: SourceAdapter {
     let logger: Logger
     let chargePoints = OCPPCSMSCache()
     let sessions = OCPPCSMSCache()
+    /// Each connector's transaction id (0: none) in the last `connectors` document, with the
+    /// generations of the two lists it was built from; `nil` before the first. The next document
+    /// marks the connectors whose transaction changed.
+    let lastTransactions = Mutex<(points: Int, sessions: Int, ids: [String: Int])?>(nil)
     public let polls: [PollSchedule]
 
     /// Creates the adapter of one configured source.
@@ -113,6 +124,7 @@ public final class OCPPCSMSAdapter: SourceAdapter {
         pollInterval = interval
         self.logger = logger
         polls = ["charge_points", "connectors", "transactions"].map { PollSchedule(endpoint: $0, every: interval) }
+            + [PollSchedule(endpoint: "account", every: max(interval, .seconds(600)))]
     }
 
     /// How long a list read for one endpoint serves the others of the same poll round.
@@ -123,10 +135,22 @@ public final class OCPPCSMSAdapter: SourceAdapter {
         case "charge_points": return .array(try await readChargePoints())
         case "transactions": return .array(try await readSessions())
         case "connectors":
-            let points = try await readChargePoints()
-            return Self.connectors(chargePoints: points, sessions: try await readSessions())
+            let points = try await chargePoints.snapshot(maxAge: sharedAge) { await self.fetchList("/chp") }
+            let active = try await sessions.snapshot(maxAge: sharedAge) { await self.fetchList("/transactions/active") }
+            return connectorsDocument(chargePoints: points, sessions: active)
+        case "account": return try await readAccount()
         default: throw SourceError.notSupported("endpoint '\(endpoint)'")
         }
+    }
+
+    /// The User object of the current login's answer, without its `token` (no request while
+    /// the login holds).
+    func readAccount() async throws(SourceError) -> JSONValue {
+        guard let answer = try await client.establishSession(), case .object(var fields)? = try? JSONValue.parse(answer.body) else {
+            throw SourceError.malformedResponse("the login answer is not a User object")
+        }
+        fields["token"] = nil
+        return .object(fields)
     }
 
     func readChargePoints(maxAge: Duration? = nil) async throws(SourceError) -> [JSONValue] {
@@ -138,7 +162,7 @@ public final class OCPPCSMSAdapter: SourceAdapter {
     }
 
     /// GETs a list: `null` is an empty list; the allow-list keeps only its charge points.
-    private func fetchList(_ path: String) async -> Result<[JSONValue], SourceError> {
+    func fetchList(_ path: String) async -> Result<[JSONValue], SourceError> {
         do throws(SourceError) {
             let response = try await client.get(Self.prefix + path)
             let document: JSONValue
@@ -178,6 +202,50 @@ public final class OCPPCSMSAdapter: SourceAdapter {
             }
         }
         return .array(items)
+    }
+
+    /// The `connectors` document with `session_event` on each connector whose transaction changed
+    /// since the previous `connectors` document: `{"type": "started", "transaction_id": <new>}`, or
+    /// `{"type": "stopped", "transaction_id": <old>}` when it has none now (a stop and a new start
+    /// between two documents give `started`). Connectors seen for the first time get none, and so
+    /// does a document built from an older read of either list than the previous one (a poll and
+    /// a WebSocket refresh racing), which also leaves the state compared against unchanged.
+    func connectorsDocument(chargePoints points: OCPPCSMSCache.Snapshot, sessions active: OCPPCSMSCache.Snapshot) -> JSONValue {
+        guard case .array(var items) = Self.connectors(chargePoints: points.items, sessions: active.items) else { return .array([]) }
+        var current: [String: Int] = [:]
+        for item in items {
+            guard let key = Self.connectorKey(item) else { continue }
+            current[key] = Self.transactionID(item)
+        }
+        let previous: [String: Int]? = lastTransactions.withLock { last in
+            if let before = last, points.generation < before.points || active.generation < before.sessions { return nil }
+            let before = last?.ids
+            last = (points.generation, active.generation, current)
+            return before
+        }
+        guard let previous else { return .array(items) }
+        for position in items.indices {
+            guard let key = Self.connectorKey(items[position]), let before = previous[key], let now = current[key], before != now,
+                case .object(var fields) = items[position]
+            else { continue }
+            fields["session_event"] = .object([
+                "type": .string(now > 0 ? "started" : "stopped"), "transaction_id": .number(Double(now > 0 ? now : before)),
+            ])
+            items[position] = .object(fields)
+        }
+        return .array(items)
+    }
+
+    static func connectorKey(_ item: JSONValue) -> String? {
+        guard let point = item["charge_point_id"]?.stringValue, let connector = item["connector_id"]?.numberValue else { return nil }
+        return "\(point)#\(Int(connector))"
+    }
+
+    /// A connector item's transaction: `current_transaction_id` when positive, else its session's; 0 for none.
+    static func transactionID(_ item: JSONValue) -> Int {
+        if let id = item["current_transaction_id"]?.numberValue, id > 0 { return Int(id) }
+        if let id = item["session"]?["transaction_id"]?.numberValue, id > 0 { return Int(id) }
+        return 0
     }
 
     public func statistics() async -> AdapterStatistics {

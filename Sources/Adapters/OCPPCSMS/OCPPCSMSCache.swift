@@ -8,11 +8,18 @@ import Synchronization
 ///
 /// Concurrent readers of a stale list share one request.
 final class OCPPCSMSCache: Sendable {
+    /// A list as read, numbered: a later read has a higher generation.
+    struct Snapshot: Sendable {
+        var items: [JSONValue]
+        var generation: Int
+    }
+
     private struct State {
         var items: [JSONValue]?
+        var generation = 0
         var readAt: ContinuousClock.Instant?
         var stale = true
-        var flight: Task<Result<[JSONValue], SourceError>, Never>?
+        var flight: Task<Result<Snapshot, SourceError>, Never>?
     }
 
     private let state = Mutex(State())
@@ -28,23 +35,33 @@ final class OCPPCSMSCache: Sendable {
 
     /// The list, read again unless it was read less than `maxAge` ago and is not stale.
     func get(maxAge: Duration, fetch: @escaping @Sendable () async -> Result<[JSONValue], SourceError>) async throws(SourceError) -> [JSONValue] {
+        try await snapshot(maxAge: maxAge, fetch: fetch).items
+    }
+
+    /// Like ``get(maxAge:fetch:)``, with the generation of the read it returns.
+    func snapshot(maxAge: Duration, fetch: @escaping @Sendable () async -> Result<[JSONValue], SourceError>) async throws(SourceError) -> Snapshot {
         let now = ContinuousClock.now
-        let task: Task<Result<[JSONValue], SourceError>, Never> = state.withLock { state in
+        let task: Task<Result<Snapshot, SourceError>, Never> = state.withLock { state in
             if let flight = state.flight { return flight }
             if !state.stale, let items = state.items, let readAt = state.readAt, now - readAt < maxAge {
-                return Task { .success(items) }
+                let snapshot = Snapshot(items: items, generation: state.generation)
+                return Task { .success(snapshot) }
             }
-            let flight = Task { () -> Result<[JSONValue], SourceError> in
+            let flight = Task { () -> Result<Snapshot, SourceError> in
                 let result = await fetch()
-                self.state.withLock { state in
+                return self.state.withLock { state -> Result<Snapshot, SourceError> in
                     state.flight = nil
-                    if case .success(let items) = result {
+                    switch result {
+                    case .success(let items):
                         state.items = items
+                        state.generation += 1
                         state.readAt = .now
                         state.stale = false
+                        return .success(Snapshot(items: items, generation: state.generation))
+                    case .failure(let error):
+                        return .failure(error)
                     }
                 }
-                return result
             }
             state.flight = flight
             return flight
