@@ -30,7 +30,11 @@ public enum SimulatorCatalog {
             CozifyHANSimulator(
                 configuration: .init(
                     telegramInterval: options.interval ?? .seconds(10), meterDelay: options.warmup, port: options.port))
-        }
+        },
+        // The demo account's credentials are FlowerHubSimulator.Account's (Config/demo.yaml uses them).
+        Entry(type: "flowerhub", urlVariable: "FLOWERHUB_URL") { options in
+            FlowerHubSimulator(configuration: .init(port: options.port, tickInterval: options.interval ?? .seconds(60)))
+        },
     ]
 
     /// The entry for a source type.
