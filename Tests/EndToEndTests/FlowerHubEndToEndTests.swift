@@ -282,4 +282,34 @@ struct FlowerHubEndToEndTests {
             try await Self.waitForConnected(false, after: statesAt, probe: probe)
         }
     }
+
+    @Test("the real portal's behaviour (FIELD-NOTES quirks): Origin required, uptime only under /asset-effective-uptime, no ETags, both refresh shapes, periodic 429s")
+    func realPortal() async throws {
+        var configuration = FlowerHubSimulator.Configuration(tickInterval: nil, quirks: FlowerHubSimulator.realPortalQuirks)
+        configuration.rateLimitEvery = 40
+        configuration.rateLimitRetryAfter = .seconds(2)
+        try await withBridge(configuration) { simulator, probe in
+            _ = try await probe.first(
+                on: Self.state, timeout: Self.hang,
+                where: { message in
+                    guard let values = try? json(message) else { return false }
+                    return ["connected", "uptime_month", "uptime_hours", "consumption_month", "invoice_amount"].allSatisfy { values[$0] != nil }
+                })
+            // Two refreshes: the portal answers them in its two shapes, and both keep the session.
+            for _ in 0..<2 {
+                simulator.expireAccessCookies()
+                try await Self.roundTrip(simulator, probe: probe)
+            }
+            let portal = simulator.state
+            #expect(portal.logins == 1)
+            #expect(portal.refreshes == 2)
+            #expect(portal.notModifiedResponses == 0)
+            #expect(portal.requestsWhileRateLimited <= 9)
+            // Uptime came from the newer paths; every request carried the portal's Origin.
+            #expect(simulator.requests.count(path: "/asset-effective-uptime/bar-chart/history/5678") >= 1)
+            let withoutOrigin = simulator.requests.all.filter { $0.headers["origin"] != FlowerHubSimulator.portalOrigin }
+            #expect(withoutOrigin.isEmpty, "\(withoutOrigin.map(\.path))")
+            #expect(!probe.messages(on: Self.availability).contains { $0.payloadString == "offline" })
+        }
+    }
 }
