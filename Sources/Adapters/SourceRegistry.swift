@@ -33,6 +33,7 @@ public enum SourceRegistry {
         uniqueKeysWithValues: [
             CozifyHANAdapter.definition,
             OCPPCSMSAdapter.definition,
+            FlowerHubAdapter.definition,
         ].map { ($0.type, $0) })
 
     /// Source types with an adapter.

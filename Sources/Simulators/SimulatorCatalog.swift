@@ -38,6 +38,10 @@ public enum SimulatorCatalog {
             _ = try? simulator.plugIn(chargePointID: "CP002", connectorID: 1, idTag: "TAG001")
             return simulator
         },
+        // The demo account's credentials are FlowerHubSimulator.Account's (Config/demo.yaml uses them).
+        Entry(type: "flowerhub", urlVariable: "FLOWERHUB_URL") { options in
+            FlowerHubSimulator(configuration: .init(port: options.port, tickInterval: options.interval ?? .seconds(60)))
+        },
     ]
 
     /// The entry for a source type.
