@@ -30,7 +30,12 @@ public enum SimulatorCatalog {
             CozifyHANSimulator(
                 configuration: .init(
                     telegramInterval: options.interval ?? .seconds(10), meterDelay: options.warmup, port: options.port))
-        }
+        },
+        Entry(type: "tinybms", urlVariable: "TINYBMS_URL") { options in
+            TinyBMSSimulator(
+                configuration: .init(
+                    tickInterval: options.interval ?? .seconds(1), autoTickDelay: options.warmup, port: options.port))
+        },
     ]
 
     /// The entry for a source type.
