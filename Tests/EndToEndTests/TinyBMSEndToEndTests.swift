@@ -185,6 +185,25 @@ struct TinyBMSEndToEndTests {
         }
     }
 
+    @Test("the gateway going down marks the device offline, and online again with values flowing when it returns")
+    func gatewayDown() async throws {
+        try await withBridge { simulator, probe in
+            _ = try await probe.first(on: "\(Self.device)/availability", payload: "online", timeout: .seconds(30))
+            await simulator.stopAbruptly()
+            _ = try await probe.first(on: "\(Self.device)/availability", payload: "offline", timeout: .seconds(60))
+            let offlineAt = probe.messages(on: "\(Self.device)/availability").count
+            try await simulator.start()
+            _ = try await probe.first(
+                on: "\(Self.device)/availability", timeout: .seconds(60),
+                where: { _ in
+                    probe.messages(on: "\(Self.device)/availability").dropFirst(offlineAt).contains { $0.payloadString == "online" }
+                })
+            let before = probe.messages(on: Self.device).count
+            _ = try await probe.first(
+                on: Self.device, timeout: .seconds(30), where: { [before] _ in probe.messages(on: Self.device).count > before + 2 })
+        }
+    }
+
     @Test("restart gateway: one ok result, the device goes offline, and online again when the gateway is back")
     func restartGateway() async throws {
         let configuration = TinyBMSSimulator.Configuration(tickInterval: .milliseconds(250), gatewayRebootDuration: nil)
@@ -207,6 +226,28 @@ struct TinyBMSEndToEndTests {
                     probe.messages(on: "\(Self.device)/availability").dropFirst(offlineAt).contains { $0.payloadString == "online" }
                 })
             #expect(simulator.state.restartRequests == ["gateway"])
+        }
+    }
+
+    @Test("restart BMS on firmware whose UART restart fails: one ok result with http_status 202 (gateway fallback), offline, online")
+    func restartFallback() async throws {
+        let configuration = TinyBMSSimulator.Configuration(
+            tickInterval: .milliseconds(250), gatewayRebootDuration: nil, quirks: [.tinyBMSRestartFallback])
+        try await withBridge(configuration) { simulator, probe in
+            _ = try await probe.first(on: "\(Self.device)/availability", payload: "online", timeout: .seconds(30))
+            try await probe.client.publish("\(Self.device)/restart_bms/set", string: "PRESS", qos: .atLeastOnce)
+            let result = try await Self.result(probe, after: 0)
+            #expect(result["status"] as? String == "ok", "\(result)")
+            #expect(result["http_status"] as? Int == 202, "\(result)")
+            _ = try await probe.first(on: "\(Self.device)/availability", payload: "offline", timeout: .seconds(60))
+            let offlineAt = probe.messages(on: "\(Self.device)/availability").count
+            try await simulator.finishRestart()
+            _ = try await probe.first(
+                on: "\(Self.device)/availability", timeout: .seconds(60),
+                where: { _ in
+                    probe.messages(on: "\(Self.device)/availability").dropFirst(offlineAt).contains { $0.payloadString == "online" }
+                })
+            #expect(probe.messages(on: "\(Self.device)/result").count == 1)
         }
     }
 
