@@ -34,6 +34,7 @@ public enum SourceRegistry {
             CozifyHANAdapter.definition,
             OCPPCSMSAdapter.definition,
             FlowerHubAdapter.definition,
+            TinyBMSAdapter.definition,
         ].map { ($0.type, $0) })
 
     /// Source types with an adapter.

@@ -42,6 +42,11 @@ public enum SimulatorCatalog {
         Entry(type: "flowerhub", urlVariable: "FLOWERHUB_URL") { options in
             FlowerHubSimulator(configuration: .init(port: options.port, tickInterval: options.interval ?? .seconds(60)))
         },
+        Entry(type: "tinybms", urlVariable: "TINYBMS_URL") { options in
+            TinyBMSSimulator(
+                configuration: .init(
+                    tickInterval: options.interval ?? .seconds(1), autoTickDelay: options.warmup, port: options.port))
+        },
     ]
 
     /// The entry for a source type.

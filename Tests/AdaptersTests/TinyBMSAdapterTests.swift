@@ -116,7 +116,14 @@ struct TinyBMSAdapterTests {
 
     // MARK: Streams
 
-    @Test("documented telemetry: every frame arrives as `telemetry`, unchanged, confirming the stream")
+    /// A document without the adapter's `derived` member.
+    static func withoutDerived(_ document: JSONValue) -> JSONValue {
+        guard var object = document.objectValue else { return document }
+        object["derived"] = nil
+        return .object(object)
+    }
+
+    @Test("documented telemetry: every frame arrives as `telemetry`, unchanged plus `derived`, confirming the stream")
     func documentedTelemetry() async throws {
         try await withAdapter { (simulator, adapter) async throws in
             let collector = DocumentCollector(try #require(adapter.stream()))
@@ -124,7 +131,16 @@ struct TinyBMSAdapterTests {
             var sent: [JSONValue] = []
             for _ in 0..<3 { sent.append(try #require(simulator.tick())) }
             try await Self.eventually("three telemetry frames") { collector.frames.count >= 3 }
-            #expect(collector.frames.map(\.document) == sent)
+            #expect(collector.frames.map { Self.withoutDerived($0.document) } == sent)
+            // What the mapping cannot compute: power from mV × mA, the cell spread.
+            for (frame, original) in zip(collector.frames.map(\.document), sent) {
+                let millivolts = original["voltage_mv"]?.numberValue ?? 0, milliamps = original["current_ma"]?.numberValue ?? 0
+                #expect(frame["derived"]?["power_w"]?.numberValue == (millivolts * milliamps / 100_000).rounded() / 10)
+                let cells = original["cells"]?.arrayValue?.compactMap { $0["voltage_mv"]?.numberValue } ?? []
+                #expect(frame["derived"]?["cell_min_mv"]?.numberValue == cells.min())
+                #expect(frame["derived"]?["cell_delta_mv"]?.numberValue == (cells.max() ?? 0) - (cells.min() ?? 0))
+                #expect(frame["derived"]?["protection"] == nil)
+            }
             collector.cancel()
         }
     }
@@ -140,6 +156,8 @@ struct TinyBMSAdapterTests {
             let frames = collector.frames.map(\.document)
             #expect(frames.allSatisfy { $0["type"]?.stringValue == "battery" && $0["pack_voltage_v"] != nil })
             #expect(frames.compactMap { $0["timestamp_ms"]?.numberValue } == [1_000, 2_000, 3_000])
+            // power_w is sent, so not derived; alarm_bits are decoded into the documented flags.
+            #expect(frames.allSatisfy { $0["derived"]?["power_w"] == nil && $0["derived"]?["protection"]?["ov"] == .bool(false) })
             collector.cancel()
         }
     }

@@ -156,9 +156,10 @@ struct CheckCommandTests {
             mqtt:
               url: mqtt://127.0.0.1:1883
             sources:
-              - id: bms
-                type: tinybms
+              - id: fritz
+                type: fritz_network
                 url: http://127.0.0.1:8080
+                api_key: example
             """.write(to: file, atomically: true, encoding: .utf8)
         let result = try await BridgeProcess.runToCompletion(["check", "--config", file.path])
         #expect(result.status == 1)

@@ -26,6 +26,10 @@ import Synchronization
 // | `event_bus`        | `GET /api/event-bus/metrics` (300 s)                       | unchanged |
 // | `tasks`, `history`, `config`, `mqtt_config`, `alert_history` | `GET /api/system/tasks`, `/api/history?limit=60`, `/api/config`, `/api/mqtt/config`, `/api/alerts/history` | unchanged; read on demand only (not polled) |
 //
+// Every telemetry document also carries `derived` (added by the adapter, see `withDerived`): `power_w`
+// when the firmware sends none, `cell_min_mv` / `cell_max_mv` / `cell_delta_mv`, and `protection{…}`
+// decoded from `alarm_bits`; the API's own members are unchanged.
+//
 // Commands: `execute` sends mapping calls (state-changing ones with the CSRF token when auth is on;
 // `POST /api/alerts/config` bodies are validated first, `POST /api/system/restart` goes through the
 // restart logic below). `perform` actions: `acknowledge_alert` (value: alert id), `acknowledge_all_alerts`,
@@ -130,7 +134,7 @@ public final class TinyBMSAdapter: SourceAdapter {
             guard let battery = document["battery"], battery.objectValue != nil else {
                 throw SourceError.malformedResponse("telemetry: /api/status has no battery object")
             }
-            return battery
+            return Self.withDerived(battery)
         case "alerts":
             live.withLock { $0.activeAlerts = document["alerts"]?.arrayValue ?? [] }
         case "alert_config":
@@ -299,12 +303,50 @@ public final class TinyBMSAdapter: SourceAdapter {
     /// envelope; nil for anything else (a pong).
     static func telemetry(from message: JSONValue) -> JSONValue? {
         switch message["type"]?.stringValue {
-        case "battery_data", "battery": return message
+        case "battery_data", "battery": return withDerived(message)
         case nil:
             guard let inner = message["battery"], inner.objectValue != nil else { return nil }
-            return inner
+            return withDerived(inner)
         default: return nil
         }
+    }
+
+    /// The telemetry object with a `derived` member added for what the mapping cannot compute (no
+    /// arithmetic between fields there): `power_w` (pack V × A, only when the firmware sends no
+    /// `power_w`), `cell_min_mv`, `cell_max_mv`, `cell_delta_mv` (from `cells[].voltage_mv` or
+    /// `cell_voltage_mv[]`), and `protection` (the deployed firmware's `alarm_bits` decoded into the
+    /// documented `ov`, `uv`, `oc_charge`, `oc_discharge`, `temp_high`, `temp_low` flags, bits 0–5).
+    /// The API's own members stay unchanged.
+    static func withDerived(_ telemetry: JSONValue) -> JSONValue {
+        guard var object = telemetry.objectValue else { return telemetry }
+        var derived: [String: JSONValue] = [:]
+        if object["power_w"] == nil {
+            if let millivolts = object["voltage_mv"]?.numberValue, let milliamps = object["current_ma"]?.numberValue {
+                derived["power_w"] = .number((millivolts * milliamps / 1_000_000 * 10).rounded() / 10)
+            } else if let volts = object["pack_voltage_v"]?.numberValue, let amps = object["pack_current_a"]?.numberValue {
+                derived["power_w"] = .number((volts * amps * 10).rounded() / 10)
+            }
+        }
+        let cells: [Double]
+        if let list = object["cells"]?.arrayValue {
+            cells = list.compactMap { $0["voltage_mv"]?.numberValue }
+        } else {
+            cells = object["cell_voltage_mv"]?.arrayValue?.compactMap(\.numberValue) ?? []
+        }
+        if let low = cells.min(), let high = cells.max() {
+            derived["cell_min_mv"] = .number(low)
+            derived["cell_max_mv"] = .number(high)
+            derived["cell_delta_mv"] = .number(high - low)
+        }
+        if let bits = object["alarm_bits"]?.numberValue, bits >= 0, bits < 65_536 {
+            let flags = Int(bits)
+            let names = ["ov", "uv", "oc_charge", "oc_discharge", "temp_high", "temp_low"]
+            derived["protection"] = .object(
+                Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, JSONValue.bool(flags & (1 << $0) != 0)) }))
+        }
+        guard !derived.isEmpty else { return telemetry }
+        object["derived"] = .object(derived)
+        return .object(object)
     }
 
     /// Delivers `document` on the running stream, if there is one.

@@ -338,3 +338,5 @@ public struct TinyBMSState: Sendable {
         canState = store.canState
     }
 }
+
+extension TinyBMSSimulator: ControllableSimulator {}
