@@ -64,9 +64,7 @@ extension MappingEngine {
                 parentID = TopicSafe.id(parentText)
             }
             if earlier.isEmpty || !earlier.contains(id) {
-                var device = device(of: child, id: id, key: key, keyText: keyText, context: context)
-                device.parentID = parentID
-                output.children.append(device)
+                output.children.append(device(of: child, id: id, key: key, keyText: keyText, parentID: parentID, context: context))
             }
             for entity in entities {
                 if let (value, attributes) = read(entity, context: context, childID: id, issues: &output.issues) {
@@ -134,28 +132,38 @@ extension MappingEngine {
     private func childKey(
         of item: ChildItem, parts idParts: [ChildExpansion.IDPart], context: ValuePath.Context
     ) -> (key: JSONValue, text: String)? {
+        // One part (the usual case): its value as it is, with no list of parts built.
+        if idParts.count == 1 {
+            guard let value = partValue(idParts[0], of: item, context: context) else { return nil }
+            return (value, value.text)
+        }
         var parts: [(name: String, value: JSONValue)] = []
         for part in idParts {
-            switch part {
-            case .index:
-                parts.append((part.name, .number(Double(item.index))))
-            case .key:
-                guard let key = item.key else { return nil }
-                parts.append((part.name, .string(key)))
-            case .path(let path):
-                guard let value = path.resolve(in: context), !value.isNull, !value.text.isEmpty else { return nil }
-                parts.append((part.name, value))
-            }
+            guard let value = partValue(part, of: item, context: context) else { return nil }
+            parts.append((part.name, value))
         }
-        guard let first = parts.first else { return nil }
-        if parts.count == 1 { return (first.value, first.value.text) }
+        guard !parts.isEmpty else { return nil }
         let key = JSONValue.object(Dictionary(parts.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }))
         return (key, parts.map(\.value.text).joined(separator: "_"))
     }
 
+    /// The value of one id part of an item, or `nil` when it is missing or empty (as in
+    /// ``childKey(of:parts:context:)``).
+    private func partValue(_ part: ChildExpansion.IDPart, of item: ChildItem, context: ValuePath.Context) -> JSONValue? {
+        switch part {
+        case .index:
+            return .number(Double(item.index))
+        case .key:
+            return item.key.map { .string($0) }
+        case .path(let path):
+            guard let value = path.resolve(in: context), !value.isNull, !value.text.isEmpty else { return nil }
+            return value
+        }
+    }
+
     /// The child an item describes: its name (the item's, or "<Kind> <key>") and device fields.
     private func device(
-        of child: ChildExpansion, id: String, key: JSONValue, keyText: String, context: ValuePath.Context
+        of child: ChildExpansion, id: String, key: JSONValue, keyText: String, parentID: String?, context: ValuePath.Context
     ) -> ChildDevice {
         let name: String
         if let namePath = child.namePath, let value = namePath.resolve(in: context), !value.isNull, !value.text.isEmpty {
@@ -164,6 +172,6 @@ extension MappingEngine {
             name = child.kindName + " " + keyText
         }
         let fields = child.device.map { deviceFields($0, endpoint: nil, context: context) } ?? [:]
-        return ChildDevice(id: id, key: key, name: name, kind: child.kind, device: fields)
+        return ChildDevice(id: id, key: key, name: name, kind: child.kind, device: fields, parentID: parentID)
     }
 }

@@ -152,6 +152,8 @@ public struct MappingEngine: Sendable {
     /// The device fields: literals, and sources on this endpoint that are present.
     func deviceFields(_ template: DeviceTemplate, endpoint: String?, context: ValuePath.Context) -> [DeviceTemplate.Field: String] {
         var fields: [DeviceTemplate.Field: String] = [:]
+        guard !template.fields.isEmpty else { return fields }
+        fields.reserveCapacity(template.fields.count)
         for (field, value) in template.fields {
             switch value {
             case .literal(let text):

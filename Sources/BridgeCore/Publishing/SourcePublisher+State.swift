@@ -77,7 +77,7 @@ extension SourcePublisher {
     /// A child's state, created on its first reading and kept in its record.
     func state(of record: ChildRecord) -> DeviceState {
         if let state = record.state { return state }
-        let device = deviceID(child: record.child.id)
+        let device = deviceID(child: record.id)
         let state = DeviceState(id: device, topic: context.deviceTopic(device))
         record.state = state
         return state
@@ -124,8 +124,8 @@ extension SourcePublisher {
         let rendered =
             settings.output.publishesJSON
             ? states.map { OutboundMessage(topic: $0.topic, payload: $0.payload, qos: 0, retain: settings.retain) } : []
-        for message in messages { send(message) }
-        for message in rendered { send(message) }
+        for index in messages.indices { send(messages[index]) }
+        for index in rendered.indices { send(rendered[index]) }
     }
 
     private func publishAttributes(
