@@ -7,6 +7,27 @@ extension MappingEngine {
         let key: String?
     }
 
+    /// A list's items: an array's elements as they are (the usual list, read without building
+    /// an item per element up front), or items collected from an object or a deeper path.
+    enum ChildItems {
+        case elements([JSONValue])
+        case items([ChildItem])
+
+        var count: Int {
+            switch self {
+            case .elements(let elements): elements.count
+            case .items(let items): items.count
+            }
+        }
+
+        subscript(position: Int) -> ChildItem {
+            switch self {
+            case .elements(let elements): ChildItem(value: elements[position], index: position, key: nil)
+            case .items(let items): items[position]
+            }
+        }
+    }
+
     /// Reads `entities` once per item of the child's list, item by item.
     func expand(
         _ entities: [CompiledEntity], over child: ChildExpansion, endpoint: String, document: JSONValue,
@@ -22,7 +43,8 @@ extension MappingEngine {
         var ids = Set<String>(minimumCapacity: items.count)
         output.children.reserveCapacity(output.children.count + items.count)
         output.readings.reserveCapacity(output.readings.count + items.count * entities.count)
-        for (position, item) in items.enumerated() {
+        for position in 0..<items.count {
+            let item = items[position]
             var context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
             guard let (key, keyText) = childKey(of: item, parts: child.idParts, context: context) else {
                 for entity in entities {
@@ -83,16 +105,17 @@ extension MappingEngine {
         entityID: String,
         endpoint: String,
         issues: inout [MappingIssue]
-    ) -> ([ChildItem], ValuePath)? {
+    ) -> (ChildItems, ValuePath)? {
         for path in child.listPaths {
             if path.hasWildcard {
                 // Present when what the first `[*]` reads from is.
-                let prefix = ValuePath(root: path.root, segments: Array(path.segments.prefix { $0 != .wildcard }), text: path.text)
-                guard let container = prefix.resolve(in: context), !container.isNull else { continue }
+                guard let container = path.wildcardContainer(in: context), !container.isNull else { continue }
                 // `cells[*]`: the container's items.
-                if prefix.segments.count == path.segments.count - 1 { return (Self.items(in: container) ?? [], path) }
+                if path.segments.firstIndex(of: .wildcard) == path.segments.count - 1 {
+                    return (Self.items(in: container) ?? .items([]), path)
+                }
                 let matches = path.resolveAll(in: context)
-                return (matches.enumerated().map { ChildItem(value: $1.value, index: $1.index ?? $0, key: $1.key) }, path)
+                return (.items(matches.enumerated().map { ChildItem(value: $1.value, index: $1.index ?? $0, key: $1.key) }), path)
             }
             guard let list = path.resolve(in: context), !list.isNull else { continue }
             guard let items = Self.items(in: list) else {
@@ -111,14 +134,15 @@ extension MappingEngine {
 
     /// An array's elements by position, or an object's values in key order; `nil` for any
     /// other value.
-    private static func items(in list: JSONValue) -> [ChildItem]? {
+    private static func items(in list: JSONValue) -> ChildItems? {
         switch list {
         case .array(let elements):
-            return elements.enumerated().map { ChildItem(value: $1, index: $0, key: nil) }
+            return .elements(elements)
         case .object(let members):
-            return members.keys.sorted().enumerated().compactMap { index, key in
-                members[key].map { ChildItem(value: $0, index: index, key: key) }
-            }
+            return .items(
+                members.keys.sorted().enumerated().compactMap { index, key in
+                    members[key].map { ChildItem(value: $0, index: index, key: key) }
+                })
         default:
             return nil
         }

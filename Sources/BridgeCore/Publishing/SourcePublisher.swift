@@ -146,7 +146,9 @@ public actor SourcePublisher {
             } else {
                 state = mainDeviceState()
             }
-            take(output.readings[index], in: state, at: instant, sourceSaysReset: sourceSaysReset, into: &batch)
+            take(
+                output.readings[index].value, of: output.readings[index].entityID, attributes: output.readings[index].attributes,
+                in: state, at: instant, sourceSaysReset: sourceSaysReset, into: &batch)
         }
         logIssues(output.issues)
         for (field, value) in output.device where deviceFields[field] != value {
@@ -162,7 +164,7 @@ public actor SourcePublisher {
             await publishDiscovery()
         }
         publishDevices(batch.changed, after: batch.messages)
-        await removeChildren(gone)
+        if !gone.isEmpty { await removeChildren(gone) }
     }
 
     /// Sets every device of this source `online` or `offline` (from the source's health).
