@@ -7,6 +7,27 @@ extension MappingEngine {
         let key: String?
     }
 
+    /// A list's items: an array's elements as they are (the usual list, read without building
+    /// an item per element up front), or items collected from an object or a deeper path.
+    enum ChildItems {
+        case elements([JSONValue])
+        case items([ChildItem])
+
+        var count: Int {
+            switch self {
+            case .elements(let elements): elements.count
+            case .items(let items): items.count
+            }
+        }
+
+        subscript(position: Int) -> ChildItem {
+            switch self {
+            case .elements(let elements): ChildItem(value: elements[position], index: position, key: nil)
+            case .items(let items): items[position]
+            }
+        }
+    }
+
     /// Reads `entities` once per item of the child's list, item by item.
     func expand(
         _ entities: [CompiledEntity], over child: ChildExpansion, endpoint: String, document: JSONValue,
@@ -22,7 +43,8 @@ extension MappingEngine {
         var ids = Set<String>(minimumCapacity: items.count)
         output.children.reserveCapacity(output.children.count + items.count)
         output.readings.reserveCapacity(output.readings.count + items.count * entities.count)
-        for (position, item) in items.enumerated() {
+        for position in 0..<items.count {
+            let item = items[position]
             var context = ValuePath.Context(document: document, item: item.value, index: item.index, childKey: nil)
             guard let (key, keyText) = childKey(of: item, parts: child.idParts, context: context) else {
                 for entity in entities {
@@ -64,9 +86,7 @@ extension MappingEngine {
                 parentID = TopicSafe.id(parentText)
             }
             if earlier.isEmpty || !earlier.contains(id) {
-                var device = device(of: child, id: id, key: key, keyText: keyText, context: context)
-                device.parentID = parentID
-                output.children.append(device)
+                output.children.append(device(of: child, id: id, key: key, keyText: keyText, parentID: parentID, context: context))
             }
             for entity in entities {
                 if let (value, attributes) = read(entity, context: context, childID: id, issues: &output.issues) {
@@ -85,16 +105,17 @@ extension MappingEngine {
         entityID: String,
         endpoint: String,
         issues: inout [MappingIssue]
-    ) -> ([ChildItem], ValuePath)? {
+    ) -> (ChildItems, ValuePath)? {
         for path in child.listPaths {
             if path.hasWildcard {
                 // Present when what the first `[*]` reads from is.
-                let prefix = ValuePath(root: path.root, segments: Array(path.segments.prefix { $0 != .wildcard }), text: path.text)
-                guard let container = prefix.resolve(in: context), !container.isNull else { continue }
+                guard let container = path.wildcardContainer(in: context), !container.isNull else { continue }
                 // `cells[*]`: the container's items.
-                if prefix.segments.count == path.segments.count - 1 { return (Self.items(in: container) ?? [], path) }
+                if path.segments.firstIndex(of: .wildcard) == path.segments.count - 1 {
+                    return (Self.items(in: container) ?? .items([]), path)
+                }
                 let matches = path.resolveAll(in: context)
-                return (matches.enumerated().map { ChildItem(value: $1.value, index: $1.index ?? $0, key: $1.key) }, path)
+                return (.items(matches.enumerated().map { ChildItem(value: $1.value, index: $1.index ?? $0, key: $1.key) }), path)
             }
             guard let list = path.resolve(in: context), !list.isNull else { continue }
             guard let items = Self.items(in: list) else {
@@ -113,14 +134,15 @@ extension MappingEngine {
 
     /// An array's elements by position, or an object's values in key order; `nil` for any
     /// other value.
-    private static func items(in list: JSONValue) -> [ChildItem]? {
+    private static func items(in list: JSONValue) -> ChildItems? {
         switch list {
         case .array(let elements):
-            return elements.enumerated().map { ChildItem(value: $1, index: $0, key: nil) }
+            return .elements(elements)
         case .object(let members):
-            return members.keys.sorted().enumerated().compactMap { index, key in
-                members[key].map { ChildItem(value: $0, index: index, key: key) }
-            }
+            return .items(
+                members.keys.sorted().enumerated().compactMap { index, key in
+                    members[key].map { ChildItem(value: $0, index: index, key: key) }
+                })
         default:
             return nil
         }
@@ -134,28 +156,38 @@ extension MappingEngine {
     private func childKey(
         of item: ChildItem, parts idParts: [ChildExpansion.IDPart], context: ValuePath.Context
     ) -> (key: JSONValue, text: String)? {
+        // One part (the usual case): its value as it is, with no list of parts built.
+        if idParts.count == 1 {
+            guard let value = partValue(idParts[0], of: item, context: context) else { return nil }
+            return (value, value.text)
+        }
         var parts: [(name: String, value: JSONValue)] = []
         for part in idParts {
-            switch part {
-            case .index:
-                parts.append((part.name, .number(Double(item.index))))
-            case .key:
-                guard let key = item.key else { return nil }
-                parts.append((part.name, .string(key)))
-            case .path(let path):
-                guard let value = path.resolve(in: context), !value.isNull, !value.text.isEmpty else { return nil }
-                parts.append((part.name, value))
-            }
+            guard let value = partValue(part, of: item, context: context) else { return nil }
+            parts.append((part.name, value))
         }
-        guard let first = parts.first else { return nil }
-        if parts.count == 1 { return (first.value, first.value.text) }
+        guard !parts.isEmpty else { return nil }
         let key = JSONValue.object(Dictionary(parts.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }))
         return (key, parts.map(\.value.text).joined(separator: "_"))
     }
 
+    /// The value of one id part of an item, or `nil` when it is missing or empty (as in
+    /// ``childKey(of:parts:context:)``).
+    private func partValue(_ part: ChildExpansion.IDPart, of item: ChildItem, context: ValuePath.Context) -> JSONValue? {
+        switch part {
+        case .index:
+            return .number(Double(item.index))
+        case .key:
+            return item.key.map { .string($0) }
+        case .path(let path):
+            guard let value = path.resolve(in: context), !value.isNull, !value.text.isEmpty else { return nil }
+            return value
+        }
+    }
+
     /// The child an item describes: its name (the item's, or "<Kind> <key>") and device fields.
     private func device(
-        of child: ChildExpansion, id: String, key: JSONValue, keyText: String, context: ValuePath.Context
+        of child: ChildExpansion, id: String, key: JSONValue, keyText: String, parentID: String?, context: ValuePath.Context
     ) -> ChildDevice {
         let name: String
         if let namePath = child.namePath, let value = namePath.resolve(in: context), !value.isNull, !value.text.isEmpty {
@@ -164,6 +196,6 @@ extension MappingEngine {
             name = child.kindName + " " + keyText
         }
         let fields = child.device.map { deviceFields($0, endpoint: nil, context: context) } ?? [:]
-        return ChildDevice(id: id, key: key, name: name, kind: child.kind, device: fields)
+        return ChildDevice(id: id, key: key, name: name, kind: child.kind, device: fields, parentID: parentID)
     }
 }

@@ -59,29 +59,30 @@ public struct MappingEngine: Sendable {
             break
         }
         guard let (raw, source) = found else { return nil }
-        let path = entity.sources[source].path
-        func issue(_ message: String, path: ValuePath) -> (ReadingValue, JSONValue?)? {
+        // The path of an issue: the source's that was read, unless another is given.
+        func issue(_ message: String, path: ValuePath? = nil) -> (ReadingValue, JSONValue?)? {
+            let text = path?.text ?? entity.sources[source].path.text
             issues.append(
-                MappingIssue(entityID: entity.entity.id, childID: childID, endpoint: entity.endpoint, path: path.text, message: message))
+                MappingIssue(entityID: entity.entity.id, childID: childID, endpoint: entity.endpoint, path: text, message: message))
             return nil
         }
         var transformed = raw
         if !entity.sources[source].transforms.isEmpty {
             switch entity.sources[source].transforms.apply(to: transformed) {
             case .success(let value): transformed = value
-            case .failure(let failure): return issue(failure.description, path: path)
+            case .failure(let failure): return issue(failure.description)
             }
         }
         if !entity.transforms.isEmpty {
             switch entity.transforms.apply(to: transformed) {
             case .success(let value): transformed = value
-            case .failure(let failure): return issue(failure.description, path: path)
+            case .failure(let failure): return issue(failure.description)
             }
         }
         let value: ReadingValue
         switch Self.normalise(transformed, shape: entity.shape) {
         case .success(let normalised): value = normalised
-        case .failure(let failure): return issue(failure.message, path: path)
+        case .failure(let failure): return issue(failure.message)
         }
         var attributes: JSONValue?
         if let path = entity.attributes, let found = path.resolve(in: context) {
@@ -152,6 +153,8 @@ public struct MappingEngine: Sendable {
     /// The device fields: literals, and sources on this endpoint that are present.
     func deviceFields(_ template: DeviceTemplate, endpoint: String?, context: ValuePath.Context) -> [DeviceTemplate.Field: String] {
         var fields: [DeviceTemplate.Field: String] = [:]
+        guard !template.fields.isEmpty else { return fields }
+        fields.reserveCapacity(template.fields.count)
         for (field, value) in template.fields {
             switch value {
             case .literal(let text):

@@ -49,6 +49,9 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether the path contains `[*]`, so it can address several values.
     public let hasWildcard: Bool
+    /// The key when the path is one key of the current value (`voltage_mv`), the most common
+    /// path, resolved without walking segments.
+    private let onlyKey: String?
 
     /// Creates a path from its parts; `text` is what error messages show.
     public init(root: Root = .context, segments: [Segment], text: String) {
@@ -56,6 +59,7 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
         self.segments = segments
         self.text = text
         self.hasWildcard = segments.contains(.wildcard)
+        if root == .context, segments.count == 1, case .key(let key) = segments[0] { onlyKey = key } else { onlyKey = nil }
     }
 
     /// Parses a path.
@@ -117,10 +121,23 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
     ///
     /// A path with `[*]` gives an array of every value found (possibly empty).
     public func resolve(in context: Context) -> JSONValue? {
+        if let onlyKey, case .object(let members) = context.current { return members[onlyKey] }
         if hasWildcard { return .array(resolveAll(in: context).map(\.value)) }
         // Without `[*]` a path addresses at most one value.
         var current = root == .document ? context.document : context.current
         for segment in segments {
+            guard let next = Self.single(segment, from: current, context: context) else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// The value the first `[*]` reads from (the path up to it resolved, the whole path when
+    /// it has none), or `nil` when a step is missing.
+    func wildcardContainer(in context: Context) -> JSONValue? {
+        var current = root == .document ? context.document : context.current
+        for segment in segments {
+            if case .wildcard = segment { break }
             guard let next = Self.single(segment, from: current, context: context) else { return nil }
             current = next
         }

@@ -27,9 +27,8 @@ final class DeviceState {
     let id: String
     /// `<base>/<device>`.
     let topic: String
-    /// The entities that had a reading, by id.
-    private var byID: [String: Entity] = [:]
-    /// The same entities sorted by id, the order of the keys in the JSON state.
+    /// The entities that had a reading, sorted by id (the order of the keys in the JSON state);
+    /// found by binary search, cheaper than hashing the id for the few entities of a device.
     private(set) var entities: [Entity] = []
 
     init(id: String, topic: String) {
@@ -39,10 +38,16 @@ final class DeviceState {
 
     /// The entity `id`, created with `traits` on its first reading.
     func entity(_ id: String, traits: @autoclosure () -> EntityTraits?) -> Entity {
-        if let entity = byID[id] { return entity }
+        // The first position whose id is not below `id`.
+        var low = 0
+        var high = entities.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entities[middle].id < id { low = middle + 1 } else { high = middle }
+        }
+        if low < entities.count, entities[low].id == id { return entities[low] }
         let entity = Entity(id: id, traits: traits())
-        byID[id] = entity
-        entities.insert(entity, at: entities.firstIndex { $0.id > id } ?? entities.count)
+        entities.insert(entity, at: low)
         return entity
     }
 
@@ -50,7 +55,9 @@ final class DeviceState {
     var hasValues: Bool { entities.contains { $0.value != nil } }
 
     /// The current values by entity id.
-    var values: [String: JSONValue] { byID.compactMapValues(\.value) }
+    var values: [String: JSONValue] {
+        Dictionary(uniqueKeysWithValues: entities.compactMap { entity in entity.value.map { (entity.id, $0) } })
+    }
 
     /// The device's JSON state: every entity with a value, keys sorted (what
     /// `JSONValue.object(values).jsonBytes` gives).

@@ -19,15 +19,18 @@ extension SourcePublisher {
         }
     }
 
-    /// Takes one reading for the device `state`: counter guard for `total_increasing`, change
-    /// filter (with per-entity debounce and the republish interval); a value to publish is
-    /// stored in the device's values and the device listed as changed.
-    func take(_ reading: Reading, in state: DeviceState, at instant: Instant, sourceSaysReset: Bool, into batch: inout Batch) {
-        let entityID = reading.entityID
+    /// Takes one reading (`value` and `attributes` of `entityID`; passed as its parts, which the
+    /// caller reads from the mapping output without copying the whole reading) for the device
+    /// `state`: counter guard for `total_increasing`, change filter (with per-entity debounce and
+    /// the republish interval); a value to publish is stored in the device's values and the
+    /// device listed as changed.
+    func take(
+        _ value: ReadingValue, of entityID: String, attributes: JSONValue?, in state: DeviceState, at instant: Instant,
+        sourceSaysReset: Bool, into batch: inout Batch
+    ) {
         let entity = state.entity(entityID, traits: traits[entityID])
-        let value = reading.value
         if entity.traits?.component == .event {
-            publishEvent(value, attributes: reading.attributes, device: state.id, entity: entityID, into: &batch.messages)
+            publishEvent(value, attributes: attributes, device: state.id, entity: entityID, into: &batch.messages)
             return
         }
         if entity.traits?.stateClass == .totalIncreasing, let number = value.numberValue {
@@ -52,7 +55,7 @@ extension SourcePublisher {
                 break
             }
         }
-        if let attributes = reading.attributes {
+        if let attributes {
             publishAttributes(attributes, device: state.id, entity: entityID, into: &batch.messages)
         }
         switch changeFilter.offer(value, to: &entity.filter, debounce: entity.traits?.debounce, now: instant) {
@@ -77,7 +80,7 @@ extension SourcePublisher {
     /// A child's state, created on its first reading and kept in its record.
     func state(of record: ChildRecord) -> DeviceState {
         if let state = record.state { return state }
-        let device = deviceID(child: record.child.id)
+        let device = deviceID(child: record.id)
         let state = DeviceState(id: device, topic: context.deviceTopic(device))
         record.state = state
         return state
@@ -125,8 +128,8 @@ extension SourcePublisher {
         let rendered =
             settings.output.publishesJSON
             ? states.map { OutboundMessage(topic: $0.topic, payload: $0.payload, qos: 0, retain: settings.retain) } : []
-        for message in messages { send(message) }
-        for message in rendered { send(message) }
+        for index in messages.indices { send(messages[index]) }
+        for index in rendered.indices { send(rendered[index]) }
     }
 
     private func publishAttributes(

@@ -12,6 +12,8 @@ public actor SourcePublisher {
 
     /// A child device seen in a list (connector, cell, network client).
     final class ChildRecord {
+        /// The child's id (`child.id`, which never changes for a record).
+        let id: String
         var child: ChildDevice
         /// When a document last listed it.
         var lastSeen: Instant
@@ -19,8 +21,16 @@ public actor SourcePublisher {
         var state: DeviceState?
 
         init(child: ChildDevice, lastSeen: Instant) {
+            self.id = child.id
             self.child = child
             self.lastSeen = lastSeen
+        }
+
+        /// Takes `child` as the child's description; whether it differs from the one it had.
+        func update(_ child: ChildDevice) -> Bool {
+            if self.child == child { return false }
+            self.child = child
+            return true
         }
     }
 
@@ -107,18 +117,17 @@ public actor SourcePublisher {
     /// then each changed device's state is published once.
     public func ingest(endpoint: String, document: JSONValue, sourceSaysReset: Bool = false) async {
         let instant = now()
-        var output = engine.readings(endpoint: endpoint, document: document, mapping: mapping)
-        let gone = presences.isEmpty ? [] : applyPresence(to: &output, endpoint: endpoint, document: document, at: instant)
+        var mapped = engine.readings(endpoint: endpoint, document: document, mapping: mapping)
+        let gone = presences.isEmpty ? [] : applyPresence(to: &mapped, endpoint: endpoint, document: document, at: instant)
+        // Read-only from here: its children and readings are borrowed, not copied.
+        let output = mapped
         var batch = Batch()
         batch.changedIDs.reserveCapacity(output.children.count + 1)
         for kind in output.childIDs.keys { kindListedAt[kind] = instant }
         for index in output.children.indices {
             let id = output.children[index].id
             if let record = children[id] {
-                if record.child != output.children[index] {
-                    record.child = output.children[index]
-                    batch.discoveryChanged = true
-                }
+                if record.update(output.children[index]) { batch.discoveryChanged = true }
                 record.lastSeen = instant
             } else {
                 children[id] = ChildRecord(child: output.children[index], lastSeen: instant)
@@ -128,16 +137,22 @@ public actor SourcePublisher {
         }
         // A child's readings follow one another: its record is looked up once for them.
         var current: ChildRecord?
+        var currentState: DeviceState?
         for index in output.readings.indices {
             let state: DeviceState
             if let childID = output.readings[index].childID {
-                if current?.child.id != childID { current = children[childID] }
-                guard let current else { continue }
-                state = self.state(of: current)
+                if current?.id != childID {
+                    current = children[childID]
+                    currentState = current.map(self.state(of:))
+                }
+                guard let currentState else { continue }
+                state = currentState
             } else {
                 state = mainDeviceState()
             }
-            take(output.readings[index], in: state, at: instant, sourceSaysReset: sourceSaysReset, into: &batch)
+            take(
+                output.readings[index].value, of: output.readings[index].entityID, attributes: output.readings[index].attributes,
+                in: state, at: instant, sourceSaysReset: sourceSaysReset, into: &batch)
         }
         logIssues(output.issues)
         for (field, value) in output.device where deviceFields[field] != value {
@@ -153,7 +168,7 @@ public actor SourcePublisher {
             await publishDiscovery()
         }
         publishDevices(batch.changed, after: batch.messages)
-        await removeChildren(gone)
+        if !gone.isEmpty { await removeChildren(gone) }
     }
 
     /// Sets every device of this source `online` or `offline` (from the source's health).
