@@ -31,7 +31,8 @@ public struct SourceDefinition: Sendable {
 public enum SourceRegistry {
     public static let definitions: [SourceType: SourceDefinition] = Dictionary(
         uniqueKeysWithValues: [
-            CozifyHANAdapter.definition
+            CozifyHANAdapter.definition,
+            FritzNetworkAdapter.definition,
         ].map { ($0.type, $0) })
 
     /// Source types with an adapter.

@@ -30,7 +30,10 @@ public enum SimulatorCatalog {
             CozifyHANSimulator(
                 configuration: .init(
                     telegramInterval: options.interval ?? .seconds(10), meterDelay: options.warmup, port: options.port))
-        }
+        },
+        Entry(type: "fritz_network", urlVariable: "FRITZ_URL") { options in
+            FritzNetworkSimulator(configuration: .init(port: options.port, tickInterval: options.interval ?? .seconds(5)))
+        },
     ]
 
     /// The entry for a source type.

@@ -14,6 +14,7 @@ public protocol ControllableSimulator: AnyObject, Sendable {
 }
 
 extension CozifyHANSimulator: ControllableSimulator {}
+extension FritzNetworkSimulator: ControllableSimulator {}
 
 /// A fault named as `api2mqtt simulate` reads it from its control input.
 extension Fault {
