@@ -35,10 +35,8 @@ public enum SourceRegistry {
             OCPPCSMSAdapter.definition,
             FlowerHubAdapter.definition,
             TinyBMSAdapter.definition,
+            FritzNetworkAdapter.definition,
         ].map { ($0.type, $0) })
-
-    /// Source types with an adapter.
-    public static var implemented: Set<SourceType> { Set(definitions.keys) }
 
     /// Every enabled source whose mapping reads an endpoint its adapter does not serve, as
     /// configuration errors (a mapping overlay with a typo in an endpoint name would otherwise

@@ -47,6 +47,9 @@ public enum SimulatorCatalog {
                 configuration: .init(
                     tickInterval: options.interval ?? .seconds(1), autoTickDelay: options.warmup, port: options.port))
         },
+        Entry(type: "fritz_network", urlVariable: "FRITZ_URL") { options in
+            FritzNetworkSimulator(configuration: .init(port: options.port, tickInterval: options.interval ?? .seconds(5)))
+        },
     ]
 
     /// The entry for a source type.

@@ -158,7 +158,7 @@ struct FlowerHubEndToEndTests {
             try await probe.client.publish("api2mqtt/battery/connected/set", string: #"{"value":"OFF","transaction":"t1"}"#, qos: .atLeastOnce)
             let result = try json(try await probe.next(on: "api2mqtt/battery/result", timeout: Self.hang))
             #expect(result["status"] as? String == "error", "\(result)")
-            #expect(result["error_code"] as? String == "unknown_entity", "\(result)")
+            #expect(result["error_code"] as? String == "not_supported", "a read-only API: \(result)")
             #expect(result["transaction"] as? String == "t1")
             // Polls go on after the command; still exactly one result, and only GETs and the login.
             try await Self.roundTrip(simulator, probe: probe)

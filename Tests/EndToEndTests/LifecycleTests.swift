@@ -147,25 +147,6 @@ struct CheckCommandTests {
         #expect(lines.contains { $0.hasPrefix("\(file.path):5:") && $0.contains("log.level") })
     }
 
-    @Test("check refuses an enabled source whose adapter is not in this build")
-    func unimplementedSource() async throws {
-        let directory = try TemporaryDirectory.make(prefix: "check")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("src.yaml")
-        try """
-            mqtt:
-              url: mqtt://127.0.0.1:1883
-            sources:
-              - id: fritz
-                type: fritz_network
-                url: http://127.0.0.1:8080
-                api_key: example
-            """.write(to: file, atomically: true, encoding: .utf8)
-        let result = try await BridgeProcess.runToCompletion(["check", "--config", file.path])
-        #expect(result.status == 1)
-        #expect(result.output.contains("not implemented"))
-    }
-
     @Test("check refuses a mapping overlay that reads an endpoint the source's adapter does not serve")
     func unservedEndpoint() async throws {
         let directory = try TemporaryDirectory.make(prefix: "check")

@@ -200,6 +200,11 @@ public actor CommandRouter {
             childKey = child.key
             childKind = child.kind
         }
+        // A source whose mapping has no commands at all (an API without write calls) rejects
+        // every command as not supported, whatever entity it names.
+        guard bridge.mapping.commands.contains(where: \.enabled) else {
+            throw CommandFailure(.notSupported, "source '\(bridge.deviceID)' accepts no commands: its API is read-only; nothing was sent")
+        }
         guard let command = bridge.mapping.commands.first(where: { $0.id == request.entity && $0.enabled && $0.child?.kind == childKind })
         else {
             throw CommandFailure(.unknownEntity, "device '\(request.device)' has no command \(Self.quoted(request.entity))")

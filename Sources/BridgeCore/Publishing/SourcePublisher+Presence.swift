@@ -34,15 +34,19 @@ extension SourcePublisher {
             // Only a document whose list is there says anything about who is online.
             guard output.childIDs[kind] != nil else { continue }
             var online: [String: Bool] = [:]
+            // The tracker's attributes (json_attributes: the client's IP, MAC, name) go with its state.
+            var attributes: [String: JSONValue] = [:]
             for reading in output.readings where reading.entityID == entityID {
                 guard let child = reading.childID else { continue }
                 online[child] = reading.value == .bool(true) || reading.value == .string("home")
+                attributes[child] = reading.attributes
             }
             let fresh = presences[index].stale.flatMap { $0.resolve(in: ValuePath.Context(document: document)) } != .bool(true)
             let changes = presences[index].tracker.observe(online: online, fresh: fresh, at: instant)
             output.readings.removeAll { $0.entityID == entityID }
             for (child, state) in changes.states.sorted(by: { $0.key < $1.key }) where !changes.removed.contains(child) {
-                output.readings.append(Reading(entityID: entityID, childID: child, value: .string(state)))
+                output.readings.append(
+                    Reading(entityID: entityID, childID: child, value: .string(state), attributes: attributes[child]))
             }
             if !changes.ignored.isEmpty {
                 output.children.removeAll { $0.kind == kind && changes.ignored.contains($0.id) }

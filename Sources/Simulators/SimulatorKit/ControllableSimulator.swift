@@ -16,6 +16,7 @@ public protocol ControllableSimulator: AnyObject, Sendable {
 extension CozifyHANSimulator: ControllableSimulator {}
 extension OCPPCSMSSimulator: ControllableSimulator {}
 extension FlowerHubSimulator: ControllableSimulator {}
+extension FritzNetworkSimulator: ControllableSimulator {}
 
 /// A fault named as `api2mqtt simulate` reads it from its control input.
 extension Fault {

@@ -137,6 +137,27 @@ struct CommandRouterTests {
         #expect(await harness.han.refreshes.isEmpty)
     }
 
+    @Test("a source whose mapping has no commands (a read-only API) answers not_supported for any entity and calls nothing")
+    func noCommandsAtAll() async throws {
+        let mapping = try MappingLoader.load(
+            yaml: """
+                source: fritz_network
+                entities:
+                  - id: power
+                    from: { endpoint: points, path: power }
+                    device_class: power
+                """, file: "read-only.yaml")
+        let harness = try await RouterHarness(hanMapping: mapping)
+        await harness.send("api2mqtt/han/power/set", #"{"value": 1, "transaction": "r-1"}"#)
+        await harness.send("api2mqtt/han/anything/set", "ON")
+        await harness.settle()
+        let results = harness.results("han")
+        #expect(results.count == 2)
+        #expect(results.allSatisfy { $0["error_code"] == "not_supported" })
+        #expect(results.first?["transaction"] == "r-1")
+        #expect(await harness.totalCalls() == 0)
+    }
+
     @Test("a valid command calls the source once, answers ok with the transaction, and re-reads the state endpoint")
     func success() async throws {
         let harness = try await RouterHarness()
