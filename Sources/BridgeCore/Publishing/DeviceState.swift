@@ -30,6 +30,8 @@ final class DeviceState {
     /// The entities that had a reading, sorted by id (the order of the keys in the JSON state);
     /// found by binary search, cheaper than hashing the id for the few entities of a device.
     private(set) var entities: [Entity] = []
+    /// Whether the document being taken has already listed this device for publishing.
+    var isListed = false
 
     init(id: String, topic: String) {
         self.id = id

@@ -5,17 +5,17 @@ extension SourcePublisher {
     struct Batch {
         /// Devices whose JSON state is to be published, each once, in the order they changed.
         var changed: [DeviceState] = []
-        /// The devices in `changed`.
-        var changedIDs: Set<ObjectIdentifier> = []
         /// Messages to send once discovery is out (per-entity states, attributes, events).
         var messages: [OutboundMessage] = []
         /// Children seen for the first time, by id.
         var newChildren: [String] = []
         var discoveryChanged = false
 
-        /// Lists `state` as changed (once; a device's readings usually come one after another).
+        /// Lists `state` as changed, once (`publishDevices` clears its mark).
         mutating func changed(_ state: DeviceState) {
-            if changed.last !== state, changedIDs.insert(ObjectIdentifier(state)).inserted { changed.append(state) }
+            guard !state.isListed else { return }
+            state.isListed = true
+            changed.append(state)
         }
     }
 
@@ -125,6 +125,7 @@ extension SourcePublisher {
     /// one burst, with nothing done between two sends. Rendering between sends lets the
     /// client's network thread catch up, sleep and be woken again for every message.
     func publishDevices(_ states: [DeviceState], after messages: [OutboundMessage] = []) {
+        for state in states { state.isListed = false }
         let rendered =
             settings.output.publishesJSON
             ? states.map { OutboundMessage(topic: $0.topic, payload: $0.payload, qos: 0, retain: settings.retain) } : []

@@ -122,7 +122,6 @@ public actor SourcePublisher {
         // Read-only from here: its children and readings are borrowed, not copied.
         let output = mapped
         var batch = Batch()
-        batch.changedIDs.reserveCapacity(output.children.count + 1)
         for kind in output.childIDs.keys { kindListedAt[kind] = instant }
         for index in output.children.indices {
             let id = output.children[index].id
