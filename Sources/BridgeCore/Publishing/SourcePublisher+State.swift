@@ -126,11 +126,11 @@ extension SourcePublisher {
     /// client's network thread catch up, sleep and be woken again for every message.
     func publishDevices(_ states: [DeviceState], after messages: [OutboundMessage] = []) {
         for state in states { state.isListed = false }
-        let rendered =
-            settings.output.publishesJSON
-            ? states.map { OutboundMessage(topic: $0.topic, payload: $0.payload, qos: 0, retain: settings.retain) } : []
-        for index in messages.indices { send(messages[index]) }
-        for index in rendered.indices { send(rendered[index]) }
+        let payloads = settings.output.publishesJSON ? states.map(\.payload) : []
+        for message in messages { send(message) }
+        for index in payloads.indices {
+            send(OutboundMessage(topic: states[index].topic, payload: payloads[index], qos: 0, retain: settings.retain))
+        }
     }
 
     private func publishAttributes(

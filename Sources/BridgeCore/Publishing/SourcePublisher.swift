@@ -123,25 +123,38 @@ public actor SourcePublisher {
         let output = mapped
         var batch = Batch()
         for kind in output.childIDs.keys { kindListedAt[kind] = instant }
+        // The document's children in its order, which is also the order of their readings.
+        var listed: [ChildRecord] = []
+        listed.reserveCapacity(output.children.count)
         for index in output.children.indices {
             let id = output.children[index].id
             if let record = children[id] {
                 if record.update(output.children[index]) { batch.discoveryChanged = true }
                 record.lastSeen = instant
+                listed.append(record)
             } else {
-                children[id] = ChildRecord(child: output.children[index], lastSeen: instant)
+                let record = ChildRecord(child: output.children[index], lastSeen: instant)
+                children[id] = record
+                listed.append(record)
                 batch.newChildren.append(id)
                 batch.discoveryChanged = true
             }
         }
-        // A child's readings follow one another: its record is looked up once for them.
+        // A child's readings follow one another, children in the order listed: its record is
+        // the next listed one (else, a child another list named, looked up).
+        var next = 0
         var current: ChildRecord?
         var currentState: DeviceState?
         for index in output.readings.indices {
             let state: DeviceState
             if let childID = output.readings[index].childID {
                 if current?.id != childID {
-                    current = children[childID]
+                    if next < listed.count, listed[next].id == childID {
+                        current = listed[next]
+                        next += 1
+                    } else {
+                        current = children[childID]
+                    }
                     currentState = current.map(self.state(of:))
                 }
                 guard let currentState else { continue }
