@@ -63,6 +63,7 @@ public final class FlowerHubAdapter: SourceAdapter {
     let client: SourceHTTPClient
     let session: FlowerHubSession
     let logger: Logger
+    let clock: any SourceClock
     public let polls: [PollSchedule]
     /// The API's base URL in use (the portal's own address is replaced by its API's).
     public var baseURL: SourceURL { client.configuration.baseURL }
@@ -76,8 +77,12 @@ public final class FlowerHubAdapter: SourceAdapter {
     private let deliveredMonths = Mutex<JSONValue?>(nil)
 
     /// Creates the adapter of one `flowerhub` source.
+    /// - Parameter clock: the time of the rate budget, retries, cookie expiry and the month lookup
+    ///   (tests and benchmarks share a manual one with the simulator).
     /// - Throws: ``CommandFailure`` when `url`, `username` or `password` is missing or unusable.
-    public init(configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger) throws {
+    public init(
+        configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger, clock: any SourceClock = SystemSourceClock()
+    ) throws {
         let base = try Self.baseURL(configuration)
         guard let username = configuration.string("username"), !username.isEmpty else {
             throw CommandFailure(.internalError, "source '\(configuration.id)' has no username")
@@ -86,15 +91,17 @@ public final class FlowerHubAdapter: SourceAdapter {
             throw CommandFailure(.internalError, "source '\(configuration.id)' has no password")
         }
         let pollInterval = configuration.duration("poll_interval") ?? .seconds(60)
-        let budget = RateBudget()
-        let session = FlowerHubSession(username: Credential(username), password: Credential(password.revealed), budget: budget, logger: logger)
+        let budget = RateBudget(clock: clock)
+        let session = FlowerHubSession(
+            username: Credential(username), password: Credential(password.revealed), budget: budget, clock: clock, logger: logger)
         self.session = session
         client = SourceHTTPClient(
             configuration: SourceHTTPClient.Configuration(
                 baseURL: base, timeout: configuration.timeout,
                 tls: SourceTLS(caFile: configuration.caFile, insecure: configuration.insecureTLS),
                 headers: [(name: "Origin", value: Self.origin)]),
-            auth: session, budget: budget, pool: pool, logger: logger)
+            auth: session, budget: budget, pool: pool, clock: clock, logger: logger)
+        self.clock = clock
         self.logger = logger
         polls = [
             PollSchedule(endpoint: "asset", every: pollInterval),
@@ -190,7 +197,7 @@ public final class FlowerHubAdapter: SourceAdapter {
         let response = try await uptimeResponse("/available-months/\(ids.asset)")
         let months = try Self.parse(response.body, endpoint: "uptime_months")
         if let latest = months.arrayValue?.last?["value"]?.stringValue {
-            period.withLock { $0 = (latest, ContinuousClock.now) }
+            period.withLock { $0 = (latest, clock.now) }
         }
         guard delivering else { return nil }
         return deliveredMonths.withLock { delivered in
@@ -203,7 +210,7 @@ public final class FlowerHubAdapter: SourceAdapter {
     /// The pie chart's `period`: the last month the portal lists, read again every hour (so a new
     /// month is picked up); the portal's month, not this machine's, so clocks need not agree.
     private func currentPeriod(_ ids: Identifiers) async throws(SourceError) -> String {
-        if let known = period.withLock({ $0 }), ContinuousClock.now - known.at < .seconds(3600) {
+        if let known = period.withLock({ $0 }), clock.now - known.at < .seconds(3600) {
             return known.value
         }
         _ = try await uptimeMonths(ids, delivering: false)

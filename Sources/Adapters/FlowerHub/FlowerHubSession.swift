@@ -38,6 +38,7 @@ public final class FlowerHubSession: AuthStrategy {
     private let username: Credential
     private let password: Credential
     private let budget: RateBudget?
+    private let clock: any SourceClock
     private let logger: Logger
     private let state = Mutex(State())
 
@@ -47,11 +48,17 @@ public final class FlowerHubSession: AuthStrategy {
     public static let maximumLoginBackoff: Duration = .seconds(3600)
 
     /// Creates the session; nothing is sent until the first request.
-    /// - Parameter budget: the source's rate budget, closed by a 429 to a login or refresh.
-    public init(username: Credential, password: Credential, budget: RateBudget? = nil, logger: Logger) {
+    /// - Parameters:
+    ///   - budget: the source's rate budget, closed by a 429 to a login or refresh.
+    ///   - clock: the time cookie lifetimes are counted on (the HTTP client's).
+    public init(
+        username: Credential, password: Credential, budget: RateBudget? = nil, clock: any SourceClock = SystemSourceClock(),
+        logger: Logger
+    ) {
         self.username = username
         self.password = password
         self.budget = budget
+        self.clock = clock
         self.logger = logger
     }
 
@@ -73,7 +80,7 @@ public final class FlowerHubSession: AuthStrategy {
     }
 
     public func observe(_ response: SourceResponse, of request: SourceRequest) async {
-        jar.store(from: response, of: request, now: Date())
+        jar.store(from: response, of: request, now: clock.wallClock)
         if response.isSuccess {
             // The session works: a later refused login starts its backoff from the beginning.
             state.withLock { $0.loginBackoff = .zero }
