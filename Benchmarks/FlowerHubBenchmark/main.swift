@@ -63,6 +63,7 @@ final class SharedClock: Clock, Sendable {
 
     private struct State {
         var now: Instant
+        var fractionalSleeps = 0
         var sleepers: [Sleeper] = []
         var nextID: UInt64 = 0
         var cancelled: Set<UInt64> = []
@@ -91,6 +92,7 @@ final class SharedClock: Clock, Sendable {
                 let resume: Result<Void, any Error>? = state.withLock { state in
                     if state.cancelled.remove(id) != nil { return .failure(CancellationError()) }
                     if deadline <= state.now { return .success(()) }
+                    if (deadline - state.now).components.attoseconds != 0 { state.fractionalSleeps += 1 }
                     state.sleepers.append(
                         Sleeper(id: id, deadline: deadline, duration: deadline - state.now, continuation: continuation))
                     return nil
@@ -108,6 +110,10 @@ final class SharedClock: Clock, Sendable {
             sleeper?.continuation.resume(throwing: CancellationError())
         }
     }
+
+    /// Sleeps that were not whole seconds: the runner's schedules, deadlines and tick and the
+    /// portal's Retry-After are whole seconds, so these are the adapter's jittered retry waits.
+    var fractionalSleeps: Int { state.withLock { $0.fractionalSleeps } }
 
     /// Sleepers other than those that slept for `excluded`, and the earliest deadline of all.
     func sleepers(excludingDuration excluded: Duration) -> (count: Int, all: Int, next: Instant?) {
@@ -339,6 +345,8 @@ func run(_ shape: Shape, broker: MosquittoBroker) async throws {
                     .init(service: PoolService(pool: pool)),
                 ] + sources.services.map { .init(service: $0) } + [.init(service: bridge)],
                 logger: logger))
+        // Before the bridge starts: the session work counted is all the bridge's.
+        let baseline = simulator.state
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             try await client.waitUntilConnected(timeout: .seconds(30))
@@ -360,7 +368,7 @@ func run(_ shape: Shape, broker: MosquittoBroker) async throws {
                 }
             }
 
-            var snapshots: [HourSnapshot] = [HourSnapshot(requests: [:], state: simulator.state)]
+            var snapshots: [HourSnapshot] = [HourSnapshot(requests: [:], state: baseline)]
             let end = clock.origin + .seconds(hours * 3600)
             try await settle()
             while clock.now < end {
@@ -387,7 +395,8 @@ func run(_ shape: Shape, broker: MosquittoBroker) async throws {
             let realSeconds = Double((ContinuousClock.now - realStart).components.seconds)
             report(
                 shape, snapshots: snapshots, adapter: adapter, probe: probe, base: base, sourceID: source.id,
-                health: health.status.rawValue, lastError: summary.details["last_error"]?.stringValue, realSeconds: realSeconds)
+                health: health.status.rawValue, lastError: summary.details["last_error"]?.stringValue, realSeconds: realSeconds,
+                retryWaits: clock.fractionalSleeps)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -397,7 +406,7 @@ func run(_ shape: Shape, broker: MosquittoBroker) async throws {
 
 func report(
     _ shape: Shape, snapshots: [HourSnapshot], adapter: CountingAdapter, probe: MQTTProbe, base: String, sourceID: String,
-    health: String, lastError: String?, realSeconds: Double
+    health: String, lastError: String?, realSeconds: Double, retryWaits: Int
 ) {
     guard let last = snapshots.last, let first = snapshots.first else { return }
     let hourCount = snapshots.count - 1
@@ -435,6 +444,7 @@ func report(
     print("   per hour: logins max \(hourlyLogin.max() ?? 0); refreshes min \(hourlyRefresh.min() ?? 0) max \(hourlyRefresh.max() ?? 0); 401s min \(hourly401.min() ?? 0) max \(hourly401.max() ?? 0)")
     print("   answers: 304 \(state.notModifiedResponses - base0.notModifiedResponses), 429 \(state.rateLimitedResponses - base0.rateLimitedResponses) "
         + "(of which inside a Retry-After window \(state.requestsWhileRateLimited - base0.requestsWhileRateLimited))")
+    print("   retries inside reads (jittered waits on the shared clock, after a transient failure): \(retryWaits)")
     print("   battery system: \(state.disconnections - base0.disconnections) drop(s) to Disconnected; uptime this month \(state.uptimePercent) %")
 
     print("")

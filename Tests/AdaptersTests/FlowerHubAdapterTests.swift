@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Simulators
 import SourceKit
+import Synchronization
 import Testing
 import TestSupport
 
@@ -177,6 +178,45 @@ struct FlowerHubAdapterTests {
             #expect(simulator.state.refreshes == 1)
             #expect(simulator.state.logins == 1)
         }
+    }
+
+    @Test("the access cookie's Max-Age passing: one refresh before the next request, no 401, no login; 304s still work")
+    func refreshBeforeExpiredCookie() async throws {
+        let simulator = FlowerHubSimulator(configuration: Self.simulatorConfiguration())
+        let port = try await simulator.start()
+        let pool = HTTPClientPool()
+        let clock = FlowerHubTestClock(simulator: simulator)
+        do {
+            let adapter = try FlowerHubAdapter(
+                configuration: Self.source("http://127.0.0.1:\(port)"), pool: pool, logger: Logger(label: "test"), clock: clock)
+            _ = try await adapter.read(endpoint: "asset")
+            for _ in 1...8 {
+                clock.advance(by: .seconds(15 * 60))  // exactly the access cookie's lifetime
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for endpoint in ["asset", "uptime_history", "consumption"] {
+                        group.addTask { _ = try await adapter.read(endpoint: endpoint) }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            let state = simulator.state
+            #expect(state.unauthorizedRequests == 0)
+            #expect(state.refreshes == 8)
+            #expect(state.logins == 1)
+            #expect(state.notModifiedResponses > 0)
+            #expect(simulator.requests.count(path: "/asset/5678") == 9)
+            // The refresh cookie expiring too (a week): the reactive path, one login.
+            clock.advance(by: .seconds(7 * 86_400))
+            _ = try await adapter.read(endpoint: "asset")
+            #expect(simulator.state.logins == 2)
+            #expect(simulator.state.refreshes == 8)
+        } catch {
+            await pool.shutdown()
+            await simulator.stop()
+            throw error
+        }
+        await pool.shutdown()
+        await simulator.stop()
     }
 
     @Test("concurrent reads meeting one expiry share one refresh")
@@ -421,5 +461,31 @@ struct FlowerHubAdapterTests {
                 logger: Logger(label: "test"))
         }
         await pool.shutdown()
+    }
+}
+
+/// The adapter's clock moving together with the simulator's: its wall clock is the portal's, so
+/// cookie lifetimes pass on both sides at once.
+final class FlowerHubTestClock: SourceClock {
+    let simulator: FlowerHubSimulator
+    private let base = ContinuousClock.now
+    private let offset = Mutex<Duration>(.zero)
+
+    init(simulator: FlowerHubSimulator) {
+        self.simulator = simulator
+    }
+
+    var now: ContinuousClock.Instant { base + offset.withLock { $0 } }
+    var wallClock: Date { simulator.state.now }
+
+    func sleep(for duration: Duration) async throws {
+        try Task.checkCancellation()
+        advance(by: duration)
+        await Task.yield()
+    }
+
+    func advance(by duration: Duration) {
+        offset.withLock { $0 += duration }
+        simulator.advance(by: duration)
     }
 }

@@ -9,6 +9,8 @@ import Synchronization
 /// - The first request logs in (`POST /auth/login`, JSON `username`/`password`); the answer sets the
 ///   `Authentication` and `Refresh` cookies, kept in a ``CookieJar``. The jar sends `Secure` cookies
 ///   over https, and to loopback hosts over plain http too (a local simulator).
+/// - When the jar has dropped the `Authentication` cookie (its `Max-Age` passed) and still holds
+///   `Refresh`: `GET /auth/refresh-token` before the request, so a routine expiry costs no 401.
 /// - On a 401: `GET /auth/refresh-token` and the request is resent once; if the refresh is refused
 ///   or the resent request gets 401 again, one login and one more resend; a third 401 is
 ///   ``SourceError/unauthorized``.
@@ -21,6 +23,10 @@ import Synchronization
 public final class FlowerHubSession: AuthStrategy {
     public static let loginPath = "/auth/login"
     public static let refreshPath = "/auth/refresh-token"
+    /// The portal's access cookie, renewed by a refresh.
+    static let accessCookie = "Authentication"
+    /// The portal's refresh cookie, renewed by a login.
+    static let refreshCookie = "Refresh"
 
     private struct State {
         var loggedIn = false
@@ -30,6 +36,10 @@ public final class FlowerHubSession: AuthStrategy {
         /// No login before this (after a refused or useless login).
         var loginBlockedUntil: ContinuousClock.Instant?
         var loginBackoff: Duration = .zero
+        /// The last login or refresh left an access cookie in the jar: once the jar drops it (its
+        /// Max-Age passed), a refresh is due before the next request. Without one (a portal whose
+        /// cookies are named otherwise), renewal waits for the 401.
+        var accessCookieHeld = false
         var renewal: Task<Result<Void, SourceError>, Never>?
     }
 
@@ -71,12 +81,22 @@ public final class FlowerHubSession: AuthStrategy {
     public func authorize(_ request: SourceRequest, using session: any AuthSession) async throws(SourceError) -> SourceRequest {
         if !state.withLock({ $0.loggedIn }) {
             try await renew(.login, using: session)
+        } else if state.withLock({ $0.accessCookieHeld }), !has(Self.accessCookie, for: request, session),
+            has(Self.refreshCookie, for: request, session)
+        {
+            // The access cookie's Max-Age has passed: the portal would answer 401, so refresh first.
+            try await renew(.refresh, using: session)
         }
         var request = request
         if let cookies = jar.cookieHeader(for: request, now: session.clock.wallClock) {
             request.setHeader("Cookie", cookies)
         }
         return request
+    }
+
+    /// Whether the jar would send the cookie `name` with `request` now.
+    private func has(_ name: String, for request: SourceRequest, _ session: any AuthSession) -> Bool {
+        Self.cookies(jar.cookieHeader(for: request, now: session.clock.wallClock)).contains { $0.hasPrefix(name + "=") }
     }
 
     public func observe(_ response: SourceResponse, of request: SourceRequest) async {
@@ -165,6 +185,7 @@ public final class FlowerHubSession: AuthStrategy {
         let response = try await session.perform(request)
         state.withLock { $0.refreshes += 1 }
         jar.store(from: response, of: request, now: session.clock.wallClock)
+        noteAccessCookie(response, of: request, session)
         if response.status == 401 || response.status == 403 {
             logger.debug("Session refresh refused; logging in again")
             return false
@@ -193,12 +214,21 @@ public final class FlowerHubSession: AuthStrategy {
         try await check(response, session)
         jar.removeAll()
         jar.store(from: response, of: request, now: session.clock.wallClock)
+        noteAccessCookie(response, of: request, session)
         state.withLock { state in
             state.loggedIn = true
             state.answer = response
             state.loginBlockedUntil = nil
         }
         logger.info("Logged in to the FlowerHub portal")
+    }
+
+    /// Records whether the jar holds an access cookie after a successful login or refresh. Only
+    /// its expiry (or the portal deleting it) takes it out of the jar again.
+    private func noteAccessCookie(_ response: SourceResponse, of request: SourceRequest, _ session: any AuthSession) {
+        guard response.isSuccess else { return }
+        let held = has(Self.accessCookie, for: request, session)
+        state.withLock { $0.accessCookieHeld = held }
     }
 
     /// Throws the error a non-2xx answer stands for; a 429 also closes the budget.
