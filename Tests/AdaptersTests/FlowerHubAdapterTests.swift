@@ -219,6 +219,39 @@ struct FlowerHubAdapterTests {
         await simulator.stop()
     }
 
+    @Test("the pie's period comes from the hourly month list: the pie does not read the list again while that read keeps it fresh")
+    func periodFromScheduledMonthList() async throws {
+        let simulator = FlowerHubSimulator(configuration: Self.simulatorConfiguration())
+        let port = try await simulator.start()
+        let pool = HTTPClientPool()
+        let clock = FlowerHubTestClock(simulator: simulator)
+        let months = "/asset-uptime/available-months/5678"
+        do {
+            let adapter = try FlowerHubAdapter(
+                configuration: Self.source("http://127.0.0.1:\(port)"), pool: pool, logger: Logger(label: "test"), clock: clock)
+            _ = try await adapter.read(endpoint: "uptime_months")
+            _ = try await adapter.read(endpoint: "uptime")
+            #expect(simulator.requests.count(path: months) == 1)
+            for minute in 1...180 {
+                clock.advance(by: .seconds(60))
+                // The pie first, at the hour too: its period is an hour old then.
+                _ = try await adapter.read(endpoint: "uptime")
+                if minute % 60 == 0 { _ = try await adapter.read(endpoint: "uptime_months") }
+            }
+            #expect(simulator.requests.count(path: months) == 4, "one scheduled read an hour, none for the pie")
+            // The scheduled read failing for two hours: the pie reads the list itself.
+            clock.advance(by: .seconds(2 * 3600))
+            _ = try await adapter.read(endpoint: "uptime")
+            #expect(simulator.requests.count(path: months) == 5)
+        } catch {
+            await pool.shutdown()
+            await simulator.stop()
+            throw error
+        }
+        await pool.shutdown()
+        await simulator.stop()
+    }
+
     @Test("concurrent reads meeting one expiry share one refresh")
     func concurrentExpiry() async throws {
         try await withAdapter { simulator, adapter in

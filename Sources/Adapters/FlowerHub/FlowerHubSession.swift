@@ -40,6 +40,8 @@ public final class FlowerHubSession: AuthStrategy {
         /// Max-Age passed), a refresh is due before the next request. Without one (a portal whose
         /// cookies are named otherwise), renewal waits for the 401.
         var accessCookieHeld = false
+        /// Successful logins and refreshes so far.
+        var renewals = 0
         var renewal: Task<Result<Void, SourceError>, Never>?
     }
 
@@ -81,11 +83,12 @@ public final class FlowerHubSession: AuthStrategy {
     public func authorize(_ request: SourceRequest, using session: any AuthSession) async throws(SourceError) -> SourceRequest {
         if !state.withLock({ $0.loggedIn }) {
             try await renew(.login, using: session)
-        } else if state.withLock({ $0.accessCookieHeld }), !has(Self.accessCookie, for: request, session),
-            has(Self.refreshCookie, for: request, session)
+        } else if let renewals = state.withLock({ $0.accessCookieHeld ? $0.renewals : nil }),
+            !has(Self.accessCookie, for: request, session), has(Self.refreshCookie, for: request, session)
         {
-            // The access cookie's Max-Age has passed: the portal would answer 401, so refresh first.
-            try await renew(.refresh, using: session)
+            // The access cookie's Max-Age has passed: the portal would answer 401, so refresh first
+            // (unless another request's refresh ended since the jar was looked at).
+            try await renew(.refresh, unlessRenewedSince: renewals, using: session)
         }
         var request = request
         if let cookies = jar.cookieHeader(for: request, now: session.clock.wallClock) {
@@ -152,9 +155,12 @@ public final class FlowerHubSession: AuthStrategy {
 
     /// Runs a refresh (falling back to a login when it is refused) or a login; concurrent callers
     /// share the one in flight.
-    private func renew(_ kind: Renewal, using session: any AuthSession) async throws(SourceError) {
-        let task = state.withLock { state in
+    /// - Parameter since: with a count of ``State/renewals``, nothing new starts once a renewal
+    ///   has ended after that count was read (the caller's view of the jar is out of date).
+    private func renew(_ kind: Renewal, unlessRenewedSince since: Int? = nil, using session: any AuthSession) async throws(SourceError) {
+        let task: Task<Result<Void, SourceError>, Never>? = state.withLock { state in
             if let running = state.renewal { return running }
+            if let since, state.renewals != since { return nil }
             let task = Task { () -> Result<Void, SourceError> in
                 let result: Result<Void, SourceError>
                 do throws(SourceError) {
@@ -167,12 +173,16 @@ public final class FlowerHubSession: AuthStrategy {
                 } catch {
                     result = .failure(error)
                 }
-                self.state.withLock { $0.renewal = nil }
+                self.state.withLock { state in
+                    state.renewal = nil
+                    if case .success = result { state.renewals += 1 }
+                }
                 return result
             }
             state.renewal = task
             return task
         }
+        guard let task else { return }
         try await task.value.get()
     }
 
