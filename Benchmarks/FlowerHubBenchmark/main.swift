@@ -260,6 +260,8 @@ final class CountingAdapter: SourceAdapter {
 struct Shape {
     var name: String
     var quirks: Set<Quirk>
+    /// `nil`: the simulator's default (7 days).
+    var refreshCookieLifetime: Duration? = nil
 }
 
 struct HourSnapshot {
@@ -285,13 +287,15 @@ func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
 
 func fixed(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
 
-/// The simulated start: a weekday morning in the middle of a month (no month end within a day).
+/// The simulated start: a morning in the middle of a month (no month end within the day).
 let startDate = Date(timeIntervalSince1970: 1_773_468_000)  // 2026-03-14T06:00:00Z
 
 func run(_ shape: Shape, broker: MosquittoBroker) async throws {
     let clock = SharedClock()
-    let simulator = FlowerHubSimulator(
-        configuration: .init(seed: 16, tickInterval: .seconds(60), timeMode: .manual, startDate: startDate, quirks: shape.quirks))
+    var simulatorConfiguration = FlowerHubSimulator.Configuration(
+        seed: 16, tickInterval: .seconds(60), timeMode: .manual, startDate: startDate, quirks: shape.quirks)
+    if let lifetime = shape.refreshCookieLifetime { simulatorConfiguration.refreshTokenLifetime = lifetime }
+    let simulator = FlowerHubSimulator(configuration: simulatorConfiguration)
     let account = simulator.configuration.account
     let port = try await simulator.start()
     let adapterClock = AdapterClock(shared: clock, start: startDate)
@@ -488,13 +492,19 @@ extension MQTTSettings {
 
 let shapes = [
     Shape(name: "documented portal (ETags, /asset-uptime, one refresh shape)", quirks: []),
-    Shape(name: "real portal (quirks: no ETags, /asset-effective-uptime only, both refresh shapes, 429 every 25th request, Origin required)",
+    Shape(
+        name: "real portal (quirks: no ETags, /asset-effective-uptime only, both refresh shapes, 429 every 25th request, Origin required)",
         quirks: FlowerHubSimulator.realPortalQuirks),
+    // Not the default: the refresh cookie expiring every 2 hours, to see the logins it costs.
+    Shape(
+        name: "documented portal, refresh cookie 2 h instead of 7 days (session stress, not the default)", quirks: [],
+        refreshCookieLifetime: .seconds(2 * 3600)),
 ]
 print("FlowerHub: requests per endpoint and session work over \(hours) simulated hours at the default configuration")
 do {
-    try await MosquittoBroker.with(.init(logsEveryPacket: false)) { broker in
-        for shape in shapes { try await run(shape, broker: broker) }
+    // A broker per run, so no retained message of one run reaches the next one's probe.
+    for shape in shapes {
+        try await MosquittoBroker.with(.init(logsEveryPacket: false)) { broker in try await run(shape, broker: broker) }
     }
 } catch {
     print("benchmark failed: \(error)")

@@ -180,7 +180,7 @@ struct FlowerHubAdapterTests {
         }
     }
 
-    @Test("the access cookie's Max-Age passing: one refresh before the next request, no 401, no login; 304s still work")
+    @Test("the cookies' Max-Age passing: one refresh (access cookie) or one login (refresh cookie too) before the next requests, no 401; 304s still work")
     func refreshBeforeExpiredCookie() async throws {
         let simulator = FlowerHubSimulator(configuration: Self.simulatorConfiguration())
         let port = try await simulator.start()
@@ -205,11 +205,18 @@ struct FlowerHubAdapterTests {
             #expect(state.logins == 1)
             #expect(state.notModifiedResponses > 0)
             #expect(simulator.requests.count(path: "/asset/5678") == 9)
-            // The refresh cookie expiring too (a week): the reactive path, one login.
+            // The refresh cookie's Max-Age (a week) passing too: one login first, no refused refresh, no 401.
             clock.advance(by: .seconds(7 * 86_400))
-            _ = try await adapter.read(endpoint: "asset")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for endpoint in ["asset", "uptime_history", "consumption"] {
+                    group.addTask { _ = try await adapter.read(endpoint: endpoint) }
+                }
+                try await group.waitForAll()
+            }
             #expect(simulator.state.logins == 2)
             #expect(simulator.state.refreshes == 8)
+            #expect(simulator.state.failedRefreshes == 0)
+            #expect(simulator.state.unauthorizedRequests == 0)
         } catch {
             await pool.shutdown()
             await simulator.stop()

@@ -9,8 +9,9 @@ import Synchronization
 /// - The first request logs in (`POST /auth/login`, JSON `username`/`password`); the answer sets the
 ///   `Authentication` and `Refresh` cookies, kept in a ``CookieJar``. The jar sends `Secure` cookies
 ///   over https, and to loopback hosts over plain http too (a local simulator).
-/// - When the jar has dropped the `Authentication` cookie (its `Max-Age` passed) and still holds
-///   `Refresh`: `GET /auth/refresh-token` before the request, so a routine expiry costs no 401.
+/// - When the jar has dropped the `Authentication` cookie (its `Max-Age` passed): before the
+///   request, `GET /auth/refresh-token` while it holds `Refresh`, a login once that has gone too;
+///   so a routine expiry costs no 401.
 /// - On a 401: `GET /auth/refresh-token` and the request is resent once; if the refresh is refused
 ///   or the resent request gets 401 again, one login and one more resend; a third 401 is
 ///   ``SourceError/unauthorized``.
@@ -40,6 +41,9 @@ public final class FlowerHubSession: AuthStrategy {
         /// Max-Age passed), a refresh is due before the next request. Without one (a portal whose
         /// cookies are named otherwise), renewal waits for the 401.
         var accessCookieHeld = false
+        /// The last login left a refresh cookie in the jar: once the jar drops it (and the access
+        /// cookie), a login is due before the next request.
+        var refreshCookieHeld = false
         /// Successful logins and refreshes so far.
         var renewals = 0
         var renewal: Task<Result<Void, SourceError>, Never>?
@@ -83,18 +87,26 @@ public final class FlowerHubSession: AuthStrategy {
     public func authorize(_ request: SourceRequest, using session: any AuthSession) async throws(SourceError) -> SourceRequest {
         if !state.withLock({ $0.loggedIn }) {
             try await renew(.login, using: session)
-        } else if let renewals = state.withLock({ $0.accessCookieHeld ? $0.renewals : nil }),
-            !has(Self.accessCookie, for: request, session), has(Self.refreshCookie, for: request, session)
-        {
-            // The access cookie's Max-Age has passed: the portal would answer 401, so refresh first
-            // (unless another request's refresh ended since the jar was looked at).
-            try await renew(.refresh, unlessRenewedSince: renewals, using: session)
+        } else if let due = dueRenewal(for: request, session) {
+            // A cookie's Max-Age has passed: the portal would answer 401, so renew first (unless
+            // another request's renewal ended since the jar was looked at).
+            try await renew(due.kind, unlessRenewedSince: due.renewals, using: session)
         }
         var request = request
         if let cookies = jar.cookieHeader(for: request, now: session.clock.wallClock) {
             request.setHeader("Cookie", cookies)
         }
         return request
+    }
+
+    /// The renewal the jar says is due before `request`: a refresh once it has dropped the
+    /// access cookie, a login once it has dropped the refresh cookie too; `nil` while the access
+    /// cookie lives, or when the portal never set the cookie that is missing (then the 401 decides).
+    private func dueRenewal(for request: SourceRequest, _ session: any AuthSession) -> (kind: Renewal, renewals: Int)? {
+        let (accessHeld, refreshHeld, renewals) = state.withLock { ($0.accessCookieHeld, $0.refreshCookieHeld, $0.renewals) }
+        guard accessHeld, !has(Self.accessCookie, for: request, session) else { return nil }
+        if has(Self.refreshCookie, for: request, session) { return (.refresh, renewals) }
+        return refreshHeld ? (.login, renewals) : nil
     }
 
     /// Whether the jar would send the cookie `name` with `request` now.
@@ -120,12 +132,14 @@ public final class FlowerHubSession: AuthStrategy {
             return false
         }
         // Another request renewed the session after this one was sent: resend with the new cookies.
+        let renewals = state.withLock { $0.renewals }
         if attempt < 3, Self.cookies(request.header("Cookie")) != Self.cookies(jar.cookieHeader(for: request, now: session.clock.wallClock)) {
             return true
         }
         switch attempt {
         case 1:
-            try await renew(.refresh, using: session)
+            // Nothing new starts when another request's renewal ended since the jar was compared.
+            try await renew(.refresh, unlessRenewedSince: renewals, using: session)
             return true
         case 2:
             try await renew(.login, using: session)
@@ -195,7 +209,7 @@ public final class FlowerHubSession: AuthStrategy {
         let response = try await session.perform(request)
         state.withLock { $0.refreshes += 1 }
         jar.store(from: response, of: request, now: session.clock.wallClock)
-        noteAccessCookie(response, of: request, session)
+        noteCookies(response, of: request, session, login: false)
         if response.status == 401 || response.status == 403 {
             logger.debug("Session refresh refused; logging in again")
             return false
@@ -224,7 +238,7 @@ public final class FlowerHubSession: AuthStrategy {
         try await check(response, session)
         jar.removeAll()
         jar.store(from: response, of: request, now: session.clock.wallClock)
-        noteAccessCookie(response, of: request, session)
+        noteCookies(response, of: request, session, login: true)
         state.withLock { state in
             state.loggedIn = true
             state.answer = response
@@ -233,12 +247,17 @@ public final class FlowerHubSession: AuthStrategy {
         logger.info("Logged in to the FlowerHub portal")
     }
 
-    /// Records whether the jar holds an access cookie after a successful login or refresh. Only
-    /// its expiry (or the portal deleting it) takes it out of the jar again.
-    private func noteAccessCookie(_ response: SourceResponse, of request: SourceRequest, _ session: any AuthSession) {
+    /// Records whether the jar holds the access cookie after a successful login or refresh, and
+    /// the refresh cookie after a login. Only their expiry (or the portal deleting them) takes
+    /// them out of the jar again.
+    private func noteCookies(_ response: SourceResponse, of request: SourceRequest, _ session: any AuthSession, login: Bool) {
         guard response.isSuccess else { return }
-        let held = has(Self.accessCookie, for: request, session)
-        state.withLock { $0.accessCookieHeld = held }
+        let access = has(Self.accessCookie, for: request, session)
+        let refresh = has(Self.refreshCookie, for: request, session)
+        state.withLock { state in
+            state.accessCookieHeld = access
+            if login { state.refreshCookieHeld = refresh }
+        }
     }
 
     /// Throws the error a non-2xx answer stands for; a 429 also closes the budget.
