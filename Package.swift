@@ -153,6 +153,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "FlowerHubBenchmark",
+            dependencies: [
+                "Adapters", "BridgeCore", "Mosquitto", "Simulators", "SourceKit", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/FlowerHubBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "SourceKitBenchmark",
             dependencies: [
                 "SourceKit",

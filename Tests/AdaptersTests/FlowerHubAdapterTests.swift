@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Simulators
 import SourceKit
+import Synchronization
 import Testing
 import TestSupport
 
@@ -177,6 +178,85 @@ struct FlowerHubAdapterTests {
             #expect(simulator.state.refreshes == 1)
             #expect(simulator.state.logins == 1)
         }
+    }
+
+    @Test("the cookies' Max-Age passing: one refresh (access cookie) or one login (refresh cookie too) before the next requests, no 401; 304s still work")
+    func refreshBeforeExpiredCookie() async throws {
+        let simulator = FlowerHubSimulator(configuration: Self.simulatorConfiguration())
+        let port = try await simulator.start()
+        let pool = HTTPClientPool()
+        let clock = FlowerHubTestClock(simulator: simulator)
+        do {
+            let adapter = try FlowerHubAdapter(
+                configuration: Self.source("http://127.0.0.1:\(port)"), pool: pool, logger: Logger(label: "test"), clock: clock)
+            _ = try await adapter.read(endpoint: "asset")
+            for _ in 1...8 {
+                clock.advance(by: .seconds(15 * 60))  // exactly the access cookie's lifetime
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for endpoint in ["asset", "uptime_history", "consumption"] {
+                        group.addTask { _ = try await adapter.read(endpoint: endpoint) }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            let state = simulator.state
+            #expect(state.unauthorizedRequests == 0)
+            #expect(state.refreshes == 8)
+            #expect(state.logins == 1)
+            #expect(state.notModifiedResponses > 0)
+            #expect(simulator.requests.count(path: "/asset/5678") == 9)
+            // The refresh cookie's Max-Age (a week) passing too: one login first, no refused refresh, no 401.
+            clock.advance(by: .seconds(7 * 86_400))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for endpoint in ["asset", "uptime_history", "consumption"] {
+                    group.addTask { _ = try await adapter.read(endpoint: endpoint) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(simulator.state.logins == 2)
+            #expect(simulator.state.refreshes == 8)
+            #expect(simulator.state.failedRefreshes == 0)
+            #expect(simulator.state.unauthorizedRequests == 0)
+        } catch {
+            await pool.shutdown()
+            await simulator.stop()
+            throw error
+        }
+        await pool.shutdown()
+        await simulator.stop()
+    }
+
+    @Test("the pie's period comes from the hourly month list: the pie does not read the list again while that read keeps it fresh")
+    func periodFromScheduledMonthList() async throws {
+        let simulator = FlowerHubSimulator(configuration: Self.simulatorConfiguration())
+        let port = try await simulator.start()
+        let pool = HTTPClientPool()
+        let clock = FlowerHubTestClock(simulator: simulator)
+        let months = "/asset-uptime/available-months/5678"
+        do {
+            let adapter = try FlowerHubAdapter(
+                configuration: Self.source("http://127.0.0.1:\(port)"), pool: pool, logger: Logger(label: "test"), clock: clock)
+            _ = try await adapter.read(endpoint: "uptime_months")
+            _ = try await adapter.read(endpoint: "uptime")
+            #expect(simulator.requests.count(path: months) == 1)
+            for minute in 1...180 {
+                clock.advance(by: .seconds(60))
+                // The pie first, at the hour too: its period is an hour old then.
+                _ = try await adapter.read(endpoint: "uptime")
+                if minute % 60 == 0 { _ = try await adapter.read(endpoint: "uptime_months") }
+            }
+            #expect(simulator.requests.count(path: months) == 4, "one scheduled read an hour, none for the pie")
+            // The scheduled read failing for two hours: the pie reads the list itself.
+            clock.advance(by: .seconds(2 * 3600))
+            _ = try await adapter.read(endpoint: "uptime")
+            #expect(simulator.requests.count(path: months) == 5)
+        } catch {
+            await pool.shutdown()
+            await simulator.stop()
+            throw error
+        }
+        await pool.shutdown()
+        await simulator.stop()
     }
 
     @Test("concurrent reads meeting one expiry share one refresh")
@@ -421,5 +501,31 @@ struct FlowerHubAdapterTests {
                 logger: Logger(label: "test"))
         }
         await pool.shutdown()
+    }
+}
+
+/// The adapter's clock moving together with the simulator's: its wall clock is the portal's, so
+/// cookie lifetimes pass on both sides at once.
+final class FlowerHubTestClock: SourceClock {
+    let simulator: FlowerHubSimulator
+    private let base = ContinuousClock.now
+    private let offset = Mutex<Duration>(.zero)
+
+    init(simulator: FlowerHubSimulator) {
+        self.simulator = simulator
+    }
+
+    var now: ContinuousClock.Instant { base + offset.withLock { $0 } }
+    var wallClock: Date { simulator.state.now }
+
+    func sleep(for duration: Duration) async throws {
+        try Task.checkCancellation()
+        advance(by: duration)
+        await Task.yield()
+    }
+
+    func advance(by duration: Duration) {
+        offset.withLock { $0 += duration }
+        simulator.advance(by: duration)
     }
 }

@@ -11,6 +11,8 @@ final class FlowerHubPortal: Sendable {
     let faults: FaultPlan
     let requests: RequestLog
     let store: Mutex<FlowerHubStore>
+    /// The real-time origin of `Retry-After` windows (``FlowerHubSimulator/Configuration/TimeMode/realTime``).
+    let createdAt = ContinuousClock.now
 
     init(configuration: FlowerHubSimulator.Configuration) {
         self.configuration = configuration
@@ -28,7 +30,7 @@ final class FlowerHubPortal: Sendable {
         router.add(middleware: FlowerHubPortalMiddleware(portal: self))
         addRoutes(to: router)
         var services: [any Service] = []
-        if let interval = configuration.tickInterval {
+        if let interval = configuration.tickInterval, configuration.timeMode == .realTime {
             services.append(TelegramTicker(delay: interval, interval: interval) { [weak self] in self?.tick(by: interval) })
         }
         return Application(
@@ -144,8 +146,11 @@ struct FlowerHubPortalMiddleware<Context: RequestContext>: RouterMiddleware {
     private func rateLimit() -> Duration? {
         let periodic = portal.faults.isEnabled(.periodicRateLimit)
         let configuration = portal.configuration
+        let manual = configuration.timeMode == .manual
+        let createdAt = portal.createdAt
         return portal.store.withLock { store -> Duration? in
-            let now = ContinuousClock.now
+            // Time since the start, on the clock `Retry-After` windows pass on.
+            let now = manual ? store.elapsed : ContinuousClock.now - createdAt
             if let until = store.rateLimitedUntil, now < until {
                 store.requestsWhileRateLimited += 1
                 store.rateLimited += 1

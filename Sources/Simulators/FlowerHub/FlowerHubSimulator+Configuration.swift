@@ -5,6 +5,18 @@ extension FlowerHubSimulator {
     /// How a ``FlowerHubSimulator`` behaves; fixed for its lifetime (faults and quirks change at run
     /// time through ``FlowerHubSimulator/faults``).
     public struct Configuration: Sendable {
+        /// How the portal's time passes.
+        public enum TimeMode: Hashable, Sendable {
+            /// Physics and cookie lifetimes follow the simulated clock (ticked every ``tickInterval``,
+            /// or by hand when it is `nil`); `Retry-After` windows pass in real time.
+            case realTime
+            /// Only ``FlowerHubSimulator/advance(by:)`` and ``FlowerHubSimulator/tick()`` move time:
+            /// physics, cookie lifetimes and `Retry-After` windows alike; nothing ticks by itself
+            /// (``tickInterval`` is only the step of ``FlowerHubSimulator/tick()``). For runs on a
+            /// manual clock shared with the bridge (hours simulated in seconds).
+            case manual
+        }
+
         /// Port to bind on 127.0.0.1; 0 picks a free one (kept across restarts).
         public var port: Int
         /// Seed of the simulated battery system; equal seeds (and start dates) give equal data.
@@ -12,6 +24,8 @@ extension FlowerHubSimulator {
         /// Real time between automatic ticks, each advancing the simulated clock by the same amount;
         /// `nil` ticks only when a test calls ``FlowerHubSimulator/tick()`` or ``FlowerHubSimulator/advance(by:)``.
         public var tickInterval: Duration?
+        /// How time passes; see ``TimeMode``.
+        public var timeMode: TimeMode
         /// The simulated clock's start; `nil` is the wall-clock time when the simulator is created.
         public var startDate: Date?
         /// The account that may log in, and the ids its documents carry.
@@ -36,6 +50,7 @@ extension FlowerHubSimulator {
             port: Int = 0,
             seed: UInt64 = 1,
             tickInterval: Duration? = .seconds(60),
+            timeMode: TimeMode = .realTime,
             startDate: Date? = nil,
             account: Account = Account(),
             accessTokenLifetime: Duration = .seconds(15 * 60),
@@ -49,6 +64,7 @@ extension FlowerHubSimulator {
             self.port = port
             self.seed = seed
             self.tickInterval = tickInterval
+            self.timeMode = timeMode
             self.startDate = startDate
             self.account = account
             self.accessTokenLifetime = accessTokenLifetime

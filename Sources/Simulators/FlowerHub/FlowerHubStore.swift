@@ -59,7 +59,8 @@ struct FlowerHubStore: Sendable {
     var rateLimited = 0
     var requestsWhileRateLimited = 0
     var requestCounter = 0
-    var rateLimitedUntil: ContinuousClock.Instant?
+    /// The end of the current 429 window, as time since the start (see ``FlowerHubSimulator/Configuration/TimeMode``).
+    var rateLimitedUntil: Duration?
     var forcedRateLimit: Duration?
 
     init(seed: UInt64, startDate: Date) {
@@ -146,6 +147,11 @@ struct FlowerHubStore: Sendable {
         downtime = 0
         noData = 0
         consumption = 0
+    }
+
+    /// Simulated time since the start.
+    var elapsed: Duration {
+        .milliseconds(Int64((now.timeIntervalSince(startDate) * 1000).rounded()))
     }
 
     // MARK: Status
