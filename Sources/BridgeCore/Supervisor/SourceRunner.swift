@@ -126,7 +126,9 @@ public final class SourceRunner: Service, CommandExecutor {
                     pause = min(backoff, schedule.interval)
                     backoff = min(backoff * 2, Self.noDataBackoffLimit)
                 case .wait(let retryAfter):
-                    pause = max(retryAfter, schedule.interval)
+                    // Not before the server allows, nor sooner than a fast schedule would; a slow
+                    // endpoint (hourly, daily) tries again within a minute, not an interval later.
+                    pause = max(retryAfter, min(schedule.interval, Self.rateLimitPause))
                 }
             }
             do {

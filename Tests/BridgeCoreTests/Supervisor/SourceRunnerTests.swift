@@ -286,4 +286,29 @@ struct SourceRunnerTests {
         #expect(service.health.lastError?.contains("rate limited") == true)
         #expect(await service.isAvailable)
     }
+
+    @Test("a 429 on a daily endpoint costs a minute, not a day: read again after max(Retry-After, 60 s), then daily")
+    func rateLimitedSlowEndpointRetriesSoon() async throws {
+        let broker = InMemoryBroker()
+        let clock = ManualClock()
+        let logger = Logger(label: "test")
+        let adapter = ScriptedAdapter(.rateLimited(.seconds(30)), polls: [PollSchedule(endpoint: "data", every: .seconds(86_400))])
+        let service = try await service("fh", adapter: adapter, broker: broker, clock: clock, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await service.run() }
+            await settle { adapter.reads.withLock { $0.count } >= 1 }
+            await drive(clock, steps: 59) { adapter.reads.withLock { $0.count } >= 2 }
+            #expect(adapter.reads.withLock { $0.count } == 1, "not before 60 s (Retry-After 30 s, floor 60 s)")
+            await drive(clock, steps: 5) { adapter.reads.withLock { $0.count } >= 2 }
+            #expect(adapter.reads.withLock { $0.count } == 2, "read again within about a minute")
+            // Answered now: back on the daily schedule.
+            adapter.behaviour.withLock { $0 = .healthy }
+            await drive(clock, steps: 65) { adapter.reads.withLock { $0.count } >= 3 }
+            #expect(adapter.reads.withLock { $0.count } == 3, "the retry after the second 429")
+            await drive(clock, steps: 600) { adapter.reads.withLock { $0.count } >= 4 }
+            #expect(adapter.reads.withLock { $0.count } == 3, "then daily, not every minute")
+            group.cancelAll()
+        }
+        #expect(service.health.status != .offline)
+    }
 }
