@@ -1,7 +1,9 @@
 // Fritz!Box network: requests per minute used against the rate budget, and the freshness users
 // get (delay from a client coming or going in the simulator to its tracker changing on MQTT).
 //
-// Usage: FritzBenchmark [simulated minutes] [seed]
+// Usage: FritzBenchmark [simulated minutes, 30] [runs, 5] [first seed, 3]
+// Each scenario runs `runs` times (seeds first…first+runs-1, each its own network history) and
+// the figures pool the runs. TRACE=1 prints every client change with its tracker's messages.
 // (Benchmarks/run-fritz-benchmark builds it and runs it.)
 //
 // Accelerated: the bridge's real parts run in this process against a real mosquitto and the
@@ -23,7 +25,9 @@ logger.logLevel = .error
 
 let arguments = CommandLine.arguments
 let minutes = arguments.count > 1 ? Int(arguments[1]) ?? 30 : 30
-let seed = arguments.count > 2 ? UInt64(arguments[2]) ?? 3 : 3
+let runs = max(1, arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5)
+let firstSeed = arguments.count > 3 ? UInt64(arguments[3]) ?? 3 : 3
+let trace = ProcessInfo.processInfo.environment["TRACE"] != nil
 
 struct Scenario {
     var name: String
@@ -35,15 +39,16 @@ let mobileExtras = FritzNetworkClient.extra(150).map { client -> FritzNetworkCli
     mobile.isMobile = true
     return mobile
 }
-var small = FritzAcceleratedRun.Settings()
-small.seed = seed
+let small = FritzAcceleratedRun.Settings()
 var large = FritzAcceleratedRun.Settings()
-large.seed = seed
 large.clients = FritzNetworkClient.defaultNetwork + mobileExtras
 large.maxPageSize = 100
+var paged = large
+paged.maxPageSize = 50
 let scenarios = [
     Scenario(name: "12 clients, 6 mobile", settings: small),
     Scenario(name: "162 clients, 156 mobile, pages of 100", settings: large),
+    Scenario(name: "162 clients, 156 mobile, pages of 50", settings: paged),
 ]
 
 /// The value at quantile `q` (nearest rank) of sorted `values`.
@@ -78,85 +83,129 @@ struct Freshness {
     var reverted = 0
     /// No tracker change by the end of the run.
     var pending = 0
+
+    mutating func add(_ other: Freshness) {
+        delays += other.delays
+        unseen += other.unseen
+        reverted += other.reverted
+        pending += other.pending
+    }
 }
 
+/// One scenario's figures, pooled over its runs.
 struct Result {
     var scenario: String
-    var clients: Int
-    var requests: Int
-    var busiest: Int
-    var mean: Double
-    var limited: Int
-    var logins: Int
-    var arrivals: Freshness
-    var departures: Freshness
-    var wall: Duration
+    var requests = 0
+    var busiest = 0
+    var simulated = Duration.zero
+    var limited = 0
+    var logins = 0
+    /// The longest time between two complete reads of the client list (its last page answered).
+    var devicesGap = 0.0
+    var arrivals = Freshness()
+    var departures = Freshness()
+    var wall = Duration.zero
+}
+
+/// Matches each client change in the simulator with its tracker's first change to the new state.
+func freshness(_ run: FritzAcceleratedRun) -> (arrivals: Freshness, departures: Freshness) {
+    var presences: [String: [(at: Duration, presence: String)]] = [:]
+    for item in run.messages where item.message.topic.hasPrefix("api2mqtt/router_") {
+        if let presence = FritzAcceleratedRun.presence(item.message) {
+            presences[item.message.topic, default: []].append((item.at, presence))
+        }
+    }
+    var arrivals = Freshness()
+    var departures = Freshness()
+    let changes = run.clientChanges
+    for (index, change) in changes.enumerated() {
+        let shownStates = presences[FritzAcceleratedRun.trackerTopic(change.id)] ?? []
+        let wanted = change.online ? "home" : "not_home"
+        let before = shownStates.last { $0.at < change.at }?.presence
+        let next = changes[(index + 1)...].first { $0.id == change.id }?.at
+        var outcome = Freshness()
+        if before == wanted {
+            outcome.unseen = 1
+        } else if let shown = shownStates.first(where: { $0.at >= change.at && $0.presence == wanted }),
+            next.map({ shown.at <= $0 }) ?? true
+        {
+            outcome.delays = [seconds(shown.at - change.at)]
+        } else if next != nil {
+            outcome.reverted = 1
+        } else {
+            outcome.pending = 1
+        }
+        if trace {
+            let shown = shownStates.map { "\(seconds($0.at)) \($0.presence)" }.joined(separator: ", ")
+            let result = outcome.delays.first.map { "shown after \($0) s" } ?? (outcome.unseen > 0 ? "unseen" : outcome.reverted > 0 ? "reverted" : "pending")
+            print("\(change.id) \(change.online ? "arrives" : "leaves") at \(seconds(change.at)) s: \(result); tracker: \(shown)")
+        }
+        if change.online { arrivals.add(outcome) } else { departures.add(outcome) }
+    }
+    return (arrivals, departures)
 }
 
 var results: [Result] = []
 for scenario in scenarios {
-    let started = ContinuousClock.now
-    let result = try await FritzAcceleratedRun.with(scenario.settings, logger: logger) { run in
-        try await run.run(for: .seconds(minutes * 60))
-        let records = run.simulator.apiRequests
-        let received = run.messages
-        var arrivals = Freshness()
-        var departures = Freshness()
-        let changes = run.clientChanges
-        for (index, change) in changes.enumerated() {
-            let topic = FritzAcceleratedRun.trackerTopic(change.id)
-            let presences = received.filter { $0.message.topic == topic }.compactMap { item in
-                FritzAcceleratedRun.presence(item.message).map { (at: item.at, presence: $0) }
-            }
-            if ProcessInfo.processInfo.environment["TRACE"] != nil {
-                print("change", change.id, change.at, change.online, presences.map { "\($0.at) \($0.presence)" })
-            }
-            let wanted = change.online ? "home" : "not_home"
-            let before = presences.last { $0.at < change.at }?.presence
-            let next = changes[(index + 1)...].first { $0.id == change.id }?.at
-            var outcome = change.online ? arrivals : departures
-            if before == wanted {
-                outcome.unseen += 1
-            } else if let shown = presences.first(where: { $0.at >= change.at && $0.presence == wanted }),
-                next.map({ shown.at <= $0 }) ?? true
-            {
-                outcome.delays.append(seconds(shown.at - change.at))
-            } else if next != nil {
-                outcome.reverted += 1
-            } else {
-                outcome.pending += 1
-            }
-            if change.online { arrivals = outcome } else { departures = outcome }
+    var result = Result(scenario: scenario.name)
+    for seed in firstSeed..<(firstSeed + UInt64(runs)) {
+        var settings = scenario.settings
+        settings.seed = seed
+        let started = ContinuousClock.now
+        let run = try await FritzAcceleratedRun.with(settings, logger: logger) { run in
+            try await run.run(for: .seconds(minutes * 60))
+            let records = run.simulator.apiRequests
+            var result = Result(scenario: scenario.name)
+            result.requests = records.count
+            result.busiest = run.simulator.maxRequests(inAnyWindow: .seconds(60))
+            result.simulated = run.clock.elapsed
+            result.limited = records.count { $0.status == 429 }
+            result.logins = run.simulator.state.logins
+            let lastPage = (run.settings.clients.count - 1) / run.settings.maxPageSize * run.settings.maxPageSize
+            let complete = records.filter {
+                $0.path.hasSuffix("/devices") && $0.status == 200 && $0.query.hasSuffix("offset=\(lastPage)")
+            }.map(\.at)
+            result.devicesGap = zip(complete, complete.dropFirst()).map { $1.timeIntervalSince($0) }.max() ?? 0
+            (result.arrivals, result.departures) = freshness(run)
+            return result
         }
-        return Result(
-            scenario: scenario.name, clients: scenario.settings.clients.count, requests: records.count,
-            busiest: run.simulator.maxRequests(inAnyWindow: .seconds(60)),
-            mean: Double(records.count) / seconds(run.clock.elapsed) * 60, limited: records.count { $0.status == 429 },
-            logins: run.simulator.state.logins, arrivals: arrivals, departures: departures, wall: .zero)
+        result.requests += run.requests
+        result.busiest = max(result.busiest, run.busiest)
+        result.simulated += run.simulated
+        result.limited += run.limited
+        result.logins += run.logins
+        result.devicesGap = max(result.devicesGap, run.devicesGap)
+        result.arrivals.add(run.arrivals)
+        result.departures.add(run.departures)
+        result.wall += ContinuousClock.now - started
     }
-    var timed = result
-    timed.wall = ContinuousClock.now - started
-    results.append(timed)
+    results.append(result)
 }
 
 let away = Double(FritzAcceleratedRun.Settings().awayAfterSeconds)
-print("Fritz!Box network benchmark: \(minutes) simulated minutes per scenario, seed \(seed), JWT login, requests_per_minute 10,")
-print("away_after \(Int(away)) s. Accelerated: simulated time on one clock shared by the bridge (in-process, real mosquitto)")
-print("and the simulator; figures are simulated seconds, independent of machine speed.")
+let seeds = runs == 1 ? "seed \(firstSeed)" : "seeds \(firstSeed)–\(firstSeed + UInt64(runs) - 1)"
+print("Fritz!Box network benchmark: \(runs) run(s) of \(minutes) simulated minutes per scenario (\(seeds)), JWT login,")
+print("requests_per_minute 10, away_after \(Int(away)) s. Accelerated: the bridge in-process on one simulated clock shared")
+print("with the simulator, a real mosquitto, loopback sockets; every figure but 'wall s' is in simulated time.")
 print("")
-print("Requests against the budget (10 a minute), as the simulator received them")
-print(pad("scenario", 40) + lpad("requests", 9) + lpad("max/60s", 9) + lpad("mean/min", 10) + lpad("429s", 6) + lpad("logins", 8) + lpad("wall s", 8))
+print("Requests the simulator received, against the budget of 10 in any rolling minute")
+print(
+    pad("scenario", 40) + lpad("requests", 9) + lpad("max/60s", 9) + lpad("mean/min", 10) + lpad("429s", 6) + lpad("logins", 8)
+        + lpad("devices gap s", 15) + lpad("wall s", 8))
 for result in results {
     print(
         pad(result.scenario, 40) + lpad("\(result.requests)", 9) + lpad("\(result.busiest)", 9)
-            + lpad(String(format: "%.2f", result.mean), 10) + lpad("\(result.limited)", 6) + lpad("\(result.logins)", 8)
-            + lpad(String(format: "%.0f", seconds(result.wall)), 8))
+            + lpad(String(format: "%.2f", Double(result.requests) / seconds(result.simulated) * 60), 10)
+            + lpad("\(result.limited)", 6) + lpad("\(result.logins)", 8)
+            + lpad(String(format: "%.0f", result.devicesGap), 15) + lpad(String(format: "%.1f", seconds(result.wall)), 8))
 }
 print("")
-print("Freshness: simulated seconds from a client's change in the simulator (router) to its tracker's change on MQTT")
-print("(departures include away_after by design; 'minus away' subtracts it)")
+print("Freshness: seconds from a client's change in the simulator (the router) to its tracker's change on MQTT.")
+print("Departures wait for away_after by design; 'minus away_after' subtracts it. It is negative when not_home came")
+print("less than away_after after the departure: absence counts from the last devices read that saw the client online,")
+print("which can precede the departure by up to a devices interval, or by more after a short return no read saw.")
 print(
-    pad("scenario", 40) + pad("change", 22) + lpad("n", 5) + lpad("median", 8) + lpad("p99", 6) + lpad("max", 6)
+    pad("scenario", 40) + pad("change", 22) + lpad("n", 5) + lpad("min", 6) + lpad("median", 8) + lpad("p99", 6) + lpad("max", 6)
         + lpad("unseen", 8) + lpad("reverted", 10) + lpad("pending", 9))
 for result in results {
     let rows: [(String, Freshness, Double)] = [
@@ -165,12 +214,15 @@ for result in results {
     ]
     for (kind, freshness, offset) in rows {
         let sorted = freshness.delays.map { $0 - offset }.sorted()
-        let counts = offset == 0 ? (lpad("\(freshness.unseen)", 8) + lpad("\(freshness.reverted)", 10) + lpad("\(freshness.pending)", 9)) : ""
+        let counts =
+            offset == 0 ? (lpad("\(freshness.unseen)", 8) + lpad("\(freshness.reverted)", 10) + lpad("\(freshness.pending)", 9)) : ""
         print(
-            pad(result.scenario, 40) + pad(kind, 22) + lpad("\(sorted.count)", 5) + lpad(format(quantile(sorted, 0.5)), 8)
-                + lpad(format(quantile(sorted, 0.99)), 6) + lpad(format(sorted.last), 6) + counts)
+            pad(result.scenario, 40) + pad(kind, 22) + lpad("\(sorted.count)", 5) + lpad(format(sorted.first), 6)
+                + lpad(format(quantile(sorted, 0.5)), 8) + lpad(format(quantile(sorted, 0.99)), 6) + lpad(format(sorted.last), 6)
+                + counts)
     }
 }
 print("")
-print("unseen: the tracker already showed the new state (a client back within away_after never went not_home);")
-print("reverted: the client changed back before its tracker changed; pending: no tracker change by the end.")
+print("devices gap: the longest time between two complete reads of the client list (every page answered).")
+print("n: changes whose tracker changed; unseen: the tracker already showed the new state (back within away_after,")
+print("so never not_home); reverted: the client changed back before its tracker changed; pending: not shown by the end.")
