@@ -46,14 +46,20 @@ struct FritzNetworkAcceleratedTests {
             #expect(records.contains { $0.status == 401 }, "the revoked token was refused once")
             #expect(records.contains { $0.path.hasSuffix("/devices") && $0.query.contains("offset=100") }, "paged")
 
-            // WAN and bandwidth values every simulated minute.
+            // New WAN (uptime) and bandwidth (bytes received) readings every simulated minute.
             let received = run.messages
             let values = received.filter { $0.message.topic == "api2mqtt/router" }.compactMap { item -> (Duration, [String: Any])? in
                 Self.json(item.message).map { (item.at, $0) }
             }
+            var uptimes: Set<Double> = []
+            var bytes: Set<Double> = []
             for minute in 0..<10 {
                 let inMinute = values.filter { $0.0 >= .seconds(minute * 60) && $0.0 < .seconds(minute * 60 + 60) }
-                #expect(inMinute.contains { $0.1["bytes_received"] != nil || $0.1["downstream"] != nil }, "minute \(minute): \(inMinute.count) messages")
+                let newUptimes = Set(inMinute.compactMap { $0.1["wan_uptime"] as? Double }).subtracting(uptimes)
+                let newBytes = Set(inMinute.compactMap { $0.1["bytes_received"] as? Double }).subtracting(bytes)
+                #expect(!newUptimes.isEmpty && !newBytes.isEmpty, "minute \(minute): \(inMinute.count) messages, no new WAN or bandwidth reading")
+                uptimes.formUnion(newUptimes)
+                bytes.formUnion(newBytes)
             }
             #expect(values.contains { $0.1["external_ip"] as? String == simulator.state.cache?.wan.externalIP })
             #expect(values.last { $0.1["devices_total"] != nil }?.1["devices_total"] as? Double == 162)
