@@ -20,8 +20,13 @@ import Mosquitto
 import Simulators
 import TestSupport
 
-var logger = Logger(label: "bench")
-logger.logLevel = .error
+// Errors only, on stderr (the broker clients' connect notices would interleave with the table).
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .error
+    return handler
+}
+let logger = Logger(label: "bench")
 
 let arguments = CommandLine.arguments
 let minutes = arguments.count > 1 ? Int(arguments[1]) ?? 30 : 30
