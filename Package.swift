@@ -107,6 +107,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test-only: the bridge's real parts in-process on one simulated clock (runner schedules,
+        // an adapter's budget and a simulator move together), against a real mosquitto, for
+        // accelerated end-to-end runs and benchmarks.
+        .target(
+            name: "AcceleratedBridge",
+            dependencies: [
+                "Adapters", "BridgeCore", "Mosquitto", "Simulators", "SourceKit", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "api2mqtt",
             dependencies: [
@@ -173,6 +185,15 @@ let package = Package(
             path: "Benchmarks/SourceKitBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "FritzBenchmark",
+            dependencies: [
+                "AcceleratedBridge", "BridgeCore", "Mosquitto", "Simulators", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/FritzBenchmark",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SourceKitTests",
             dependencies: [
@@ -234,7 +255,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["api2mqtt", "Mosquitto", "BridgeCore", "TestSupport", "Simulators"],
+            dependencies: ["api2mqtt", "Mosquitto", "BridgeCore", "TestSupport", "Simulators", "AcceleratedBridge"],
             swiftSettings: swiftSettings
         ),
     ]

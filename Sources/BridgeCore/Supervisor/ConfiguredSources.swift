@@ -9,10 +9,15 @@ public struct ConfiguredSources: Sendable {
 
     public let services: [SourceRunner]
 
+    /// - Parameters:
+    ///   - clock: what the runners' schedules sleep on.
+    ///   - now: the publishers' time (presence, debounce, counter resets); with a `clock` other
+    ///     than the real one, pass that clock's time (accelerated runs).
     /// - Throws: `ConfigErrors` for a missing mapping or a source type without an adapter.
     public init(
         bridgeService: Bridge, mappings: [String: MappingFile], adapters: AdapterFactory,
-        clock: any Clock<Duration> = ContinuousClock(), logger: Logger
+        clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+        logger: Logger
     ) async throws {
         let configuration = bridgeService.configuration
         var services: [SourceRunner] = []
@@ -35,7 +40,7 @@ public struct ConfiguredSources: Sendable {
             let bridge = SourcePublisher(
                 configuration: source, mapping: mapping, context: bridgeService.context,
                 settings: configuration.publish, broker: bridgeService.broker, discovery: bridgeService.discovery,
-                availability: bridgeService.availability, logger: logger)
+                availability: bridgeService.availability, logger: logger, now: now)
             let service = SourceRunner(
                 bridge: bridge, adapter: adapter, clock: clock, logger: logger,
                 onStatusChange: { [weak bridgeService] in bridgeService?.sourceStatusChanged() })
