@@ -128,6 +128,17 @@ func format(_ value: Double, _ decimals: Int = 2) -> String { value.isNaN ? "–
 
 func padded(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
 
+/// This process's environment, plus every `BRIDGE_ENV_<NAME>=value` as `<NAME>=value` for the
+/// bridge only (profiling: `BRIDGE_ENV_LD_PRELOAD=…`).
+let bridgeEnvironment: [String: String] = {
+    var environment = ProcessInfo.processInfo.environment
+    for (name, value) in environment where name.hasPrefix("BRIDGE_ENV_") {
+        environment[String(name.dropFirst("BRIDGE_ENV_".count))] = value
+        environment[name] = nil
+    }
+    return environment
+}()
+
 // MARK: One round
 
 /// What the subscriber saw, stamped on arrival.
@@ -255,7 +266,8 @@ func runRound(chargePoints count: Int, pool: HTTPClientPool) async throws -> Rou
         let benchStart = ownCPUMilliseconds()
 
         let start = ContinuousClock.now
-        let bridge = try ChildProcess(api2mqtt, ["run", "--config", config.path], stdoutPath: logFile.path, stderrPath: logFile.path)
+        let bridge = try ChildProcess(
+            api2mqtt, ["run", "--config", config.path], environment: bridgeEnvironment, stdoutPath: logFile.path, stderrPath: logFile.path)
         defer { bridge.terminate(grace: .seconds(5)) }
 
         // The first /chp read (2 ms resolution) and the last config.

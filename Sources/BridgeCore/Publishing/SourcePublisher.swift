@@ -127,12 +127,12 @@ public actor SourcePublisher {
         for index in output.children.indices {
             let id = output.children[index].id
             if let record = children[id] {
-                if record.update(output.children[index]) { batch.discoveryChanged = true }
+                if record.update(output.children[index]) { batch.discoveryChildren.append(id) }
                 record.lastSeen = instant
             } else {
                 children[id] = ChildRecord(child: output.children[index], lastSeen: instant)
                 batch.newChildren.append(id)
-                batch.discoveryChanged = true
+                batch.discoveryChildren.append(id)
             }
         }
         // A child's readings follow one another: its record is looked up once for them.
@@ -157,15 +157,17 @@ public actor SourcePublisher {
         logIssues(output.issues)
         for (field, value) in output.device where deviceFields[field] != value {
             deviceFields[field] = value
-            batch.discoveryChanged = true
+            batch.mainDiscoveryChanged = true
         }
         // A known child already has its availability (setOnline covers every child).
         if let online {
             for id in batch.newChildren { await availability.set(deviceID(child: id), online: online) }
         }
-        if batch.discoveryChanged || !discoveryStarted {
+        if !discoveryStarted {
             discoveryStarted = true
-            await publishDiscovery()
+            await publishDiscovery(main: true, children: children.keys.sorted())
+        } else if batch.mainDiscoveryChanged || !batch.discoveryChildren.isEmpty {
+            await publishDiscovery(main: batch.mainDiscoveryChanged, children: batch.discoveryChildren)
         }
         publishDevices(batch.changed, after: batch.messages)
         if !gone.isEmpty { await removeChildren(gone) }
