@@ -149,6 +149,8 @@ final class Arrivals: Sendable {
         var complete: ContinuousClock.Instant?
         var connected: ContinuousClock.Instant?
         var messages = 0
+        /// Payload bytes of the configs last received per topic.
+        var sizes: [String: Int] = [:]
     }
 
     let expected: Int
@@ -174,6 +176,7 @@ final class Arrivals: Sendable {
                 state.topics.remove(message.topic)
             } else {
                 state.topics.insert(message.topic)
+                state.sizes[message.topic] = message.payload.count
             }
             if state.firstConfig == nil { state.firstConfig = instant }
             if state.complete == nil, state.topics.count >= expected { state.complete = instant }
@@ -185,6 +188,8 @@ struct RoundResult {
     var chargePoints: Int
     var configs: Int
     var configMessages: Int
+    /// Mean payload size of a config in bytes.
+    var configBytes: Double
     /// From spawning the process; from its MQTT connect (bridge/state online); from its first /chp read.
     var fromStart: Double
     var fromConnect: Double
@@ -321,6 +326,7 @@ func runRound(chargePoints count: Int, pool: HTTPClientPool) async throws -> Rou
         group.cancelAll()
         return RoundResult(
             chargePoints: count, configs: seen.topics.count, configMessages: seen.messages,
+            configBytes: Double(seen.sizes.values.reduce(0, +)) / Double(max(1, seen.sizes.count)),
             fromStart: seconds(complete - start),
             fromConnect: seen.connected.map { seconds(complete - $0) } ?? .nan,
             fromFirstRead: firstRead.map { seconds(complete - $0) } ?? .nan,
@@ -351,7 +357,7 @@ for round in 1...rounds {
         let result = try await runRound(chargePoints: size, pool: pool)
         results[size, default: []].append(result)
         print(
-            "round \(round) N=\(size): \(result.configs) configs (\(result.configMessages) messages); discovery \(format(result.fromStart)) s "
+            "round \(round) N=\(size): \(result.configs) configs (\(result.configMessages) messages, \(format(result.configBytes, 0)) bytes each); discovery \(format(result.fromStart)) s "
                 + "from start, \(format(result.fromConnect)) s from MQTT connect, \(format(result.fromFirstRead)) s from the first /chp read; "
                 + "CPU until then: bridge \(format(result.bridgeCPU, 0)) ms, benchmark process \(format(result.benchCPU, 0)) ms, "
                 + "broker \(format(result.brokerCPU, 0)) ms; steady RSS \(format(result.rssMB, 1)) MB (anon \(format(result.anonMB, 1)), "

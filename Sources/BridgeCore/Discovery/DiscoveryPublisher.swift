@@ -36,7 +36,7 @@ public actor DiscoveryPublisher {
         }
         for (device, payloads) in wanted {
             for (topic, payload) in payloads where current[device]?[topic] != payload {
-                current[device, default: [:]][topic] = payload
+                current[device, default: [:]][topic] = Self.compact(payload)
                 send(topic: topic, payload: payload)
             }
         }
@@ -81,6 +81,14 @@ public actor DiscoveryPublisher {
             logger.notice("Removed stale discovery entries", metadata: ["count": "\(cleared.count)"])
         }
         return cleared
+    }
+
+    /// `payload` in storage of its own size: rendering grows its buffer by doubling, and what is
+    /// kept here stays for the life of the process.
+    static func compact(_ payload: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: payload.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: payload)
+        }
     }
 
     private func isCurrent(_ topic: String) -> Bool {
