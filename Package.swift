@@ -175,6 +175,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "OCPPScaleBenchmark",
+            dependencies: [
+                "BridgeCore", "Mosquitto", "Simulators", "SourceKit", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/OCPPScaleBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "SourceKitBenchmark",
             dependencies: [
                 "SourceKit",

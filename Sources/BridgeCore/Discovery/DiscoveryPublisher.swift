@@ -8,8 +8,10 @@ public actor DiscoveryPublisher {
     private let context: DiscoveryContext
     private let broker: any BrokerConnection
     private let logger: Logger
-    /// The desired state: payload by config topic.
-    private var current: [String: JSONValue] = [:]
+    /// The desired state: the rendered payload by config topic, by device (a device's configs are
+    /// found without looking at the others', and a payload is kept as its JSON text, a fraction
+    /// of its `JSONValue` tree).
+    private var current: [String: [String: [UInt8]]] = [:]
 
     public init(context: DiscoveryContext, broker: any BrokerConnection, logger: Logger) {
         self.context = context
@@ -18,26 +20,32 @@ public actor DiscoveryPublisher {
     }
 
     /// Topics currently published.
-    public var topics: Set<String> { Set(current.keys) }
+    public var topics: Set<String> { Set(current.values.flatMap(\.keys)) }
 
     /// Replaces the desired set of discovery messages for the devices in `deviceIDs`, publishing
     /// what is new or changed and clearing what those devices no longer have.
     public func update(devices deviceIDs: Set<String>, messages: [DiscoveryMessage]) {
-        let wanted = Dictionary(messages.map { ($0.topic, $0.payload) }, uniquingKeysWith: { _, last in last })
-        let owned = current.keys.filter { topic in deviceIDs.contains(Self.deviceID(ofConfigTopic: topic) ?? "") }
-        for topic in owned where wanted[topic] == nil {
-            clear(topic)
+        var wanted: [String: [String: [UInt8]]] = [:]
+        for message in messages {
+            wanted[Self.deviceID(ofConfigTopic: message.topic) ?? "", default: [:]][message.topic] = message.payload.jsonBytes
         }
-        for (topic, payload) in wanted where current[topic] != payload {
-            current[topic] = payload
-            send(topic: topic, payload: payload.jsonBytes)
+        for device in deviceIDs {
+            for topic in current[device]?.keys.sorted() ?? [] where wanted[device]?[topic] == nil {
+                clear(topic, of: device)
+            }
+        }
+        for (device, payloads) in wanted {
+            for (topic, payload) in payloads where current[device]?[topic] != payload {
+                current[device, default: [:]][topic] = Self.compact(payload)
+                send(topic: topic, payload: payload)
+            }
         }
     }
 
     /// Clears every entity of the given devices (a child device that disappeared).
     public func remove(devices deviceIDs: Set<String>) {
-        for topic in current.keys where deviceIDs.contains(Self.deviceID(ofConfigTopic: topic) ?? "") {
-            clear(topic)
+        for device in deviceIDs {
+            for topic in current[device]?.keys.sorted() ?? [] { clear(topic, of: device) }
         }
     }
 
@@ -46,10 +54,15 @@ public actor DiscoveryPublisher {
     /// - Returns: how many messages went out.
     @discardableResult
     public func republishAll() -> Int {
-        for (topic, payload) in current.sorted(by: { $0.key < $1.key }) {
-            send(topic: topic, payload: payload.jsonBytes)
+        var count = 0
+        for device in current.keys.sorted() {
+            guard let payloads = current[device] else { continue }
+            for (topic, payload) in payloads.sorted(by: { $0.key < $1.key }) {
+                send(topic: topic, payload: payload)
+                count += 1
+            }
         }
-        return current.count
+        return count
     }
 
     /// Clears retained discovery messages of ours (see `DiscoveryContext.isOurs`) that the current
@@ -59,7 +72,7 @@ public actor DiscoveryPublisher {
     @discardableResult
     public func clearStale(retained: [InboundMessage]) -> [String] {
         var cleared: [String] = []
-        for message in retained where message.retain && !message.payload.isEmpty && current[message.topic] == nil {
+        for message in retained where message.retain && !message.payload.isEmpty && !isCurrent(message.topic) {
             guard let payload = try? JSONValue.parse(message.payload), context.isOurs(payload) else { continue }
             send(topic: message.topic, payload: [])
             cleared.append(message.topic)
@@ -70,8 +83,21 @@ public actor DiscoveryPublisher {
         return cleared
     }
 
-    private func clear(_ topic: String) {
-        current.removeValue(forKey: topic)
+    /// `payload` in storage of its own size: rendering grows its buffer by doubling, and what is
+    /// kept here stays for the life of the process.
+    static func compact(_ payload: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: payload.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: payload)
+        }
+    }
+
+    private func isCurrent(_ topic: String) -> Bool {
+        current[Self.deviceID(ofConfigTopic: topic) ?? ""]?[topic] != nil
+    }
+
+    private func clear(_ topic: String, of device: String) {
+        current[device]?.removeValue(forKey: topic)
+        if current[device]?.isEmpty == true { current.removeValue(forKey: device) }
         send(topic: topic, payload: [])
     }
 

@@ -46,11 +46,22 @@ extension SourcePublisher {
         return messages
     }
 
-    /// Publishes discovery for every device of this source (only what changed goes out).
-    func publishDiscovery() async {
-        var devices: Set<String> = [deviceID]
-        for childID in children.keys { devices.insert(deviceID(child: childID)) }
-        await discovery.update(devices: devices, messages: discoveryMessages())
+    /// Publishes discovery for the main device (when `main`) and the given children, one device
+    /// at a time, so that only one device's messages exist at once (only what changed goes out).
+    func publishDiscovery(main: Bool, children childIDs: [String]) async {
+        if main {
+            let messages = entities(forChildKind: nil).map { context.message(device: mainDevice, entity: $0) }
+            await discovery.update(devices: [deviceID], messages: messages)
+        }
+        // The entities of a kind are the same for each of its children: worked out once per kind.
+        var entitiesOfKind: [String: [DiscoveryEntity]] = [:]
+        for childID in childIDs {
+            guard let child = children[childID]?.child else { continue }
+            let entities = entitiesOfKind[child.kind] ?? entities(forChildKind: child.kind)
+            entitiesOfKind[child.kind] = entities
+            let device = childDevice(child)
+            await discovery.update(devices: [device.id], messages: entities.map { context.message(device: device, entity: $0) })
+        }
     }
 
     /// The Home Assistant entities of the main device (`kind == nil`) or of one child kind: each

@@ -9,7 +9,10 @@ extension SourcePublisher {
         var messages: [OutboundMessage] = []
         /// Children seen for the first time, by id.
         var newChildren: [String] = []
-        var discoveryChanged = false
+        /// Children seen for the first time or described differently: their discovery is due.
+        var discoveryChildren: [String] = []
+        /// The main device's fields changed: its discovery is due.
+        var mainDiscoveryChanged = false
 
         /// Lists `state` as changed, once (`publishDevices` clears its mark).
         mutating func changed(_ state: DeviceState) {

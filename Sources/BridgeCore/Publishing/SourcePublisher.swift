@@ -129,7 +129,7 @@ public actor SourcePublisher {
         for index in output.children.indices {
             let id = output.children[index].id
             if let record = children[id] {
-                if record.update(output.children[index]) { batch.discoveryChanged = true }
+                if record.update(output.children[index]) { batch.discoveryChildren.append(id) }
                 record.lastSeen = instant
                 listed.append(record)
             } else {
@@ -137,7 +137,7 @@ public actor SourcePublisher {
                 children[id] = record
                 listed.append(record)
                 batch.newChildren.append(id)
-                batch.discoveryChanged = true
+                batch.discoveryChildren.append(id)
             }
         }
         // A child's readings follow one another, children in the order listed: its record is
@@ -169,15 +169,17 @@ public actor SourcePublisher {
         logIssues(output.issues)
         for (field, value) in output.device where deviceFields[field] != value {
             deviceFields[field] = value
-            batch.discoveryChanged = true
+            batch.mainDiscoveryChanged = true
         }
         // A known child already has its availability (setOnline covers every child).
         if let online {
             for id in batch.newChildren { await availability.set(deviceID(child: id), online: online) }
         }
-        if batch.discoveryChanged || !discoveryStarted {
+        if !discoveryStarted {
             discoveryStarted = true
-            await publishDiscovery()
+            await publishDiscovery(main: true, children: children.keys.sorted())
+        } else if batch.mainDiscoveryChanged || !batch.discoveryChildren.isEmpty {
+            await publishDiscovery(main: batch.mainDiscoveryChanged, children: batch.discoveryChildren)
         }
         publishDevices(batch.changed, after: batch.messages)
         if !gone.isEmpty { await removeChildren(gone) }

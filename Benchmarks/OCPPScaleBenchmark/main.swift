@@ -1,0 +1,417 @@
+// OCPP CSMS at scale: N charge points × 2 connectors on the simulator, the real `api2mqtt run`
+// as a child process. Per N: the time until every discovery config of the CSMS, its charge
+// points and their connectors reached a subscriber on `homeassistant/#`, then the bridge's steady
+// RSS (VmRSS, RssAnon) and CPU per poll round over a few poll intervals.
+//
+// Usage: OCPPScaleBenchmark <api2mqtt binary> [sizes, e.g. 10,100,1000] [rounds] [polls measured] [poll interval s]
+// (Benchmarks/run-ocpp-scale-benchmark builds everything and passes the paths.)
+//
+// One process hosts the broker's parent, the simulator and the subscriber; the bridge runs as its
+// own process, as deployed (log level info, the default). Every round has a fresh broker, simulator
+// and bridge (retained discovery of an earlier round would arrive at once). Rounds go through the
+// sizes in turn, so background load hits every size alike; the table shows medians of rounds.
+import BridgeCore
+import Foundation
+import Logging
+import Mosquitto
+import Simulators
+import SourceKit
+import Synchronization
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let logger: Logger = {
+    var logger = Logger(label: "bench")
+    logger.logLevel = .warning
+    return logger
+}()
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    print("usage: OCPPScaleBenchmark <api2mqtt binary> [sizes] [rounds] [polls measured] [poll interval s]")
+    exit(2)
+}
+let api2mqtt = arguments[1]
+let sizes = (arguments.count > 2 ? arguments[2] : "10,100,1000").split(separator: ",").compactMap { Int($0) }
+let rounds = arguments.count > 3 ? max(1, Int(arguments[3]) ?? 3) : 3
+let polls = arguments.count > 4 ? max(1, Int(arguments[4]) ?? 6) : 6
+let pollSeconds = arguments.count > 5 ? max(1, Int(arguments[5]) ?? 5) : 5
+let pollInterval = Duration.seconds(pollSeconds)
+let connectors = 2
+let mappingFile = "Mappings/ocpp_csms.yaml"
+
+// MARK: Expected discovery
+
+/// Discovery configs per device kind, worked out from the mapping the way the bridge does (an
+/// entity merged with the command of its id; a command without an entity is an entity of its own).
+func discoveryCount(_ mapping: MappingFile, kind: String?) -> Int {
+    let entities = mapping.entities.filter { $0.enabled && $0.child?.kind == kind }
+    let covered = Set(entities.map(\.id))
+    let commands = mapping.commands.filter { $0.enabled && $0.child?.kind == kind && !covered.contains($0.id) }
+    return entities.count + commands.count
+}
+
+let mapping: MappingFile
+do {
+    mapping = try MappingLoader.load(yaml: try String(contentsOfFile: mappingFile, encoding: .utf8), file: mappingFile)
+} catch {
+    print("cannot load \(mappingFile) (run from the package root): \(error)")
+    exit(1)
+}
+let perCSMS = discoveryCount(mapping, kind: nil)
+let perChargePoint = discoveryCount(mapping, kind: "charge_point")
+let perConnector = discoveryCount(mapping, kind: "connector")
+
+func expectedConfigs(_ chargePoints: Int) -> Int { perCSMS + chargePoints * (perChargePoint + connectors * perConnector) }
+
+// MARK: Process figures
+
+let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+/// utime + stime of a process in ms (from /proc/<pid>/stat; clock-tick resolution, 10 ms).
+func cpuMilliseconds(_ pid: pid_t) -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return nil }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / ticksPerSecond * 1000
+}
+
+/// The benchmark process's own CPU time in ms (simulator, subscriber, this loop).
+func ownCPUMilliseconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) * 1000 + Double(usage.ru_utime.tv_usec) / 1000
+    let system = Double(usage.ru_stime.tv_sec) * 1000 + Double(usage.ru_stime.tv_usec) / 1000
+    return user + system
+}
+
+/// A `/proc/<pid>/status` field in kB (VmRSS, RssAnon, VmHWM).
+func statusKB(_ pid: pid_t, _ field: String) -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+        return Double(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
+    }
+    return nil
+}
+
+/// The mosquitto this process started for the current round (its parent is us).
+func brokerPID() -> pid_t? {
+    let me = getpid()
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = pid_t(entry),
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+        else { continue }
+        let name = stat[stat.index(after: open)..<close]
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        if name == "mosquitto", fields.count > 1, pid_t(fields[1]) == me { return pid }
+    }
+    return nil
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.filter { !$0.isNaN }.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+func format(_ value: Double, _ decimals: Int = 2) -> String { value.isNaN ? "–" : String(format: "%.\(decimals)f", value) }
+
+func padded(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+
+/// This process's environment, plus every `BRIDGE_ENV_<NAME>=value` as `<NAME>=value` for the
+/// bridge only (profiling: `BRIDGE_ENV_LD_PRELOAD=…`).
+let bridgeEnvironment: [String: String] = {
+    var environment = ProcessInfo.processInfo.environment
+    for (name, value) in environment where name.hasPrefix("BRIDGE_ENV_") {
+        environment[String(name.dropFirst("BRIDGE_ENV_".count))] = value
+        environment[name] = nil
+    }
+    return environment
+}()
+
+// MARK: One round
+
+/// What the subscriber saw, stamped on arrival.
+final class Arrivals: Sendable {
+    struct State {
+        var topics: Set<String> = []
+        var firstConfig: ContinuousClock.Instant?
+        var complete: ContinuousClock.Instant?
+        var connected: ContinuousClock.Instant?
+        var messages = 0
+        /// Payload bytes of the configs last received per topic.
+        var sizes: [String: Int] = [:]
+    }
+
+    let expected: Int
+    let state = Mutex(State())
+
+    init(expected: Int) { self.expected = expected }
+
+    func receive(_ message: MQTTMessage) {
+        let instant = ContinuousClock.now
+        if message.topic == "api2mqtt/bridge/state" {
+            if String(decoding: message.payload, as: UTF8.self).contains("online") {
+                state.withLock { if $0.connected == nil { $0.connected = instant } }
+            }
+            return
+        }
+        let levels = message.topic.split(separator: "/", omittingEmptySubsequences: false)
+        guard levels.count >= 4, levels.last == "config" else { return }
+        let device = levels[levels.count - 3]
+        guard device == "csms" || device.hasPrefix("csms_") else { return }
+        state.withLock { state in
+            state.messages += 1
+            if message.payload.isEmpty {
+                state.topics.remove(message.topic)
+            } else {
+                state.topics.insert(message.topic)
+                state.sizes[message.topic] = message.payload.count
+            }
+            if state.firstConfig == nil { state.firstConfig = instant }
+            if state.complete == nil, state.topics.count >= expected { state.complete = instant }
+        }
+    }
+}
+
+struct RoundResult {
+    var chargePoints: Int
+    var configs: Int
+    var configMessages: Int
+    /// Mean payload size of a config in bytes.
+    var configBytes: Double
+    /// From spawning the process; from its MQTT connect (bridge/state online); from its first /chp read.
+    var fromStart: Double
+    var fromConnect: Double
+    var fromFirstRead: Double
+    /// CPU ms between the spawn and the last config: the bridge, this process (simulator and
+    /// subscriber), the broker.
+    var bridgeCPU: Double
+    var benchCPU: Double
+    var brokerCPU: Double
+    var rssMB: Double
+    var anonMB: Double
+    var peakMB: Double
+    var cpuPerInterval: Double
+    var cpuPerRound: Double
+    var readRounds: Int
+    var chpMilliseconds: Double
+    var activeMilliseconds: Double
+    var logLines: Int
+}
+
+/// Times `count` GETs of `path` by another account (a bridge-account login would replace the bridge's token).
+func timeReads(_ client: SourceHTTPClient, _ path: String, count: Int) async throws -> Double {
+    var times: [Double] = []
+    for _ in 0..<count {
+        let start = ContinuousClock.now
+        _ = try await client.get(path)
+        times.append(seconds(ContinuousClock.now - start) * 1000)
+    }
+    return median(times)
+}
+
+func runRound(chargePoints count: Int, pool: HTTPClientPool) async throws -> RoundResult {
+    let expected = expectedConfigs(count)
+    let broker = try await MosquittoBroker.start(.init(extraConfiguration: ["max_queued_messages 0"], logsEveryPacket: false))
+    defer {
+        broker.stop()
+        try? FileManager.default.removeItem(at: broker.directory)
+    }
+    let simulator = OCPPCSMSSimulator(
+        configuration: .init(tickInterval: pollInterval, simulatedStep: pollInterval, chargePoints: OCPPCSMSSimulator.ChargePointSpec.fleet(count: count, connectors: connectors)))
+    let port = try await simulator.start()
+    // A few sessions of the bridge's own tag, so session values and meter values flow.
+    let ids = simulator.configuration.chargePoints.map { $0.id }
+    for index in stride(from: 0, to: ids.count, by: 50) {
+        try simulator.plugIn(chargePointID: ids[index], connectorID: 1, idTag: "TAG001", stateOfCharge: 20)
+    }
+
+    let arrivals = Arrivals(expected: expected)
+    let subscriber = try MosquittoClient(
+        configuration: MosquittoConfiguration(host: "127.0.0.1", port: broker.port, clientID: "scale-subscriber"), logger: logger)
+    let directory = try TemporaryDirectory.make(prefix: "ocpp-scale")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let config = directory.appendingPathComponent("api2mqtt.yaml")
+    let logFile = directory.appendingPathComponent("bridge.log")
+    try """
+        mqtt:
+          url: mqtt://127.0.0.1:\(broker.port)
+          client_id: ocpp-scale-bridge
+        http:
+          enabled: false
+        sources:
+          - id: csms
+            type: ocpp_csms
+            name: CSMS
+            url: http://127.0.0.1:\(port)
+            username: bridge@example.com
+            password: bridge-password
+            remote_start_id_tag: TAG001
+            poll_interval: \(pollSeconds)s
+        """.write(to: config, atomically: true, encoding: .utf8)
+
+    let result = try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await subscriber.run() }
+        group.addTask { for await message in subscriber.messages { arrivals.receive(message) } }
+        try await subscriber.waitUntilConnected(timeout: .seconds(10))
+        try await subscriber.subscribe("homeassistant/#")
+        try await subscriber.subscribe("api2mqtt/bridge/state")
+        let brokerStart = brokerPID().flatMap(cpuMilliseconds) ?? .nan
+        let benchStart = ownCPUMilliseconds()
+
+        let start = ContinuousClock.now
+        let bridge = try ChildProcess(
+            api2mqtt, ["run", "--config", config.path], environment: bridgeEnvironment, stdoutPath: logFile.path, stderrPath: logFile.path)
+        defer { bridge.terminate(grace: .seconds(5)) }
+
+        // The first /chp read (2 ms resolution) and the last config.
+        var firstRead: ContinuousClock.Instant?
+        let deadline = start + .seconds(300)
+        while arrivals.state.withLock({ $0.complete }) == nil {
+            guard ContinuousClock.now < deadline, bridge.isRunning else {
+                let (got, messages) = arrivals.state.withLock { ($0.topics.count, $0.messages) }
+                let tail = ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n")
+                throw TestSupportError(
+                    "N=\(count): \(got) of \(expected) discovery configs (\(messages) messages) after \(ContinuousClock.now - start); bridge log:\n\(tail)")
+            }
+            if firstRead == nil, simulator.requests.count(method: "GET", path: "/api/v1/chp") > 0 { firstRead = .now }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        let bridgeCPU = cpuMilliseconds(bridge.pid) ?? .nan
+        let benchCPU = ownCPUMilliseconds() - benchStart
+        let brokerCPU = (brokerPID().flatMap(cpuMilliseconds) ?? .nan) - brokerStart
+        let seen = arrivals.state.withLock { $0 }
+        let complete = seen.complete ?? .now
+
+        // Steady state: settle two intervals, then k intervals of samples.
+        try await Task.sleep(for: pollInterval * 2)
+        let cpuBefore = cpuMilliseconds(bridge.pid) ?? .nan
+        let readsBefore = simulator.requests.count(method: "GET", path: "/api/v1/chp")
+        var rss: [Double] = []
+        var anon: [Double] = []
+        for _ in 0..<polls {
+            try await Task.sleep(for: pollInterval)
+            rss.append((statusKB(bridge.pid, "VmRSS") ?? .nan) / 1024)
+            anon.append((statusKB(bridge.pid, "RssAnon") ?? .nan) / 1024)
+        }
+        let cpuAfter = cpuMilliseconds(bridge.pid) ?? .nan
+        let readRounds = simulator.requests.count(method: "GET", path: "/api/v1/chp") - readsBefore
+        let peak = (statusKB(bridge.pid, "VmHWM") ?? .nan) / 1024
+
+        // The simulator's answer times for the two lists a poll reads (another account's login).
+        let reader = SourceHTTPClient(
+            configuration: .init(baseURL: try SourceURL("http://127.0.0.1:\(port)")),
+            auth: LoginBearerAuth(
+                login: LoginForm(
+                    path: "/api/v1/users/authenticate",
+                    fields: ["username": Credential("driver@example.com"), "password": Credential("driver-password")]),
+                options: .init(readsJWTExpiry: false)),
+            pool: pool, logger: logger)
+        let chp = try await timeReads(reader, "/api/v1/chp", count: 5)
+        let active = try await timeReads(reader, "/api/v1/transactions/active", count: 5)
+
+        bridge.terminate(grace: .seconds(5))
+        let logLines = ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").split(separator: "\n").count
+        group.cancelAll()
+        return RoundResult(
+            chargePoints: count, configs: seen.topics.count, configMessages: seen.messages,
+            configBytes: Double(seen.sizes.values.reduce(0, +)) / Double(max(1, seen.sizes.count)),
+            fromStart: seconds(complete - start),
+            fromConnect: seen.connected.map { seconds(complete - $0) } ?? .nan,
+            fromFirstRead: firstRead.map { seconds(complete - $0) } ?? .nan,
+            bridgeCPU: bridgeCPU, benchCPU: benchCPU, brokerCPU: brokerCPU,
+            rssMB: median(rss), anonMB: median(anon), peakMB: peak,
+            cpuPerInterval: (cpuAfter - cpuBefore) / Double(polls),
+            cpuPerRound: readRounds > 0 ? (cpuAfter - cpuBefore) / Double(readRounds) : .nan,
+            readRounds: readRounds, chpMilliseconds: chp, activeMilliseconds: active, logLines: logLines)
+    }
+    await simulator.stop()
+    return result
+}
+
+// MARK: Main
+
+print(
+    """
+    OCPP CSMS scale: charge points \(sizes.map(String.init).joined(separator: ", ")) × \(connectors) connectors, \(rounds) rounds, \
+    poll_interval \(pollSeconds)s (shorter than the 15 s default, to get several polls), \(polls) intervals measured after 2 of settling
+    expected discovery configs from \(mappingFile): \(perCSMS) for the CSMS + \(perChargePoint) per charge point + \(perConnector) per connector \
+    → \(sizes.map { "\($0): \(expectedConfigs($0))" }.joined(separator: ", "))
+    sessions: one on every 50th charge point (connector 1, the bridge's tag); the simulator ticks every \(pollSeconds)s
+    """)
+let pool = HTTPClientPool(logger: logger)
+var results: [Int: [RoundResult]] = [:]
+for round in 1...rounds {
+    for size in sizes {
+        let result = try await runRound(chargePoints: size, pool: pool)
+        results[size, default: []].append(result)
+        print(
+            "round \(round) N=\(size): \(result.configs) configs (\(result.configMessages) messages, \(format(result.configBytes, 0)) bytes each); discovery \(format(result.fromStart)) s "
+                + "from start, \(format(result.fromConnect)) s from MQTT connect, \(format(result.fromFirstRead)) s from the first /chp read; "
+                + "CPU until then: bridge \(format(result.bridgeCPU, 0)) ms, benchmark process \(format(result.benchCPU, 0)) ms, "
+                + "broker \(format(result.brokerCPU, 0)) ms; steady RSS \(format(result.rssMB, 1)) MB (anon \(format(result.anonMB, 1)), "
+                + "peak \(format(result.peakMB, 1))); CPU \(format(result.cpuPerInterval, 1)) ms per \(pollSeconds)s interval, "
+                + "\(result.readRounds) /chp reads in \(polls) intervals → \(format(result.cpuPerRound, 1)) ms per read round; "
+                + "simulator answers /chp in \(format(result.chpMilliseconds, 1)) ms, /transactions/active in \(format(result.activeMilliseconds, 1)) ms; "
+                + "bridge log \(result.logLines) lines")
+    }
+}
+await pool.shutdown()
+
+struct Row {
+    var size: Int
+    var configs: Int
+    var fromStart: Double
+    var fromConnect: Double
+    var fromFirstRead: Double
+    var rss: Double
+    var anon: Double
+    var cpu: Double
+    var cpuPerRound: Double
+}
+
+let rows = sizes.map { size -> Row in
+    let all = results[size] ?? []
+    return Row(
+        size: size, configs: all.first?.configs ?? 0, fromStart: median(all.map(\.fromStart)), fromConnect: median(all.map(\.fromConnect)),
+        fromFirstRead: median(all.map(\.fromFirstRead)), rss: median(all.map(\.rssMB)), anon: median(all.map(\.anonMB)),
+        cpu: median(all.map(\.cpuPerInterval)), cpuPerRound: median(all.map(\.cpuPerRound)))
+}
+print("")
+print("median of \(rounds) rounds; discovery = until the last of the expected configs arrived at the subscriber")
+print("   N CPs  entities  disc. s (start / connect / 1st read)  RSS MB  anon MB  CPU ms/poll (/read round)")
+for row in rows {
+    print(
+        padded("\(row.size)", 8) + padded("\(row.configs)", 10)
+            + padded("\(format(row.fromStart)) / \(format(row.fromConnect)) / \(format(row.fromFirstRead))", 38)
+            + padded(format(row.rss, 1), 8) + padded(format(row.anon, 1), 9)
+            + padded("\(format(row.cpu, 1)) (\(format(row.cpuPerRound, 1)))", 26))
+}
+print("growth     ×N     entities  discovery  RSS    anon   CPU/poll")
+for (previous, next) in zip(rows, rows.dropFirst()) {
+    print(
+        padded("\(previous.size)→\(next.size)", 10) + padded(format(Double(next.size) / Double(previous.size), 0), 7)
+            + padded(format(Double(next.configs) / Double(max(1, previous.configs)), 1), 13)
+            + padded(format(next.fromStart / previous.fromStart), 11) + padded(format(next.rss / previous.rss), 7)
+            + padded(format(next.anon / previous.anon), 7) + padded(format(next.cpu / previous.cpu), 9))
+}
+if let first = rows.first, let last = rows.last, last.size > first.size {
+    let perCP = (last.rss - first.rss) * 1024 / Double(last.size - first.size)
+    print("RSS per additional charge point: \(format(perCP, 1)) kB (\(first.size)→\(last.size))")
+}
+if let largest = rows.last {
+    print(
+        "targets at N=\(largest.size): discovery \(format(largest.fromStart)) s (≤ 3 s: \(largest.fromStart <= 3 ? "met" : "missed")), "
+            + "RSS \(format(largest.rss, 1)) MB (≤ 60 MB: \(largest.rss <= 60 ? "met" : "missed"))")
+}
