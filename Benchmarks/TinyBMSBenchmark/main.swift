@@ -4,7 +4,9 @@
 // changed, with `publish.output: attribute_and_json`), and frame → MQTT latency p50/p99.
 //
 // Usage: TinyBMSBenchmark <api2mqtt binary> [minutes at 1 Hz] [burst seconds] [burst Hz]
-// (Benchmarks/run-tinybms-benchmark builds everything and passes the paths.)
+// (Benchmarks/run-tinybms-benchmark builds everything and passes the paths.) SHAPE=deployed runs the
+// simulator with the deployed-firmware quirks (wrapped SI telemetry with energy counters, no JSON
+// ping, plain-text errors, 7-socket limit) instead of the documented frames.
 //
 // One process hosts a private mosquitto's client, the simulator and the subscriber; the bridge
 // runs as its own process, as deployed, and only its CPU and memory are measured (/proc/PID).
@@ -170,6 +172,7 @@ struct PhaseResult {
     var entityMin: Int
     var entityMean: Double
     var unchanged: Int
+    var unchangedFrames: Int
     var otherJSON: Int
     var otherMessages: Int
     var latencyP50: Double
@@ -206,7 +209,10 @@ try """
 let nagle = ProcessInfo.processInfo.environment["NAGLE"] != nil
 let broker = try await MosquittoBroker.start(
     .init(extraConfiguration: nagle ? [] : ["set_tcp_nodelay true"], logsEveryPacket: false))
-let simulator = TinyBMSSimulator(configuration: .init(tickInterval: .seconds(1), autoTickDelay: nil))
+let deployed = ProcessInfo.processInfo.environment["SHAPE"] == "deployed"
+let simulator = TinyBMSSimulator(
+    configuration: .init(
+        tickInterval: .seconds(1), autoTickDelay: nil, quirks: deployed ? TinyBMSSimulator.deployedFirmwareQuirks : []))
 let simulatorPort = try await simulator.start()
 let subscriber = try MosquittoClient(
     configuration: MosquittoConfiguration(
@@ -240,7 +246,8 @@ let stampTopic = "\(deviceTopic)/\(stampEntity)"
 
 print("TinyBMS gateway → api2mqtt → MQTT: \(format(minutes, 1)) min at 1 Hz, then \(format(burstSeconds, 0)) s at \(burstHz) Hz")
 print("  real api2mqtt (\(api2mqtt)), publish.output attribute_and_json, HA discovery on, private mosquitto")
-print("  (set_tcp_nodelay \(nagle ? "false (NAGLE=1)" : "true")), simulator (documented battery_data frames, 16 cells) ticked by the benchmark")
+print("  (set_tcp_nodelay \(nagle ? "false (NAGLE=1)" : "true")), simulator (\(deployed ? "deployed firmware: wrapped SI battery frames" : "documented battery_data frames"), 16 cells)")
+print("  ticked by the benchmark; simulated time per frame = 1 / rate; republish_interval 5m (default)")
 print("  correlation: each frame's timestamp_ms (unique, increasing) comes out as the overlay entity frame_stamp in the")
 print("  device JSON; latency = that JSON's arrival at a subscriber − the instant before the simulator built the frame;")
 print("  a frame's messages = its device JSON + the per-entity messages of the \(telemetryTopicCount) telemetry entities since")
@@ -312,7 +319,7 @@ func measure(_ name: String, count: Int, hz: Int) async -> PhaseResult {
         entityMedian: percentile(entityCounts.map(Double.init), 0.5), entityMax: entityCounts.last ?? 0,
         entityMin: entityCounts.first ?? 0,
         entityMean: entityCounts.isEmpty ? .nan : Double(entityCounts.reduce(0, +)) / Double(entityCounts.count),
-        unchanged: frames.reduce(0) { $0 + $1.1.unchanged }, otherJSON: other.0 - before.0, otherMessages: other.1 - before.1,
+        unchanged: frames.reduce(0) { $0 + $1.1.unchanged }, unchangedFrames: frames.filter { $0.1.unchanged > 0 }.count, otherJSON: other.0 - before.0, otherMessages: other.1 - before.1,
         latencyP50: percentile(latencies, 0.5), latencyP99: percentile(latencies, 0.99), latencyMax: latencies.last ?? .nan,
         lastLatency: lastLatency ?? .nan)
 }
@@ -415,9 +422,9 @@ row("CPU per frame (ms)", results.map { format(1000 * $0.cpu / Double(max(1, $0.
 row("VmRSS start / end / max (kB)", results.map { "\($0.memory.start.rss) / \($0.memory.end.rss) / \($0.memory.maxRSS)" })
 row("RssAnon start / end / max (kB)", results.map { "\($0.memory.start.anon) / \($0.memory.end.anon) / \($0.memory.maxAnon)" })
 row("device JSONs: new stamp (frames) / other", results.map { "\($0.arrived) / \($0.otherJSON)" })
-row("per-entity messages per frame median/max", results.map { "\(format($0.entityMedian, 0)) / \($0.entityMax)" })
+row("per-entity msgs per frame median/max (of \(telemetryTopicCount))", results.map { "\(format($0.entityMedian, 0)) / \($0.entityMax)" })
 row("per-entity messages per frame min/mean", results.map { "\($0.entityMin) / \(format($0.entityMean, 1))" })
-row("  of \(telemetryTopicCount) telemetry entities; unchanged resent", results.map { "\($0.unchanged)" })
+row("  of which unchanged values resent / in frames", results.map { "\($0.unchanged) / \($0.unchangedFrames)" })
 row("messages per frame median (JSON + entities)", results.map { format(1 + $0.entityMedian, 0) })
 row("other messages under api2mqtt/bms/#", results.map { "\($0.otherMessages)" })
 row("frame → device JSON latency p50 (ms)", results.map { format($0.latencyP50, 3) })
