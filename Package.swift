@@ -184,6 +184,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "TinyBMSBenchmark",
+            dependencies: [
+                "BridgeCore", "Mosquitto", "Simulators", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/TinyBMSBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "SourceKitBenchmark",
             dependencies: [
                 "SourceKit",

@@ -52,6 +52,25 @@ struct TinyBMSStreamTests {
         }
     }
 
+    @Test("the telemetry interval changes at run time: simulated time per frame follows it, and back")
+    func telemetryInterval() async throws {
+        try await withTinyBMS { (simulator, _) async throws in
+            #expect(simulator.telemetryInterval == .seconds(1))
+            let socket = try await openSocket(simulator, "/ws/telemetry")
+            simulator.tick(2)
+            simulator.setTelemetryInterval(.milliseconds(10))
+            #expect(simulator.telemetryInterval == .milliseconds(10))
+            simulator.tick(3)
+            simulator.setTelemetryInterval(.seconds(1))
+            simulator.tick(1)
+            let frames = try await socket.messages(atLeast: 6).compactMap { JSON.decode($0) }
+            let stamps = frames.compactMap { $0["timestamp_ms"]?.integer }
+            #expect(zip(stamps, stamps.dropFirst()).map { $1 - $0 } == [1_000, 10, 10, 10, 1_000])
+            #expect(simulator.state.ticks == 6)
+            try await socket.close()
+        }
+    }
+
     @Test("a JSON ping gets a pong with timestamp_ms")
     func jsonPing() async throws {
         try await withTinyBMS { (simulator, _) async throws in

@@ -4,11 +4,17 @@ import ServiceLifecycle
 /// until graceful shutdown or cancellation. Simulators use it to push data like a real device.
 public struct TelegramTicker: Service {
     let delay: Duration
-    let interval: Duration
+    let interval: @Sendable () -> Duration
     let tick: @Sendable () -> Void
 
     /// Creates a ticker.
     public init(delay: Duration, interval: Duration, tick: @escaping @Sendable () -> Void) {
+        self.init(delay: delay, interval: { interval }, tick: tick)
+    }
+
+    /// Creates a ticker whose period can change while it runs: `interval` is read after every
+    /// tick, so a new period applies from the next tick on.
+    public init(delay: Duration, interval: @escaping @Sendable () -> Duration, tick: @escaping @Sendable () -> Void) {
         self.delay = delay
         self.interval = interval
         self.tick = tick
@@ -23,7 +29,7 @@ public struct TelegramTicker: Service {
             while !Task.isCancelled {
                 try await Task.sleep(until: next, clock: clock)
                 tick()
-                next = max(next.advanced(by: interval), clock.now)
+                next = max(next.advanced(by: interval()), clock.now)
             }
         }
     }

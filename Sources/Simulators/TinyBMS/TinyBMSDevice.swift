@@ -25,6 +25,9 @@ final class TinyBMSDevice: Sendable {
     let onGatewayRestart = Mutex<(@Sendable (Duration) -> Void)?>(nil)
     /// Ends a BMS restart after ``TinyBMSSimulator/Configuration/bmsRestartDuration``.
     let bmsRestartTask = Mutex<Task<Void, Never>?>(nil)
+    /// Simulated time per tick and the automatic telemetry period; starts at
+    /// ``TinyBMSSimulator/Configuration/tickInterval`` and changes through ``TinyBMSSimulator/setTelemetryInterval(_:)``.
+    let telemetryInterval: Mutex<Duration>
 
     init(configuration: TinyBMSSimulator.Configuration) {
         self.configuration = configuration
@@ -32,6 +35,7 @@ final class TinyBMSDevice: Sendable {
         self.faults = faults
         self.requests = RequestLog()
         self.hubs = Dictionary(uniqueKeysWithValues: Self.socketPaths.map { ($0, StreamHub(faults: faults)) })
+        self.telemetryInterval = Mutex(configuration.tickInterval)
         var store = TinyBMSStore(seed: configuration.seed)
         store.lastFrame = Self.documentFrame(store.pack, now: configuration.epochMilliseconds)
         store.lastSIFrame = Self.siFrame(store.pack, uptime: 0)
@@ -42,7 +46,7 @@ final class TinyBMSDevice: Sendable {
 
     /// Seconds of simulated time per tick.
     var tickSeconds: Double {
-        let components = configuration.tickInterval.components
+        let components = telemetryInterval.withLock { $0 }.components
         return Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 
@@ -190,9 +194,11 @@ final class TinyBMSDevice: Sendable {
 
         var services: [any Service] = []
         if let delay = configuration.autoTickDelay {
-            services.append(TelegramTicker(delay: delay, interval: configuration.tickInterval) { [weak self] in
-                _ = self?.tick()
-            })
+            let period = configuration.tickInterval
+            services.append(
+                TelegramTicker(delay: delay, interval: { [weak self] in self?.telemetryInterval.withLock { $0 } ?? period }) {
+                    [weak self] in _ = self?.tick()
+                })
         }
         return Application(
             router: router,

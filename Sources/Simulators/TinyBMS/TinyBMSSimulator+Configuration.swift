@@ -4,7 +4,8 @@ extension TinyBMSSimulator {
     /// How a ``TinyBMSSimulator`` behaves; fixed for its lifetime (faults and quirks change at run time
     /// through ``TinyBMSSimulator/faults``).
     public struct Configuration: Sendable {
-        /// Simulated time per tick, and the telemetry period when ticking by itself (~1 s on the device).
+        /// Simulated time per tick, and the telemetry period when ticking by itself (~1 s on the device);
+        /// ``TinyBMSSimulator/setTelemetryInterval(_:)`` changes it at run time.
         public var tickInterval: Duration
         /// Time from each (re)start until the first automatic tick; `nil` never ticks by itself (tests
         /// call ``TinyBMSSimulator/tick(_:)``).

@@ -7,7 +7,7 @@ import Synchronization
 /// alerts with debounce, BMS and gateway restarts, optional HTTP Basic auth with a CSRF token, the
 /// shared ``FaultPlan`` and the deployed-firmware quirks of `FIELD-NOTES.md`.
 ///
-/// Deterministic: the physics advance by ``Configuration/tickInterval`` of simulated time per tick,
+/// Deterministic: the physics advance by ``telemetryInterval`` of simulated time per tick,
 /// from a seeded random. Tests use `autoTickDelay: nil` and call ``tick(_:)``; the demo ticks by itself.
 ///
 /// ```swift
@@ -98,7 +98,7 @@ public final class TinyBMSSimulator: Service, Sendable {
 
     // MARK: Simulation and test hooks
 
-    /// Advances the simulation by `count` ticks (each ``Configuration/tickInterval`` of simulated time):
+    /// Advances the simulation by `count` ticks (each ``telemetryInterval`` of simulated time):
     /// physics, alerts (with debounce), history, and a telemetry/UART/CAN frame per tick on the sockets.
     /// Works while stopped too (nobody hears it). Returns the last telemetry frame in the shape that went
     /// out, nil while the BMS restarts.
@@ -111,7 +111,7 @@ public final class TinyBMSSimulator: Service, Sendable {
 
     /// Ticks `count` times, `interval` apart on the wall clock (e.g. a 100 Hz burst for a benchmark, on
     /// top of the automatic ticks if any); each tick still advances the simulation by
-    /// ``Configuration/tickInterval``. Returns early when the calling task is cancelled.
+    /// ``telemetryInterval``. Returns early when the calling task is cancelled.
     public func burst(_ count: Int, every interval: Duration) async {
         let clock = ContinuousClock()
         var next = clock.now
@@ -121,6 +121,17 @@ public final class TinyBMSSimulator: Service, Sendable {
             next = next.advanced(by: interval)
             try? await Task.sleep(until: next, clock: clock)
         }
+    }
+
+    /// Simulated time per tick, and the telemetry period when ticking by itself: ``Configuration/tickInterval``
+    /// until ``setTelemetryInterval(_:)`` changes it.
+    public var telemetryInterval: Duration { device.telemetryInterval.withLock { $0 } }
+
+    /// Changes the telemetry rate at run time (e.g. from 1 Hz to a 100 Hz burst and back): from the next
+    /// tick on, each tick advances the simulation by `interval`, and the automatic ticker, if any, ticks
+    /// every `interval` (from the tick after the one it is waiting for). Not below 1 ms.
+    public func setTelemetryInterval(_ interval: Duration) {
+        device.telemetryInterval.withLock { $0 = max(interval, .milliseconds(1)) }
     }
 
     /// Holds the pack current at `amps` (positive charges) from the next tick; nil follows the load profile again.
