@@ -340,6 +340,29 @@ func cpuBreakdown(mapping: MappingFile, endpoint: String, documents: [JSONValue]
 
 // CPU_ONLY=battery or CPU_ONLY=list: one document shape alone (for profiling it).
 let cpuOnly = ProcessInfo.processInfo.environment["CPU_ONLY"]
+
+// CPU_ONLY=parse: reading a document's bytes into a JSONValue, the parser against Foundation's
+// JSONDecoder (through JSONValue's Codable conformance), alternating, medians of 5.
+if cpuOnly == "parse" {
+    for (label, document, count) in [("battery", batteryDocument(1), 20_000), ("1,000-item list", clientsDocument(1), 100)] {
+        let bytes = document.jsonBytes
+        var parser: [Double] = []
+        var foundation: [Double] = []
+        for _ in 0..<5 {
+            var start = processCPUSeconds()
+            for _ in 0..<count { _ = try JSONValue(parsing: bytes) }
+            parser.append((processCPUSeconds() - start) * 1e6 / Double(count))
+            start = processCPUSeconds()
+            for _ in 0..<count { _ = try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) }
+            foundation.append((processCPUSeconds() - start) * 1e6 / Double(count))
+        }
+        print(
+            String(
+                format: "parse %@ (%d bytes): parser %.1f µs, JSONDecoder %.1f µs, ratio %.2f", label, bytes.count, median(parser),
+                median(foundation), median(parser) / median(foundation)))
+    }
+    exit(0)
+}
 // PATH_ONLY (below) profiles one path with a broker: step 0 is left out, so that a profile of
 // the process holds only that path.
 let pathOnly = ProcessInfo.processInfo.environment["PATH_ONLY"] != nil

@@ -29,15 +29,8 @@ extension JSONValue {
     /// - Parameter bytes: UTF-8 JSON text, such as an HTTP body or a WebSocket text frame.
     /// - Throws: ``ParseError`` naming what is wrong and, where known, where.
     public init(parsing bytes: some Sequence<UInt8>) throws(ParseError) {
-        let data = Data(bytes)
-        guard !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
-            throw ParseError(reason: "the document is empty")
-        }
-        do {
-            self = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            throw ParseError(reason: Self.reason(error))
-        }
+        var parser = JSONParser(Array(bytes))
+        self = try parser.parseDocument()
     }
 
     /// Parses JSON text.
@@ -45,17 +38,6 @@ extension JSONValue {
     /// - Throws: ``ParseError`` naming what is wrong.
     public init(parsing text: String) throws(ParseError) {
         try self.init(parsing: Array(text.utf8))
-    }
-
-    /// The most specific message a decoding failure carries.
-    private static func reason(_ error: any Error) -> String {
-        guard case DecodingError.dataCorrupted(let context) = error else { return "\(error)" }
-        if let underlying = context.underlyingError {
-            let nsError = underlying as NSError
-            if let detail = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
-            return "\(underlying)"
-        }
-        return context.debugDescription
     }
 }
 
