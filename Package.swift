@@ -97,6 +97,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The libmosquitto client as the core's broker port, and the pump feeding it what arrives:
+        // shared by the executable and the in-process (accelerated) runs of the same wiring.
+        .target(
+            name: "BrokerLink",
+            dependencies: [
+                "BridgeCore", "Mosquitto",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Test-only helpers: a real mosquitto on a free port, an MQTT probe, child processes.
         .target(
             name: "TestSupport",
@@ -113,7 +123,7 @@ let package = Package(
         .target(
             name: "AcceleratedBridge",
             dependencies: [
-                "Adapters", "BridgeCore", "Mosquitto", "Simulators", "SourceKit", "TestSupport",
+                "Adapters", "BridgeCore", "BrokerLink", "Mosquitto", "Simulators", "SourceKit", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -124,6 +134,7 @@ let package = Package(
             dependencies: [
                 "Mosquitto",
                 "BridgeCore",
+                "BrokerLink",
                 "Adapters",
                 "SourceKit",
                 "Simulators",
@@ -167,7 +178,7 @@ let package = Package(
         .executableTarget(
             name: "FlowerHubBenchmark",
             dependencies: [
-                "Adapters", "BridgeCore", "Mosquitto", "Simulators", "SourceKit", "TestSupport",
+                "Adapters", "BridgeCore", "BrokerLink", "Mosquitto", "Simulators", "SourceKit", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -21,6 +21,7 @@
 // subscribed to api2mqtt/#): availability messages and state messages.
 import Adapters
 import BridgeCore
+import BrokerLink
 import Foundation
 import Logging
 import Mosquitto
@@ -143,60 +144,6 @@ struct AdapterClock: SourceClock {
     var now: ContinuousClock.Instant { shared.now }
     var wallClock: Date { start.addingTimeInterval(Double(shared.elapsed.components.seconds) + Double(shared.elapsed.components.attoseconds) / 1e18) }
     func sleep(for duration: Duration) async throws { try await shared.sleep(until: shared.now + duration, tolerance: nil) }
-}
-
-// MARK: Broker port and message pump (the product's own live in the executable target)
-
-struct ClientConnection: BrokerConnection {
-    let client: MosquittoClient
-
-    func publish(_ message: BridgeCore.OutboundMessage) async throws {
-        try await client.publish(
-            message.topic, payload: message.payload, qos: QoS(rawValue: Int32(message.qos)) ?? .atLeastOnce,
-            retain: message.retain,
-            properties: PublishProperties(
-                responseTopic: message.responseTopic, correlationData: message.correlationData, contentType: message.contentType))
-    }
-
-    func enqueue(_ message: BridgeCore.OutboundMessage) throws {
-        try client.send(
-            message.topic, payload: message.payload, qos: QoS(rawValue: Int32(message.qos)) ?? .atLeastOnce,
-            retain: message.retain,
-            properties: PublishProperties(
-                responseTopic: message.responseTopic, correlationData: message.correlationData, contentType: message.contentType))
-    }
-
-    func subscribe(_ filter: String) async throws { try await client.subscribe(filter, qos: .atLeastOnce) }
-    func unsubscribe(_ filter: String) { client.unsubscribe(filter) }
-    var isConnected: Bool { client.isConnected }
-    var supportsProperties: Bool { client.configuration.protocolVersion == .v5 }
-    var brokerDescription: String { client.configuration.brokerDescription }
-}
-
-struct MessagePump: Service {
-    let client: MosquittoClient
-    let bridge: Bridge
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                group.addTask {
-                    for await message in client.messages {
-                        await bridge.handle(
-                            InboundMessage(
-                                topic: message.topic, payload: message.payload, retain: message.retain,
-                                responseTopic: message.properties.responseTopic,
-                                correlationData: message.properties.correlationData))
-                    }
-                }
-                group.addTask {
-                    for await change in client.connectionChanges {
-                        if case .connected = change { await bridge.brokerConnected() }
-                    }
-                }
-            }
-        }
-    }
 }
 
 struct PoolService: Service {
@@ -322,7 +269,7 @@ func run(_ shape: Shape, broker: MosquittoBroker) async throws {
     guard unserved.isEmpty else { throw TestSupportError(unserved.joined(separator: "; ")) }
 
     let client = try MosquittoClient(configuration: configuration.mqtt.benchmarkClientConfiguration(), logger: logger)
-    let connection = ClientConnection(client: client)
+    let connection = MosquittoBrokerConnection(client: client)
     let bridge = Bridge(configuration: configuration, broker: connection, logger: logger)
     let pool = HTTPClientPool(logger: logger)
     // The adapter the registry would make, with the shared clock.
@@ -345,7 +292,7 @@ func run(_ shape: Shape, broker: MosquittoBroker) async throws {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
-                    .init(service: MosquittoService(client: client)), .init(service: MessagePump(client: client, bridge: bridge)),
+                    .init(service: MosquittoService(client: client)), .init(service: BrokerMessagePump(client: client, bridge: bridge)),
                     .init(service: PoolService(pool: pool)),
                 ] + sources.services.map { .init(service: $0) } + [.init(service: bridge)],
                 logger: logger))

@@ -1,4 +1,5 @@
 import BridgeCore
+import BrokerLink
 import Foundation
 import Logging
 import Mosquitto
@@ -11,9 +12,9 @@ import Synchronization
 /// a ``SimulatedClock``: runners sleep on it, publishers take their time from it, and the adapters
 /// the caller makes get it too. Metrics, the HTTP server and systemd are left out.
 ///
-/// The broker connection and the message pump are copies of the executable's (which an executable
-/// target cannot share); this one also counts what it hands to the broker, so a driver can wait
-/// until a subscriber has everything (``CountingConnection/sent``).
+/// The broker connection and the message pump are the executable's (`BrokerLink`); the connection
+/// also counts what it hands to the broker, so a driver can wait until a subscriber has
+/// everything (``CountingConnection/sent``).
 public struct InProcessBridge: Sendable {
     public let bridge: Bridge
     public let runners: [SourceRunner]
@@ -57,7 +58,7 @@ public struct InProcessBridge: Sendable {
                 .init(
                     service: MosquittoService(client: client), successTerminationBehavior: .gracefullyShutdownGroup,
                     failureTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: MessagePump(client: client, bridge: bridge)),
+                .init(service: BrokerMessagePump(client: client, bridge: bridge)),
                 .init(service: PoolService(pool: pool)),
             ] + sources.services.map { .init(service: $0) } + [.init(service: bridge)]
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
@@ -85,75 +86,33 @@ public struct InProcessBridge: Sendable {
     }
 }
 
-/// The broker client as the core's `BrokerConnection` (as the executable's), counting the
-/// messages handed over.
+/// The executable's broker connection, counting the messages handed over.
 public final class CountingConnection: BrokerConnection {
-    let client: MosquittoClient
+    let connection: MosquittoBrokerConnection
     private let count = Atomic<Int>(0)
 
     init(client: MosquittoClient) {
-        self.client = client
+        self.connection = MosquittoBrokerConnection(client: client)
     }
 
     /// Messages handed to the broker client so far (published or queued).
     public var sent: Int { count.load(ordering: .sequentiallyConsistent) }
 
     public func publish(_ message: OutboundMessage) async throws {
-        try await client.publish(
-            message.topic, payload: message.payload, qos: QoS(rawValue: Int32(message.qos)) ?? .atLeastOnce,
-            retain: message.retain, properties: Self.properties(message))
+        try await connection.publish(message)
         count.add(1, ordering: .sequentiallyConsistent)
     }
 
     public func enqueue(_ message: OutboundMessage) throws {
-        try client.send(
-            message.topic, payload: message.payload, qos: QoS(rawValue: Int32(message.qos)) ?? .atLeastOnce,
-            retain: message.retain, properties: Self.properties(message))
+        try connection.enqueue(message)
         count.add(1, ordering: .sequentiallyConsistent)
     }
 
-    public func subscribe(_ filter: String) async throws {
-        try await client.subscribe(filter, qos: .atLeastOnce)
-    }
-
-    public func unsubscribe(_ filter: String) {
-        client.unsubscribe(filter)
-    }
-
-    public var isConnected: Bool { client.isConnected }
-    public var supportsProperties: Bool { client.configuration.protocolVersion == .v5 }
-    public var brokerDescription: String { client.configuration.brokerDescription }
-
-    static func properties(_ message: OutboundMessage) -> PublishProperties {
-        PublishProperties(responseTopic: message.responseTopic, correlationData: message.correlationData, contentType: message.contentType)
-    }
-}
-
-/// Feeds what the broker client receives to the bridge (as the executable's `BrokerMessagePump`).
-struct MessagePump: Service {
-    let client: MosquittoClient
-    let bridge: Bridge
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                group.addTask {
-                    for await message in client.messages {
-                        await bridge.handle(
-                            InboundMessage(
-                                topic: message.topic, payload: message.payload, retain: message.retain,
-                                responseTopic: message.properties.responseTopic,
-                                correlationData: message.properties.correlationData))
-                    }
-                }
-                group.addTask {
-                    for await change in client.connectionChanges {
-                        if case .connected = change { await bridge.brokerConnected() }
-                    }
-                }
-            }
-        }
-    }
+    public func subscribe(_ filter: String) async throws { try await connection.subscribe(filter) }
+    public func unsubscribe(_ filter: String) { connection.unsubscribe(filter) }
+    public var isConnected: Bool { connection.isConnected }
+    public var supportsProperties: Bool { connection.supportsProperties }
+    public var brokerDescription: String { connection.brokerDescription }
 }
 
 /// Keeps the HTTP client pool until graceful shutdown, then closes it.

@@ -1,5 +1,6 @@
 import Adapters
 import BridgeCore
+import BrokerLink
 import Logging
 import Metrics
 import Mosquitto
@@ -32,7 +33,7 @@ func buildBridge(configuration: BridgeConfiguration, logger: Logger) async throw
     let adapters = AdapterFactory(pool: pool, logger: logger)
     let supervisor = try await ConfiguredSources(
         bridgeService: bridge, mappings: mappings, adapters: { try adapters.makeAdapter($0) }, logger: logger)
-    let pump = BrokerMessagePump(client: client, bridge: bridge, logger: logger)
+    let pump = BrokerMessagePump(client: client, bridge: bridge)
     let notifier = SystemdNotifier.fromEnvironment()
 
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

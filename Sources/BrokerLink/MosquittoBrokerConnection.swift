@@ -1,36 +1,39 @@
 import BridgeCore
-import Logging
 import Mosquitto
 import ServiceLifecycle
 
 /// The only place that joins `Mosquitto` to `BridgeCore`: adapts the libmosquitto client to the
-/// core's `BrokerConnection` port.
-struct MosquittoBrokerConnection: BrokerConnection {
-    let client: MosquittoClient
+/// core's `BrokerConnection` port (for the executable, and for in-process runs of the same wiring).
+public struct MosquittoBrokerConnection: BrokerConnection {
+    public let client: MosquittoClient
 
-    func publish(_ message: BridgeCore.OutboundMessage) async throws {
+    public init(client: MosquittoClient) {
+        self.client = client
+    }
+
+    public func publish(_ message: BridgeCore.OutboundMessage) async throws {
         try await client.publish(
             message.topic, payload: message.payload, qos: QoS(rawValue: Int32(message.qos)) ?? .atLeastOnce,
             retain: message.retain, properties: message.properties)
     }
 
-    func enqueue(_ message: BridgeCore.OutboundMessage) throws {
+    public func enqueue(_ message: BridgeCore.OutboundMessage) throws {
         try client.send(
             message.topic, payload: message.payload, qos: QoS(rawValue: Int32(message.qos)) ?? .atLeastOnce,
             retain: message.retain, properties: message.properties)
     }
 
-    func subscribe(_ filter: String) async throws {
+    public func subscribe(_ filter: String) async throws {
         try await client.subscribe(filter, qos: .atLeastOnce)
     }
 
-    func unsubscribe(_ filter: String) {
+    public func unsubscribe(_ filter: String) {
         client.unsubscribe(filter)
     }
 
-    var isConnected: Bool { client.isConnected }
-    var supportsProperties: Bool { client.configuration.protocolVersion == .v5 }
-    var brokerDescription: String { client.configuration.brokerDescription }
+    public var isConnected: Bool { client.isConnected }
+    public var supportsProperties: Bool { client.configuration.protocolVersion == .v5 }
+    public var brokerDescription: String { client.configuration.brokerDescription }
 }
 
 extension BridgeCore.OutboundMessage {
@@ -41,12 +44,16 @@ extension BridgeCore.OutboundMessage {
 
 /// Feeds what the broker client receives to the core: messages to the bridge's handlers,
 /// connection changes to what must be republished on every connect.
-struct BrokerMessagePump: Service {
+public struct BrokerMessagePump: Service {
     let client: MosquittoClient
     let bridge: Bridge
-    let logger: Logger
 
-    func run() async throws {
+    public init(client: MosquittoClient, bridge: Bridge) {
+        self.client = client
+        self.bridge = bridge
+    }
+
+    public func run() async throws {
         // Stops at graceful shutdown, before the broker connection (which stops last).
         await cancelWhenGracefulShutdown {
             await pump()
