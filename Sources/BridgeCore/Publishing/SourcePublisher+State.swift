@@ -41,13 +41,20 @@ extension SourcePublisher {
             let verdict = counterGuard.check(key: key, value: number, now: instant, sourceSaysReset: sourceSaysReset)
             switch verdict {
             case .withheld(let reason, let firstTime):
-                if firstTime {
+                guard firstTime else { return }
+                if let last = counterGuard.lastAccepted(key: key) {
                     logger.warning(
-                        "Energy counter went backwards; withheld as a glitch",
+                        "Counter went backwards; withheld as a glitch",
                         metadata: [
-                            "entity.id": "\(entityID)", "device.id": "\(state.id)", "value": "\(number)",
-                            "last": "\(counterGuard.lastAccepted(key: key) ?? 0)", "reason": "\(reason)",
+                            "entity.id": "\(entityID)", "device.id": "\(state.id)", "value": "\(number)", "last": "\(last)",
+                            "reason": "\(reason)",
                         ])
+                } else {
+                    // A fresh counter (a new pack, the first day of a month) starts at 0 too:
+                    // nothing went backwards, the value waits until it moves or the zero persists.
+                    logger.notice(
+                        "Counter reads \(number) before any other value; withheld until it moves or persists",
+                        metadata: ["entity.id": "\(entityID)", "device.id": "\(state.id)", "reason": "\(reason)"])
                 }
                 return
             case .acceptedReset(let previous):

@@ -147,7 +147,7 @@ struct BridgeHarness {
 
     init(
         source: SourceConfiguration = CoreTestSupport.source(), settings: PublishSettings = PublishSettings(),
-        mapping: MappingFile? = nil, broker: InMemoryBroker = InMemoryBroker()
+        mapping: MappingFile? = nil, broker: InMemoryBroker = InMemoryBroker(), logger: Logger = CoreTestSupport.logger
     ) throws {
         self.broker = broker
         context = DiscoveryContext(
@@ -157,8 +157,7 @@ struct BridgeHarness {
         availability = AvailabilityPublisher(context: context, broker: broker, logger: CoreTestSupport.logger)
         bridge = SourcePublisher(
             configuration: source, mapping: try mapping ?? CoreTestSupport.mapping(), context: context, settings: settings,
-            broker: broker, discovery: discovery, availability: availability, logger: CoreTestSupport.logger,
-            now: clock.closure)
+            broker: broker, discovery: discovery, availability: availability, logger: logger, now: clock.closure)
     }
 
     /// Every message published on `topic`, in order.

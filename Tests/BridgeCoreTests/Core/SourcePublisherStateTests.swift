@@ -1,4 +1,5 @@
 import BridgeCore
+import Logging
 import TestSupport
 import Testing
 
@@ -151,6 +152,22 @@ struct SourcePublisherStateTests {
         harness.clock.advance(.seconds(300))
         await harness.ingest("meter", #"{"e_wh": 0}"#)
         #expect(harness.states(device) == [["energy": 0]])
+    }
+
+    @Test("a fresh counter's first 0 is logged as waiting (notice), a drop after a value as going backwards (warning), once each")
+    func counterLogs() async throws {
+        let recorder = LogRecorder()
+        let harness = try BridgeHarness(logger: Logger(label: "test") { _ in recorder })
+        await harness.ingest("meter", #"{"e_wh": 0}"#)
+        await harness.ingest("meter", #"{"e_wh": 0}"#)
+        await harness.ingest("meter", #"{"e_wh": 1000000}"#)
+        await harness.ingest("meter", #"{"e_wh": 0}"#)
+        await harness.ingest("meter", #"{"e_wh": 0}"#)
+        let counterLines = recorder.lines.filter { $0.contains("Counter") }
+        #expect(counterLines.count == 2, "\(counterLines)")
+        #expect(counterLines.first?.hasPrefix("notice Counter reads 0.0 before any other value") == true, "\(counterLines)")
+        #expect(counterLines.last?.hasPrefix("warning Counter went backwards") == true, "\(counterLines)")
+        #expect(counterLines.last?.contains("last=1000.0") == true, "\(counterLines)")
     }
 
     @Test("a counter reset that persists for counter_reset_readings readings is accepted, and one the source reports at once")
