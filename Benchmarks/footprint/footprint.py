@@ -259,8 +259,10 @@ def run_han(args, stack):
         time.sleep(0.5)
         states = (count("api2mqtt/han "), count("pybridge/han "))
         results.append((swift.figures(), python.figures(), states))
-        print(f"  load average at the end {loadavg()}; states published in the window: api2mqtt {states[0]}, python {states[1]}",
-              flush=True)
+        print(f"  load average at the end {loadavg()}; states published in the window: api2mqtt {states[0]}, python {states[1]}")
+        for name, f in (("api2mqtt", results[-1][0]), ("python", results[-1][1])):
+            print(f"  {name}: RSS max {mb(f['rss_max'])} MB, anon max {mb(f['anon_max'])} MB, "
+                  f"CPU {f['cpu']:.2f} s ({f['cpu_percent']:.3f} % of a core)", flush=True)
         stack.stop()
 
     def median(index, key):
