@@ -1,0 +1,338 @@
+"""Orchestrates `Benchmarks/run-footprint` (benchmark tooling, standard library only; see that
+script for the modes). Starts a private mosquitto, the simulators and the bridges as separate
+processes on free loopback ports, samples /proc/PID/status (VmRSS, RssAnon, RssFile) and
+/proc/PID/stat (utime + stime) of the measured processes, stops everything it started by PID
+and prints the figures.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+# The simulators' own cadences (SimulatorCatalog, what `api2mqtt demo` runs). `simulate`
+# defaults every type to 10 s, so the five-source run passes these explicitly.
+DEFAULT_INTERVALS = {"cozify_han": 10, "ocpp_csms": 5, "flowerhub": 60, "tinybms": 1, "fritz_network": 5}
+URL_VARIABLES = {"cozify_han": "HAN_URL", "ocpp_csms": "CSMS_URL", "flowerhub": "FLOWERHUB_URL",
+                 "tinybms": "TINYBMS_URL", "fritz_network": "FRITZ_URL"}
+
+# Targets of issue 17.
+TARGET_HAN_RSS_RATIO, TARGET_HAN_CPU_RATIO = 0.6, 0.2
+TARGET_FIVE_RSS_MB, TARGET_FIVE_CPU_PERCENT = 25.0, 0.05
+TARGET_BINARY_MB = 30.0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+class Sample:
+    """One reading of a process: kB of RSS, anonymous and file-backed RSS; CPU ticks."""
+
+    def __init__(self, pid):
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        kb = lambda name: int(fields[name].split()[0])
+        self.rss, self.anon, self.file = kb("VmRSS"), kb("RssAnon"), kb("RssFile")
+        self.threads = int(fields["Threads"])
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read().rsplit(")", 1)[1].split()
+        self.ticks = int(stat[11]) + int(stat[12])  # utime, stime (fields 14, 15)
+        self.time = time.monotonic()
+
+
+class Measured:
+    """A process under measurement and its samples."""
+
+    def __init__(self, name, process):
+        self.name, self.process, self.samples = name, process, []
+
+    def sample(self):
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited early ({self.process.returncode})")
+        self.samples.append(Sample(self.process.pid))
+
+    def figures(self):
+        first, last = self.samples[0], self.samples[-1]
+        elapsed = last.time - first.time
+        cpu = (last.ticks - first.ticks) / TICKS
+        return {
+            "rss_start": first.rss, "rss_end": last.rss, "rss_max": max(s.rss for s in self.samples),
+            "anon_start": first.anon, "anon_end": last.anon, "anon_max": max(s.anon for s in self.samples),
+            "file_end": last.file, "threads": last.threads,
+            "cpu": cpu, "cpu_percent": 100 * cpu / elapsed, "cpu_before": first.ticks / TICKS, "elapsed": elapsed,
+        }
+
+
+class Stack:
+    """Everything one run starts, stopped in reverse order by PID."""
+
+    def __init__(self, scratch):
+        self.scratch, self.stoppers = scratch, []
+
+    def broker(self):
+        port = free_port()
+        conf = os.path.join(self.scratch, f"mosquitto-{port}.conf")
+        with open(conf, "w") as f:
+            f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    f"user {os.environ.get('USER') or subprocess.getoutput('id -un')}\n")
+        process = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.stoppers.append(lambda: self.terminate(process))
+        wait_for_port(port)
+        return port
+
+    def simulator(self, binary, source_type, interval):
+        """`api2mqtt simulate TYPE` in its own process; it runs while its standard input is open."""
+        process = subprocess.Popen(
+            [binary, "simulate", source_type, "--port", "0", "--interval", str(interval)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.stoppers.append(lambda: self.quit_simulator(process))
+        line = process.stdout.readline().split()
+        if len(line) != 2 or line[0] != "listening":
+            raise RuntimeError(f"simulate {source_type}: {line}")
+        return int(line[1])
+
+    def start(self, name, argv, env=None, log=None):
+        out = open(os.path.join(self.scratch, log or f"{name}.log"), "w")
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.stoppers.append(lambda: self.terminate(process))
+        return Measured(name, process)
+
+    @staticmethod
+    def quit_simulator(process):
+        try:
+            process.stdin.write("quit\n")
+            process.stdin.close()
+            process.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            Stack.terminate(process)
+
+    @staticmethod
+    def terminate(process):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop(self):
+        for stop in reversed(self.stoppers):
+            stop()
+        self.stoppers = []
+
+
+def counter(stack, port, topics):
+    """A mosquitto_sub counting what the bridges publish during the window."""
+    argv = ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-v", "-R"]  # -R: skip retained
+    for topic in topics:
+        argv += ["-t", topic]
+    path = os.path.join(stack.scratch, f"counted-{len(stack.stoppers)}.txt")
+    out = open(path, "w")
+    process = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL)
+    stack.stoppers.append(lambda: Stack.terminate(process))
+
+    def count(prefix):
+        with open(path, errors="replace") as f:
+            return sum(1 for line in f if line.startswith(prefix))
+    return count
+
+
+def retained(port, topic):
+    try:
+        out = subprocess.run(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", topic, "-C", "1", "-W", "5"],
+                             capture_output=True, text=True, timeout=10).stdout
+        return json.loads(out)
+    except (subprocess.TimeoutExpired, ValueError):
+        return None
+
+
+def measure(processes, seconds, step):
+    """Samples every process every `step` s for `seconds` (the first sample starts the window)."""
+    for process in processes:
+        process.sample()
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(min(step, max(0.0, end - time.monotonic())))
+        for process in processes:
+            process.sample()
+
+
+def mb(kb):
+    return f"{kb / 1024:.1f}"
+
+
+def bridge_config(path, mqtt_port, http_port, sources, base="api2mqtt", client_id="api2mqtt-footprint"):
+    lines = [f"mqtt:\n  url: mqtt://127.0.0.1:{mqtt_port}\n  client_id: {client_id}\n  base_topic: {base}",
+             f"http:\n  listen: 127.0.0.1:{http_port}", "log:\n  level: info\n  format: text", "sources:"]
+    for source in sources:
+        lines.append("  - " + "\n    ".join(f"{k}: {v}" for k, v in source.items()))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def run_five(args, stack):
+    """The five sources of Config/demo.yaml against five `simulate` processes at their own cadences."""
+    mqtt_port, http_port = stack.broker(), free_port()
+    env = dict(os.environ, MQTT_URL=f"mqtt://127.0.0.1:{mqtt_port}", HTTP_PORT=str(http_port))
+    for source_type, interval in DEFAULT_INTERVALS.items():
+        port = stack.simulator(args.bin, source_type, interval)
+        env[URL_VARIABLES[source_type]] = f"http://127.0.0.1:{port}"
+    bridge = stack.start("api2mqtt", [args.bin, "run", "--config", os.path.abspath(args.config)], env=env)
+    time.sleep(args.warmup)
+    count = counter(stack, mqtt_port, ["api2mqtt/#"])
+    print(f"five sources: simulators {', '.join(f'{t} every {i} s' for t, i in DEFAULT_INTERVALS.items())}; "
+          f"{args.warmup} s warm-up, then {args.seconds} s sampled every {args.step} s; load average {loadavg()}",
+          flush=True)
+    measure([bridge], args.seconds, args.step)
+    sources = retained(mqtt_port, "api2mqtt/bridge/sources") or {}
+    f = bridge.figures()
+    print(f"load average at the end {loadavg()}")
+    statuses = ", ".join(f"{name} {source.get('status')}" for name, source in sorted(sources.items()))
+    print(f"sources at the end: {statuses}")
+    print(f"messages published under api2mqtt/# in the window (not retained): {count('api2mqtt/')}")
+    print()
+    print("| api2mqtt run, five sources | RSS start | RSS end | RSS max | anon start | anon end | anon max | file end | threads | CPU s | % of a core |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.seconds} s | {mb(f['rss_start'])} MB | {mb(f['rss_end'])} MB | {mb(f['rss_max'])} MB | "
+          f"{mb(f['anon_start'])} MB | {mb(f['anon_end'])} MB | {mb(f['anon_max'])} MB | {mb(f['file_end'])} MB | "
+          f"{f['threads']} | {f['cpu']:.2f} | {f['cpu_percent']:.3f} % |")
+    print(f"(CPU before the window, start-up and warm-up: {f['cpu_before']:.2f} s)")
+    print()
+    rss = f["rss_max"] / 1024
+    print(f"target RSS <= {TARGET_FIVE_RSS_MB:.0f} MB: max {rss:.1f} MB = {rss / TARGET_FIVE_RSS_MB:.2f}x the target "
+          f"({'met' if rss <= TARGET_FIVE_RSS_MB else 'not met'})")
+    cpu = f["cpu_percent"]
+    print(f"target CPU <= {TARGET_FIVE_CPU_PERCENT} % of a core: {cpu:.3f} % = {cpu / TARGET_FIVE_CPU_PERCENT:.1f}x the target "
+          f"({'met' if cpu <= TARGET_FIVE_CPU_PERCENT else 'not met'})")
+    binary_target(args.bin)
+
+
+def run_han(args, stack):
+    """One HAN simulator (a telegram every `interval` s over SSE), api2mqtt and the Python bridge
+    both subscribed to its /sse at the same time, on the same broker, measured over the same window."""
+    results = []
+    for round_number in range(1, args.rounds + 1):
+        mqtt_port, http_port = stack.broker(), free_port()
+        han_port = stack.simulator(args.bin, "cozify_han", args.interval)
+        config = os.path.join(stack.scratch, "han.yaml")
+        bridge_config(config, mqtt_port, http_port, [
+            {"id": "han", "type": "cozify_han", "name": "HAN", "url": f"http://127.0.0.1:{han_port}", "stream": "sse"}])
+        swift = stack.start("api2mqtt", [args.bin, "run", "--config", config], log=f"api2mqtt-{round_number}.log")
+        python = stack.start("python", [args.python, os.path.join(os.path.dirname(__file__), "han_bridge.py"),
+                                        "--url", f"http://127.0.0.1:{han_port}", "--mqtt-port", str(mqtt_port)],
+                             log=f"python-{round_number}.log")
+        time.sleep(args.warmup)
+        count = counter(stack, mqtt_port, ["api2mqtt/han", "pybridge/han"])
+        print(f"round {round_number}/{args.rounds}: a telegram every {args.interval} s over SSE, both bridges on it at once; "
+              f"{args.warmup} s warm-up, then {args.seconds} s sampled every {args.step} s; load average {loadavg()}",
+              flush=True)
+        measure([swift, python], args.seconds, args.step)
+        time.sleep(0.5)
+        states = (count("api2mqtt/han "), count("pybridge/han "))
+        results.append((swift.figures(), python.figures(), states))
+        print(f"  load average at the end {loadavg()}; states published in the window: api2mqtt {states[0]}, python {states[1]}")
+        for name, f in (("api2mqtt", results[-1][0]), ("python", results[-1][1])):
+            print(f"  {name}: RSS max {mb(f['rss_max'])} MB, anon max {mb(f['anon_max'])} MB, "
+                  f"CPU {f['cpu']:.2f} s ({f['cpu_percent']:.3f} % of a core)", flush=True)
+        stack.stop()
+
+    def median(index, key):
+        return statistics.median(r[index][key] for r in results)
+
+    print()
+    label = f"median of {args.rounds} rounds" if args.rounds > 1 else "one round"
+    print(f"HAN workload, {args.seconds} s ({label}); CPU in the window, after start-up and warm-up")
+    print("| | RSS start | RSS end | RSS max | anon end | anon max | file end | threads | CPU s | % of a core | CPU before the window |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for index, name in ((0, "api2mqtt (scripts/release)"), (1, "Python asyncio bridge")):
+        print(f"| {name} | {mb(median(index, 'rss_start'))} MB | {mb(median(index, 'rss_end'))} MB | "
+              f"{mb(median(index, 'rss_max'))} MB | {mb(median(index, 'anon_end'))} MB | {mb(median(index, 'anon_max'))} MB | "
+              f"{mb(median(index, 'file_end'))} MB | {int(median(index, 'threads'))} | {median(index, 'cpu'):.2f} | "
+              f"{median(index, 'cpu_percent'):.3f} % | {median(index, 'cpu_before'):.2f} s |")
+    rss_ratio = median(0, "rss_max") / median(1, "rss_max")
+    anon_ratio = median(0, "anon_max") / median(1, "anon_max")
+    cpu_ratio = median(0, "cpu") / median(1, "cpu") if median(1, "cpu") > 0 else float("inf")
+    print()
+    print(f"RSS (max) api2mqtt / Python = {rss_ratio:.2f}x, target <= {TARGET_HAN_RSS_RATIO}x "
+          f"({'met' if rss_ratio <= TARGET_HAN_RSS_RATIO else 'not met'})")
+    print(f"anonymous RSS (max) api2mqtt / Python = {anon_ratio:.2f}x (no target)")
+    print(f"CPU api2mqtt / Python = {cpu_ratio:.2f}x, target <= {TARGET_HAN_CPU_RATIO}x "
+          f"({'met' if cpu_ratio <= TARGET_HAN_CPU_RATIO else 'not met'})")
+    binary_target(args.bin)
+
+
+def run_demo(args, stack):
+    """The previous default: `api2mqtt demo` (simulators in the same process: an upper bound)."""
+    mqtt_port, http_port = stack.broker(), free_port()
+    bridge = stack.start("api2mqtt", [args.bin, "demo", "--mqtt-url", f"mqtt://127.0.0.1:{mqtt_port}",
+                                      "--http-port", str(http_port)])
+    time.sleep(args.warmup)
+    print(f"demo (simulators in the same process): {args.seconds} s sampled every {args.step} s; load average {loadavg()}",
+          flush=True)
+    measure([bridge], args.seconds, args.step)
+    f = bridge.figures()
+    print(f"RSS start {mb(f['rss_start'])} MB, end {mb(f['rss_end'])} MB, max {mb(f['rss_max'])} MB; "
+          f"anon end {mb(f['anon_end'])} MB; CPU {f['cpu']:.2f} s ({f['cpu_percent']:.3f} % of a core); load average {loadavg()}")
+
+
+def binary_target(path):
+    size = os.path.getsize(path) / 1e6
+    print(f"binary {path}: {size:.1f} MB, target <= {TARGET_BINARY_MB:.0f} MB stripped = {size / TARGET_BINARY_MB:.2f}x "
+          f"({'met' if size <= TARGET_BINARY_MB else 'not met'})")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["five", "han", "demo"])
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--seconds", type=int, required=True)
+    parser.add_argument("--step", type=float, default=10)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--config", default="Config/demo.yaml")
+    parser.add_argument("--python", help="the venv's python for the baseline (han)")
+    parser.add_argument("--interval", type=int, default=2, help="HAN telegram interval (han)")
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    scratch = tempfile.mkdtemp(prefix="api2mqtt-footprint-")
+    stack = Stack(scratch)
+    try:
+        {"five": run_five, "han": run_han, "demo": run_demo}[args.mode](args, stack)
+    finally:
+        stack.stop()
+        if os.environ.get("KEEP_LOGS"):
+            print(f"logs kept in {scratch}", file=sys.stderr)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
