@@ -152,10 +152,13 @@ extension MosquittoClient {
     }
 
     /// Fails publishes whose acknowledgement is overdue. A single ticker instead of a timer per
-    /// publish keeps the publish path cheap.
+    /// publish keeps the publish path cheap; it ticks at a tenth of the publish timeout (a
+    /// deadline fires at most that late), and at most once a second: a daemon at rest is not
+    /// woken ten times a second for nothing.
     private func expireDeadlines() async {
+        let tick = min(.seconds(1), max(.milliseconds(10), configuration.publishTimeout / 10))
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(100))
+            try? await Task.sleep(for: tick)
             sharedCore.expire(now: .now)
         }
     }
