@@ -86,9 +86,10 @@ public actor DiscoveryPublisher {
     /// `payload` in storage of its own size: rendering grows its buffer by doubling, and what is
     /// kept here stays for the life of the process.
     static func compact(_ payload: [UInt8]) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: payload.count) { buffer, count in
-            count = buffer.initialize(fromContentsOf: payload)
-        }
+        var kept: [UInt8] = []
+        kept.reserveCapacity(payload.count)
+        kept.append(contentsOf: payload)
+        return kept
     }
 
     private func isCurrent(_ topic: String) -> Bool {
