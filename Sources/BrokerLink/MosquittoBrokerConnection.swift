@@ -47,13 +47,26 @@ extension BridgeCore.OutboundMessage {
 public struct BrokerMessagePump: Service {
     let client: MosquittoClient
     let bridge: Bridge
+    let untilDisconnected: Bool
 
-    public init(client: MosquittoClient, bridge: Bridge) {
+    /// - Parameter untilDisconnected: false: stops at graceful shutdown (list it after the
+    ///   broker connection's service). True: ignores graceful shutdown and hands on every message
+    ///   the client received until the client has disconnected and ended its streams, so that a
+    ///   command received during shutdown is still answered (`shutting_down`) or, after the
+    ///   disconnect, counted as not answered; list it *before* the broker connection's service,
+    ///   so that the group stops the connection first.
+    public init(client: MosquittoClient, bridge: Bridge, untilDisconnected: Bool = false) {
         self.client = client
         self.bridge = bridge
+        self.untilDisconnected = untilDisconnected
     }
 
     public func run() async throws {
+        if untilDisconnected {
+            // Cancellation (the group's hard deadline) still ends it.
+            await pump()
+            return
+        }
         // Stops at graceful shutdown, before the broker connection (which stops last).
         await cancelWhenGracefulShutdown {
             await pump()

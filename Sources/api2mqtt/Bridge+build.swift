@@ -19,8 +19,9 @@ struct RunningBridge {
 /// Builds every service of the bridge in dependency order.
 ///
 /// `ServiceGroup` starts them in this order and shuts them down in reverse: the systemd notifier
-/// and the HTTP server stop first, then the bridge, the message pump, and the broker connection
-/// goes last, after publishing `offline` on `<base>/bridge/state`.
+/// and the HTTP server stop first, then the bridge (it stops taking commands: see
+/// `CommandRouter.shutDown`), the sources, the broker connection (after publishing `offline` on
+/// `<base>/bridge/state`), and the message pump last, once the connection's streams have ended.
 func buildBridge(configuration: BridgeConfiguration, logger: Logger) async throws -> RunningBridge {
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -33,14 +34,15 @@ func buildBridge(configuration: BridgeConfiguration, logger: Logger) async throw
     let adapters = AdapterFactory(pool: pool, logger: logger)
     let supervisor = try await ConfiguredSources(
         bridgeService: bridge, mappings: mappings, adapters: { try adapters.makeAdapter($0) }, logger: logger)
-    let pump = BrokerMessagePump(client: client, bridge: bridge)
+    let pump = BrokerMessagePump(client: client, bridge: bridge, untilDisconnected: true)
     let notifier = SystemdNotifier.fromEnvironment()
 
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        // Stops after the broker connection: it hands on what arrives until the disconnect.
+        .init(service: pump),
         .init(
             service: MosquittoService(client: client), successTerminationBehavior: .gracefullyShutdownGroup,
             failureTerminationBehavior: .gracefullyShutdownGroup),
-        .init(service: pump),
         // Shut down after the sources (the group stops services in reverse order).
         .init(service: HTTPClientPoolService(pool: pool)),
     ] + supervisor.services.map { .init(service: $0) } + [.init(service: bridge)]

@@ -117,7 +117,8 @@ public final class Bridge: Service {
     }
 
     /// Registers actions and subscriptions, publishes the bridge device, clears stale discovery,
-    /// then waits for shutdown and lets in-flight commands finish (bounded).
+    /// then waits for shutdown and stops taking commands by the bounded rule of
+    /// ``CommandRouter/shutDown(inFlightDeadline:)``.
     public func run() async throws {
         await registerBuiltInActions()
         await registerBridgeDeviceCommands()
@@ -130,8 +131,12 @@ public final class Bridge: Service {
         }
         if broker.isConnected { await brokerConnected() }
         await cancelWhenGracefulShutdown { await self.publishStatusUpdates() }
-        await router.drain(timeout: .seconds(2))
+        await router.shutDown(inFlightDeadline: Self.commandShutdownDeadline)
     }
+
+    /// How long calls in flight at shutdown may still take (README, "Stopping"): with the
+    /// broker's farewell and disconnect the process stays within its 5 s.
+    public static let commandShutdownDeadline: Duration = .seconds(2)
 
     /// A source's status changed (online, degraded, offline): `bridge/sources`, `bridge/info`
     /// and the bridge device's connectivity sensors are republished at once.

@@ -56,4 +56,6 @@ public enum CommandErrorCode: String, Sendable, Hashable, CaseIterable {
     case notSupported = "not_supported"
     /// A bug: logged with details at error level.
     case internalError = "internal_error"
+    /// The bridge is stopping (SIGTERM): the command was not started and nothing was sent.
+    case shuttingDown = "shutting_down"
 }

@@ -37,21 +37,36 @@ public actor CommandRouter {
     private let broker: any BrokerConnection
     private let logger: Logger
     private let commandTimeout: Duration
+    private let clock: any Clock<Duration>
     private var routes: [String: Route] = [:]
     private var local: [String: (commands: [String: CommandValidation], handler: LocalHandler)] = [:]
-    /// The last queued command per device: the next one waits for it (per-device serialisation).
-    private var tails: [String: Task<Void, Never>] = [:]
+    /// Commands received and not started yet, per device, oldest first (per-device serialisation).
+    private var waiting: [String: [CommandRequest]] = [:]
+    /// The one command running per device, by a number of its own: its outcome is published only
+    /// while it is still here (at shutdown an overdue one is answered and removed, and its late
+    /// outcome is then dropped, so no command gets two results).
+    private var running: [String: (number: UInt64, request: CommandRequest)] = [:]
+    private var nextNumber: UInt64 = 0
+    /// Set by ``shutDown(inFlightDeadline:)``: nothing starts any more.
+    private var stopping = false
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// What happened to every command so far (logged at exit).
+    public private(set) var counts = CommandCounts()
 
     /// - Parameter discoveryPrefix: Home Assistant's discovery prefix: no response topic inside it
     ///   is answered on (nor inside `<base>/`).
+    /// - Parameter clock: measures the command timeout and the shutdown deadline (tests pass a
+    ///   manual clock).
     public init(
         base: String, broker: any BrokerConnection, commandTimeout: Duration = .seconds(30),
-        discoveryPrefix: String? = HomeAssistantSettings.defaultDiscoveryPrefix, logger: Logger
+        discoveryPrefix: String? = HomeAssistantSettings.defaultDiscoveryPrefix, clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger
     ) {
         self.base = base
         self.responseTopics = ResponseTopic(base: base, discoveryPrefix: discoveryPrefix)
         self.broker = broker
         self.commandTimeout = commandTimeout
+        self.clock = clock
         self.logger = logger
     }
 
@@ -78,11 +93,13 @@ public actor CommandRouter {
             logger.warning(
                 "Ignored a retained command (it would fire again at every reconnect)",
                 metadata: ["mqtt.topic": "\(LogText.escaped(message.topic))"])
+            counts.ignoredRetained += 1
             return true
         }
         let responseTopic = acceptedResponseTopic(of: message)
         let (parsed, transaction) = Self.requests(from: message, topic: topic, responseTopic: responseTopic)
         guard topic.hasDeviceID else {
+            counts.received += 1
             // No result topic from an arbitrary string: the one result goes to the response topic only.
             let failure = CommandFailure(
                 .unknownDevice,
@@ -101,8 +118,10 @@ public actor CommandRouter {
         }
         switch parsed {
         case .success(let requests):
+            counts.received += requests.count
             for request in requests { enqueue(request) }
         case .failure(let failure):
+            counts.received += 1
             logger.info(
                 "Command refused",
                 metadata: [
@@ -131,40 +150,134 @@ public actor CommandRouter {
         return responseTopic
     }
 
-    /// Waits for queued and running commands (graceful shutdown), at most `timeout`.
+    /// Waits until no command is waiting or running, at most `timeout` (tests; the bridge's
+    /// shutdown uses ``shutDown(inFlightDeadline:)``).
     public func drain(timeout: Duration) async {
-        let pending = Array(tails.values)
-        await withDeadline(timeout, fallback: ()) { for task in pending { await task.value } }
+        await withDeadline(timeout, clock: clock, fallback: ()) { await self.waitUntilIdle() }
+    }
+
+    /// The bounded shutdown rule (SIGTERM): stop taking commands, answer every command not
+    /// started yet with `shutting_down` (nothing was sent), give the calls in flight up to
+    /// `inFlightDeadline` to finish (their real result is published), then answer each call still
+    /// running with `timeout` ("outcome unknown": it was sent); its late outcome is dropped.
+    ///
+    /// The command filters are unsubscribed first; a command that still arrives (the broker had
+    /// already sent it) is answered `shutting_down` at once while the connection lasts.
+    public func shutDown(inFlightDeadline: Duration) async {
+        guard !stopping else { return }
+        stopping = true
+        for filter in CommandTopic.filters(base: base) { broker.unsubscribe(filter) }
+        let notStarted = waiting.values.flatMap { $0 }
+        waiting.removeAll()
+        for request in notStarted { answerShuttingDown(request) }
+        if !running.isEmpty {
+            logger.notice(
+                "Shutting down: waiting for commands in flight",
+                metadata: ["commands": "\(running.count)", "deadline": "\(inFlightDeadline)"])
+            await withDeadline(inFlightDeadline, clock: clock, fallback: ()) { await self.waitUntilIdle() }
+        }
+        let overdue = running.values.sorted { $0.number < $1.number }
+        running.removeAll()
+        for (_, request) in overdue {
+            let failure = CommandFailure(
+                .timeout,
+                "the bridge is shutting down and the call did not answer within \(inFlightDeadline): it was sent, its outcome is unknown")
+            finish(CommandResult(device: request.device, entity: request.entity, failure: failure, transaction: request.transaction), of: request)
+        }
+        resumeIdleWaiters()
+        logger.notice(
+            "Stopped taking commands",
+            metadata: [
+                "not_started": "\(notStarted.count)", "overdue": "\(overdue.count)",
+            ])
+    }
+
+    /// Returns when no command is waiting or running.
+    private func waitUntilIdle() async {
+        if isIdle { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    private var isIdle: Bool { running.isEmpty && waiting.values.allSatisfy(\.isEmpty) }
+
+    private func resumeIdleWaiters() {
+        guard isIdle else { return }
+        let waiters = idleWaiters
+        idleWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
     }
 
     private func enqueue(_ request: CommandRequest) {
-        let previous = tails[request.device]
-        // One task per command, chained per device. Every path inside publishes exactly one result.
-        tails[request.device] = Task {
-            await previous?.value
-            await self.run(request)
+        if stopping {
+            answerShuttingDown(request)
+            return
+        }
+        waiting[request.device, default: []].append(request)
+        startNext(on: request.device)
+    }
+
+    /// Starts the oldest waiting command of `device` unless one is running there or the router is stopping.
+    private func startNext(on device: String) {
+        guard !stopping, running[device] == nil, var queue = waiting[device], !queue.isEmpty else { return }
+        let request = queue.removeFirst()
+        waiting[device] = queue.isEmpty ? nil : queue
+        nextNumber += 1
+        let number = nextNumber
+        running[device] = (number, request)
+        Task {
+            let result = await self.run(request)
+            self.completed(number, on: device, result: result)
         }
     }
 
-    private func run(_ request: CommandRequest) async {
+    /// A started command ended: its result is published unless shutdown already answered it.
+    private func completed(_ number: UInt64, on device: String, result: CommandResult) {
+        guard running[device]?.number == number, let request = running.removeValue(forKey: device)?.request else {
+            counts.lateOutcomes += 1
+            logger.notice(
+                "A command's call ended after the shutdown deadline; its result was already published",
+                metadata: ["device.id": "\(device)", "entity.id": "\(LogText.escaped(result.entity ?? "-"))"])
+            return
+        }
+        finish(result, of: request)
+        startNext(on: device)
+        resumeIdleWaiters()
+    }
+
+    private func answerShuttingDown(_ request: CommandRequest) {
+        let failure = CommandFailure(.shuttingDown, "the bridge is shutting down: the command was not started and nothing was sent")
+        finish(
+            CommandResult(device: request.device, entity: request.entity, failure: failure, transaction: request.transaction),
+            of: request)
+    }
+
+    /// Logs a command's end and publishes its one result.
+    private func finish(_ result: CommandResult, of request: CommandRequest) {
+        let entity = LogText.escaped(request.entity)
+        if let failure = result.failure {
+            if failure.code != .shuttingDown {
+                logger.info(
+                    "Command failed",
+                    metadata: [
+                        "device.id": "\(request.device)", "entity.id": "\(entity)", "error": "\(LogText.escaped(failure.message, limit: 300))",
+                        "error_code": "\(failure.code.rawValue)",
+                    ])
+            }
+        } else {
+            logger.debug("Command handled", metadata: ["device.id": "\(request.device)", "entity.id": "\(entity)"])
+        }
+        publish(result, responseTopic: request.responseTopic, correlationData: request.correlationData)
+    }
+
+    /// Runs one command to its result (not published here).
+    private func run(_ request: CommandRequest) async -> CommandResult {
         var result = CommandResult(device: request.device, entity: request.entity, transaction: request.transaction)
         do throws(CommandFailure) {
             result.httpStatus = try await execute(request)
         } catch {
             result.failure = error
         }
-        let entity = LogText.escaped(request.entity)
-        if let failure = result.failure {
-            logger.info(
-                "Command failed",
-                metadata: [
-                    "device.id": "\(request.device)", "entity.id": "\(entity)", "error": "\(LogText.escaped(failure.message, limit: 300))",
-                    "error_code": "\(failure.code.rawValue)",
-                ])
-        } else {
-            logger.debug("Command handled", metadata: ["device.id": "\(request.device)", "entity.id": "\(entity)"])
-        }
-        publish(result, responseTopic: request.responseTopic, correlationData: request.correlationData)
+        return result
     }
 
     /// Validates and runs one command. Returns the HTTP status of the source's answer.
@@ -242,7 +355,7 @@ public actor CommandRouter {
     private func withTimeout(_ operation: @escaping @Sendable () async throws(CommandFailure) -> Int?) async throws(CommandFailure) -> Int? {
         let timeout = commandTimeout
         let expired = Result<Int?, CommandFailure>.failure(CommandFailure(.timeout, "no answer within \(timeout)"))
-        let outcome = await withDeadline(timeout, fallback: expired) { () async -> Result<Int?, CommandFailure> in
+        let outcome = await withDeadline(timeout, clock: clock, fallback: expired) { () async -> Result<Int?, CommandFailure> in
             do throws(CommandFailure) { return .success(try await operation()) } catch { return .failure(error) }
         }
         return try outcome.get()
@@ -268,15 +381,18 @@ public actor CommandRouter {
                     topic: responseTopic, payload: payload, qos: 1, correlationData: correlationData,
                     contentType: "application/json"))
         }
+        var handedOver = false
         for message in messages {
             do {
                 try broker.enqueue(message)
+                handedOver = true
             } catch {
                 logger.warning(
                     "Could not publish a command result",
                     metadata: ["mqtt.topic": "\(LogText.escaped(message.topic))", "error": "\(LogText.escaped("\(error)"))"])
             }
         }
+        counts.count(result.failure?.code, published: handedOver, addressed: !messages.isEmpty)
     }
 
     /// An id from outside as an error message quotes it: escaped, cut at 64 characters.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import BridgeCore
 import Logging
+import Mosquitto
 import ServiceLifecycle
+import Synchronization
 
 /// `api2mqtt run --config FILE`: runs the bridge until SIGTERM or SIGINT.
 struct RunCommand: AsyncParsableCommand {
@@ -25,10 +27,27 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await bridge.group.run()
         } catch {
+            await logCommands(bridge, logger)
             logger.critical("api2mqtt stopped on an error", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
+        await logCommands(bridge, logger)
         logger.notice("api2mqtt stopped")
+    }
+
+    /// One line at exit: what became of every command received (each is answered once), and the
+    /// received messages the client dropped because the bridge fell behind (never handled).
+    private func logCommands(_ bridge: RunningBridge, _ logger: Logger) async {
+        let counts = await bridge.bridge.router.counts
+        logger.notice(
+            "Commands: \(counts)",
+            metadata: [
+                "commands.received": "\(counts.received)", "commands.answered": "\(counts.answered)",
+                "commands.ok": "\(counts.ok)", "commands.shutting_down": "\(counts.shuttingDown)",
+                "commands.failed": "\(counts.failed)", "commands.not_published": "\(counts.notPublished)",
+                "commands.pending": "\(counts.pending)",
+                "mqtt.incoming_dropped": "\(bridge.client.statistics.incomingDropped.load(ordering: .relaxed))",
+            ])
     }
 }
 

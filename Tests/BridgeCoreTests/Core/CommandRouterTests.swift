@@ -16,9 +16,10 @@ struct RouterHarness {
     init(
         commandTimeout: Duration = .seconds(30), han: FakeCommandExecutor = FakeCommandExecutor(),
         hanSource: SourceConfiguration = CoreTestSupport.source(), hanMapping: MappingFile? = nil,
-        logger: Logger = CoreTestSupport.logger
+        clock: any Clock<Duration> = ContinuousClock(), logger: Logger = CoreTestSupport.logger
     ) async throws {
-        router = CommandRouter(base: CoreTestSupport.base, broker: broker, commandTimeout: commandTimeout, logger: logger)
+        router = CommandRouter(
+            base: CoreTestSupport.base, broker: broker, commandTimeout: commandTimeout, clock: clock, logger: logger)
         self.han = han
         let hanBridge = try BridgeHarness(source: hanSource, mapping: hanMapping, broker: broker)
         await hanBridge.ingest("points", #"{"connectors": [{"id": "A"}, {"id": "B"}]}"#)
