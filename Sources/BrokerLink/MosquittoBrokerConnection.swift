@@ -63,8 +63,11 @@ public struct BrokerMessagePump: Service {
 
     public func run() async throws {
         if untilDisconnected {
-            // Cancellation (the group's hard deadline) still ends it.
+            // Cancellation (the group's hard deadline) still ends it. The streams end inside the
+            // connection's service, before the group turns to this one: returning earlier than
+            // that turn would count as finishing unexpectedly.
             await pump()
+            try? await gracefulShutdown()
             return
         }
         // Stops at graceful shutdown, before the broker connection (which stops last).
