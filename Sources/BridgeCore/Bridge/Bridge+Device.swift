@@ -21,7 +21,14 @@ extension Bridge {
             defer { collected = nil }
             return collected ?? []
         }
-        await discovery.clearStale(retained: retained)
+        guard !sharesBaseTopic else {
+            logger.warning(
+                "Removed no stale discovery: another instance shares the base topic, its entries look like ours",
+                metadata: ["retained": "\(retained.count)"])
+            return
+        }
+        let cleared = await discovery.clearStale(retained: retained)
+        logger.debug("Stale discovery check done", metadata: ["retained": "\(retained.count)", "removed": "\(cleared.count)"])
     }
 
     /// The discovery messages of the bridge's own device.
@@ -32,7 +39,8 @@ extension Bridge {
 
     /// Publishes the bridge device's discovery and marks it available.
     func publishBridgeDevice() async {
-        await discovery.update(devices: [BridgeDevice.id], messages: bridgeDeviceDiscovery())
+        await discovery.update(
+            devices: [BridgeDevice.discoveryNode(base: configuration.mqtt.baseTopic)], messages: bridgeDeviceDiscovery())
         await availability.set(BridgeDevice.id, online: true)
     }
 

@@ -76,6 +76,8 @@ public final class Bridge: Service {
     let startedAtDate: Date
     let logger: Logger
     let sources: Mutex<SourceControl>
+    /// Other client ids seen on `<base>/bridge/info`; true once one was seen live (not retained).
+    let foreignInstances = Mutex<[String: Bool]>([:])
     /// Retained discovery messages collected during the stale-cleanup window (nil outside it).
     let collectedDiscovery = Mutex<[InboundMessage]?>(nil)
     /// Source status changes to reflect in `bridge/sources`, `bridge/info` and the bridge device.
@@ -120,6 +122,8 @@ public final class Bridge: Service {
     /// then waits for shutdown and stops taking commands by the bounded rule of
     /// ``CommandRouter/shutDown(inFlightDeadline:)``.
     public func run() async throws {
+        // First: another instance's retained info arrives before ours replaces it.
+        try await broker.subscribe(topics.info)
         await registerBuiltInActions()
         await registerBridgeDeviceCommands()
         try await broker.subscribe(topics.requestFilter)
@@ -181,6 +185,10 @@ public final class Bridge: Service {
     public func handle(_ message: InboundMessage) async {
         if message.topic.hasPrefix(topics.base + "/bridge/request/") {
             for response in await requests.handle(message) { send(response) }
+            return
+        }
+        if message.topic == topics.info {
+            await noteInstanceInfo(message)
             return
         }
         if message.topic == configuration.homeassistant.statusTopic {

@@ -8,9 +8,21 @@ struct BridgeDevice {
 
     var device: DiscoveryDevice {
         let base = configuration.mqtt.baseTopic
-        return DiscoveryDevice(
+        var device = DiscoveryDevice(
             id: Self.id, name: base == "api2mqtt" ? "api2mqtt bridge" : "api2mqtt bridge (\(base))",
             manufacturer: "api2mqtt", model: "api2mqtt", swVersion: build.version)
+        device.discoveryNode = Self.discoveryNode(base: base)
+        return device
+    }
+
+    /// The node of the bridge device's discovery topics: `bridge` under the default base topic,
+    /// `<base>_bridge` under any other (`/` and other characters Home Assistant does not allow
+    /// there become `_`), so that instances with distinct base topics sharing one discovery
+    /// prefix never overwrite each other's bridge device.
+    static func discoveryNode(base: String) -> String {
+        guard base != MQTTSettings.defaultBaseTopic else { return id }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+        return String(base.map { allowed.contains($0) ? $0 : "_" }) + "_" + id
     }
 
     static func connectivityID(_ sourceID: String) -> String { "connectivity_\(sourceID)" }

@@ -14,6 +14,9 @@ public struct CommandCounts: Sendable, Hashable, CustomStringConvertible {
     public var unaddressed = 0
     /// Retained commands ignored (no result, by design).
     public var ignoredRetained = 0
+    /// Commands to devices this bridge does not own, left unanswered because another instance
+    /// shares the base topic (they may be the other's); not counted in ``received``.
+    public var leftToOtherInstance = 0
     /// Calls that ended after the shutdown deadline had answered them (`timeout`): their outcome
     /// was logged and dropped, never published as a second result.
     public var lateOutcomes = 0
@@ -44,6 +47,7 @@ public struct CommandCounts: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         "\(received) received, \(answered) answered (\(ok) ok, \(shuttingDown) shutting_down, \(failed) other errors), "
             + "\(notPublished) not published, \(unaddressed) with nowhere to answer, \(pending) pending, "
-            + "\(ignoredRetained) retained ignored, \(lateOutcomes) late outcomes dropped"
+            + "\(ignoredRetained) retained ignored, \(lateOutcomes) late outcomes dropped, "
+            + "\(leftToOtherInstance) left to another instance"
     }
 }

@@ -52,6 +52,10 @@ public actor CommandRouter {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// What happened to every command so far (logged at exit).
     public private(set) var counts = CommandCounts()
+    /// Set when another bridge instance was seen publishing under this base topic: a command to
+    /// a device no route owns may be the other's, so it is left unanswered (logged) instead of
+    /// answered `unknown_device`.
+    private var sharesBase = false
 
     /// - Parameter discoveryPrefix: Home Assistant's discovery prefix: no response topic inside it
     ///   is answered on (nor inside `<base>/`).
@@ -78,6 +82,17 @@ public actor CommandRouter {
     /// its value must pass before `handler` runs (a button's is ``CommandValidation/press``).
     public func registerLocal(device: String, commands: [String: CommandValidation], handler: @escaping LocalHandler) {
         local[device] = (commands, handler)
+    }
+
+    /// Another instance publishes under this base topic (a misconfiguration the bridge logs):
+    /// from now on a command to a device this bridge does not own is left to the other.
+    public func setSharesBase() {
+        sharesBase = true
+    }
+
+    /// Whether a route or the bridge's own device owns `device` (a child of a route included).
+    private func owns(_ device: String) -> Bool {
+        local[device] != nil || route(for: device) != nil
     }
 
     /// Subscribes to the two command filters.
@@ -114,6 +129,13 @@ public actor CommandRouter {
             publish(
                 CommandResult(device: topic.device, entity: entity, failure: failure, transaction: transaction),
                 resultTopic: false, responseTopic: responseTopic, correlationData: message.correlationData)
+            return true
+        }
+        if sharesBase, !owns(topic.device) {
+            counts.leftToOtherInstance += 1
+            logger.info(
+                "Left a command to a device this bridge does not own unanswered: another instance shares the base topic",
+                metadata: ["mqtt.topic": "\(LogText.escaped(message.topic))"])
             return true
         }
         switch parsed {

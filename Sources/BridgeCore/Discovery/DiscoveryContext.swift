@@ -50,7 +50,7 @@ public struct DiscoveryContext: Sendable, Hashable {
     public var bridgeStateTopic: String { BridgeTopics(base: baseTopic).state }
 
     public func configTopic(device: DiscoveryDevice, entity: DiscoveryEntity) -> String {
-        "\(discoveryPrefix)/\(entity.component.rawValue)/\(device.id)/\(entity.id)/config"
+        "\(discoveryPrefix)/\(entity.component.rawValue)/\(device.discoveryNode ?? device.id)/\(entity.id)/config"
     }
 
     /// The filter matching every discovery topic this bridge could have published.

@@ -14,6 +14,9 @@ public struct DiscoveryDevice: Sendable, Hashable {
     public var configurationURL: String?
     /// The parent device's id for child devices (`via_device`).
     public var viaDevice: String?
+    /// The node level of its discovery topics (`<prefix>/<component>/<node>/<entity>/config`)
+    /// when it is not ``id`` (the bridge's own device under a base topic other than the default).
+    public var discoveryNode: String?
 
     public init(
         id: String, name: String, manufacturer: String? = nil, model: String? = nil, modelID: String? = nil,
