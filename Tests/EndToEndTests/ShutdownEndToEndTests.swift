@@ -147,6 +147,27 @@ struct ShutdownEndToEndTests {
         }
     }
 
+    @Test("a call in flight that never answers: one timeout result after the 2 s deadline, the backlog shutting_down, exit 0 within 5 s")
+    func hangingCall() async throws {
+        try await withBridge { simulator, probe, bridge in
+            simulator.faults.activate(.timeout, on: .paths(["/configuration"]))
+            for index in 1...3 { try await Self.command(probe, "h", index) }
+            // The first command's call has reached the device (which will not answer).
+            try await eventually(timeout: .seconds(30)) { simulator.requests.count(method: "POST", path: "/configuration") >= 1 }
+
+            let (status, took) = await Self.terminate(bridge)
+            #expect(status == 0, "exit status \(String(describing: status))")
+            #expect(took < .seconds(5), "took \(took)")
+            _ = try await probe.first(on: "api2mqtt/bridge/state", payload: "offline")
+            let tally = try Tally(probe.messages(on: "api2mqtt/han/result"))
+            let counts = try #require(ExitCounts(log: bridge.log), "no exit line in the log")
+            print("SIGTERM with a call that never answers: exit \(String(describing: status)) after \(took); bridge: \(counts); MQTT: \(tally)")
+            #expect(tally.byTransaction == ["h1": ["timeout"], "h2": ["shutting_down"], "h3": ["shutting_down"]])
+            #expect(counts.received == 3 && counts.answered == 3 && counts.pending == 0)
+            #expect(simulator.requests.count(method: "POST", path: "/configuration") == 1, "a command of the backlog was sent")
+        }
+    }
+
     @Test("SIGTERM while 200 commands/s arrive: every command received is answered once, offline, exit 0 within 5 s")
     func underLoad() async throws {
         try await withBridge { _, probe, bridge in

@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 extension Bridge {
@@ -15,11 +16,16 @@ extension Bridge {
             logger.warning("Could not read back discovery for cleanup", metadata: ["error": "\(error)"])
             return
         }
-        try? await Task.sleep(for: window)
+        // A SIGTERM during the window ends it: the shutdown's time is for commands in flight.
+        try? await cancelWhenGracefulShutdown { try await Task.sleep(for: window) }
         broker.unsubscribe(context.configFilter)
         let retained = collectedDiscovery.withLock { collected in
             defer { collected = nil }
             return collected ?? []
+        }
+        guard !Task.isShuttingDownGracefully else {
+            logger.debug("Stale discovery check skipped: shutting down", metadata: ["retained": "\(retained.count)"])
+            return
         }
         guard !sharesBaseTopic else {
             logger.warning(
