@@ -366,15 +366,18 @@ if cpuOnly == "parse" {
 // PATH_ONLY (below) profiles one path with a broker: step 0 is left out, so that a profile of
 // the process holds only that path.
 let pathOnly = ProcessInfo.processInfo.environment["PATH_ONLY"] != nil
+// CPU_DOCUMENTS=N: step 0 reads N documents of each shape (at least 2; for instruction counts
+// under valgrind, where the defaults, 20,000 battery and 300 or 30 list documents, take long).
+let cpuDocuments = ProcessInfo.processInfo.environment["CPU_DOCUMENTS"].flatMap { Int($0) }.map { max($0, 2) }
 let batteryCPU =
     cpuOnly == "list" || pathOnly
     ? (engine: 0.0, ingest: 0.0)
-    : await cpuBreakdown(mapping: batteryMapping, endpoint: "status", documents: (1...20000).map(batteryDocument))
+    : await cpuBreakdown(mapping: batteryMapping, endpoint: "status", documents: (1...(cpuDocuments ?? 20000)).map(batteryDocument))
 let clientsCPU =
     cpuOnly == "battery" || pathOnly
     ? (engine: 0.0, ingest: 0.0)
     : await cpuBreakdown(
-        mapping: clientsMapping, endpoint: "clients", documents: (1...(cpuOnly == "list" ? 300 : 30)).map(clientsDocument))
+        mapping: clientsMapping, endpoint: "clients", documents: (1...(cpuDocuments ?? (cpuOnly == "list" ? 300 : 30))).map(clientsDocument))
 print(
     String(
         format: "CPU per document, no broker: battery engine %.1f µs, ingest %.1f µs; 1,000-item list engine %.0f µs, ingest %.0f µs",

@@ -120,8 +120,16 @@ public struct ValuePath: Sendable, Hashable, CustomStringConvertible {
     /// The value at this path in a context, or `nil` when a step is missing.
     ///
     /// A path with `[*]` gives an array of every value found (possibly empty).
+    @inline(__always)
     public func resolve(in context: Context) -> JSONValue? {
+        // Inlined, so that a caller reading a path from an array (an entity's sources) looks at
+        // its key there instead of copying the whole path out for the call.
         if let onlyKey, case .object(let members) = context.current { return members[onlyKey] }
+        return resolveSegments(in: context)
+    }
+
+    /// ``resolve(in:)`` for a path that is not one key of the current value.
+    private func resolveSegments(in context: Context) -> JSONValue? {
         if hasWildcard { return .array(resolveAll(in: context).map(\.value)) }
         // Without `[*]` a path addresses at most one value.
         var current = root == .document ? context.document : context.current

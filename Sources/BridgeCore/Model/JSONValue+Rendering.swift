@@ -131,7 +131,15 @@ extension JSONValue {
             output.append(UInt8(ascii: "0") + UInt8(remaining % 10))
             remaining /= 10
         } while remaining > 0 || output.count - start < minimumCount
-        output[start...].reverse()
+        // Least significant digit first so far: reversed in place by swapping (reversing the
+        // slice `output[start...]` copied the array's tail, a heap allocation per number).
+        var low = start
+        var high = output.count - 1
+        while low < high {
+            output.swapAt(low, high)
+            low += 1
+            high -= 1
+        }
     }
 
     private static func writeString(_ string: String, into output: inout [UInt8]) {

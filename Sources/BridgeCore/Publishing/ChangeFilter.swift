@@ -79,6 +79,10 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
         }
 
         fileprivate mutating func dropHeld() {
+            // `held` and `heldUntil` are set and cleared together; checking the value first
+            // leaves the instant (whose layout is hidden from this module) alone when nothing
+            // is held, the usual case.
+            guard held != nil else { return }
             held = nil
             heldUntil = nil
         }
@@ -105,24 +109,29 @@ public struct ChangeFilter<Value: Equatable & Sendable>: Sendable {
     /// - Returns: ``Decision/publish(_:)`` (recorded as published at `now`),
     ///   ``Decision/suppress`` or ``Decision/hold(until:)``.
     public func offer(_ value: Value, to entry: inout Entry, debounce: Duration? = nil, now: Instant) -> Decision {
-        guard let lastAt = entry.at, let lastValue = entry.value else {
+        // The instants are read only where a rule needs them (the usual offer, a changed value
+        // without debounce, only records `now`): this module cannot see an instant's layout, so
+        // every copy of one is a runtime call.
+        guard let lastValue = entry.value else {
             entry.publish(value, at: now)
             return .publish(value)
         }
-        let windowEnd = debounce.map { lastAt + $0 }
-        if value == lastValue {
-            // The value came back before the window ended: whatever was held is obsolete.
-            entry.dropHeld()
-            guard let republishInterval else { return .suppress }
-            let due = max(lastAt + republishInterval, windowEnd ?? lastAt)
-            guard now >= due else { return .suppress }
+        if value != lastValue {
+            // At once, unless the debounce window of the last publish is still open.
+            if let debounce, let lastAt = entry.at, now < lastAt + debounce {
+                let windowEnd = lastAt + debounce
+                entry.hold(value, until: windowEnd)
+                return .hold(until: windowEnd)
+            }
             entry.publish(value, at: now)
             return .publish(value)
         }
-        if let windowEnd, now < windowEnd {
-            entry.hold(value, until: windowEnd)
-            return .hold(until: windowEnd)
-        }
+        // The value came back before the window ended: whatever was held is obsolete.
+        entry.dropHeld()
+        // `at` is set whenever `value` is (both are recorded by a publish).
+        guard let republishInterval, let lastAt = entry.at else { return .suppress }
+        let due = max(lastAt + republishInterval, debounce.map { lastAt + $0 } ?? lastAt)
+        guard now >= due else { return .suppress }
         entry.publish(value, at: now)
         return .publish(value)
     }

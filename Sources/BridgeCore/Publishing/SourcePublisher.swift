@@ -26,9 +26,15 @@ public actor SourcePublisher {
             self.lastSeen = lastSeen
         }
 
-        /// Takes `child` as the child's description; whether it differs from the one it had.
+        /// Takes `child` (the same id) as the child's description; whether it differs from the
+        /// one it had.
         func update(_ child: ChildDevice) -> Bool {
-            if self.child == child { return false }
+            // Field by field: `self.child == child` copied the whole stored description out first.
+            if self.child.name == child.name, self.child.key == child.key, self.child.kind == child.kind,
+                self.child.parentID == child.parentID, self.child.device == child.device
+            {
+                return false
+            }
             self.child = child
             return true
         }
@@ -123,19 +129,21 @@ public actor SourcePublisher {
         let output = mapped
         var batch = Batch()
         for kind in output.childIDs.keys { kindListedAt[kind] = instant }
-        // The document's children in its order, which is also the order of their readings.
-        var listed: [ChildRecord] = []
+        // The document's children in its order, which is also the order of their readings; each
+        // with its id as this document spells it (the very string its readings hold, so that
+        // comparing them below is a pointer comparison, not one of their bytes).
+        var listed: [(id: String, record: ChildRecord)] = []
         listed.reserveCapacity(output.children.count)
         for index in output.children.indices {
             let id = output.children[index].id
             if let record = children[id] {
                 if record.update(output.children[index]) { batch.discoveryChildren.append(id) }
                 record.lastSeen = instant
-                listed.append(record)
+                listed.append((id, record))
             } else {
                 let record = ChildRecord(child: output.children[index], lastSeen: instant)
                 children[id] = record
-                listed.append(record)
+                listed.append((id, record))
                 batch.newChildren.append(id)
                 batch.discoveryChildren.append(id)
             }
@@ -143,19 +151,21 @@ public actor SourcePublisher {
         // A child's readings follow one another, children in the order listed: its record is
         // the next listed one (else, a child another list named, looked up).
         var next = 0
-        var current: ChildRecord?
+        var currentID: String?
         var currentState: DeviceState?
         for index in output.readings.indices {
             let state: DeviceState
             if let childID = output.readings[index].childID {
-                if current?.id != childID {
+                if currentID != childID {
+                    let record: ChildRecord?
                     if next < listed.count, listed[next].id == childID {
-                        current = listed[next]
+                        record = listed[next].record
                         next += 1
                     } else {
-                        current = children[childID]
+                        record = children[childID]
                     }
-                    currentState = current.map(self.state(of:))
+                    currentID = childID
+                    currentState = record.map(self.state(of:))
                 }
                 guard let currentState else { continue }
                 state = currentState
