@@ -47,10 +47,13 @@ extension BridgeCore.OutboundMessage {
 public struct BrokerMessagePump: Service {
     let client: MosquittoClient
     let bridge: Bridge
+    /// Told every connection change after the bridge (e.g. the systemd status line).
+    let onConnectionChange: @Sendable (ConnectionChange) -> Void
 
-    public init(client: MosquittoClient, bridge: Bridge) {
+    public init(client: MosquittoClient, bridge: Bridge, onConnectionChange: @escaping @Sendable (ConnectionChange) -> Void = { _ in }) {
         self.client = client
         self.bridge = bridge
+        self.onConnectionChange = onConnectionChange
     }
 
     public func run() async throws {
@@ -74,6 +77,7 @@ public struct BrokerMessagePump: Service {
             group.addTask {
                 for await change in client.connectionChanges {
                     if case .connected = change { await bridge.brokerConnected() }
+                    onConnectionChange(change)
                 }
             }
         }
