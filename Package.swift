@@ -279,7 +279,7 @@ let package = Package(
         ),
         .testTarget(
             name: "api2mqttTests",
-            dependencies: ["api2mqtt"],
+            dependencies: ["api2mqtt", "Mosquitto"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -48,6 +48,8 @@ public struct BrokerMessagePump: Service {
     let client: MosquittoClient
     let bridge: Bridge
     let untilDisconnected: Bool
+    /// Told every connection change after the bridge (e.g. the systemd status line).
+    let onConnectionChange: @Sendable (ConnectionChange) -> Void
 
     /// - Parameter untilDisconnected: false: stops at graceful shutdown (list it after the
     ///   broker connection's service). True: ignores graceful shutdown and hands on every message
@@ -55,10 +57,15 @@ public struct BrokerMessagePump: Service {
     ///   command received during shutdown is still answered (`shutting_down`) or, after the
     ///   disconnect, counted as not answered; list it *before* the broker connection's service,
     ///   so that the group stops the connection first.
-    public init(client: MosquittoClient, bridge: Bridge, untilDisconnected: Bool = false) {
+    /// - Parameter onConnectionChange: told every connection change after the bridge.
+    public init(
+        client: MosquittoClient, bridge: Bridge, untilDisconnected: Bool = false,
+        onConnectionChange: @escaping @Sendable (ConnectionChange) -> Void = { _ in }
+    ) {
         self.client = client
         self.bridge = bridge
         self.untilDisconnected = untilDisconnected
+        self.onConnectionChange = onConnectionChange
     }
 
     public func run() async throws {
@@ -90,6 +97,7 @@ public struct BrokerMessagePump: Service {
             group.addTask {
                 for await change in client.connectionChanges {
                     if case .connected = change { await bridge.brokerConnected() }
+                    onConnectionChange(change)
                 }
             }
         }

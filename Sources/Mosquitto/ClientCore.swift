@@ -64,12 +64,30 @@ final class ClientCore: Sendable {
         var subscriptions: [(filter: String, qos: QoS)] = []
         var connectWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
         var refusal: MosquittoError?
+        /// Set while the deadline ticker sleeps because nothing waits with a deadline; whoever
+        /// adds a deadline wakes it through `deadlineWake`.
+        var deadlineTickerParked = false
+        var deadlineWake: AsyncStream<Void>.Continuation?
+
+        /// Wakes the deadline ticker if it sleeps for want of deadlines (call after adding one).
+        mutating func deadlineAdded() {
+            guard deadlineTickerParked else { return }
+            deadlineTickerParked = false
+            deadlineWake?.yield()
+        }
+
+        /// Queues a publish made while disconnected; the oldest one if the queue was full.
+        mutating func queueOffline(_ pending: PendingPublish) -> PendingPublish? {
+            defer { deadlineAdded() }
+            return offline.push(pending)
+        }
 
         /// Registers the waiter for `mid`. libmosquitto's message ids are 16 bits and shared with
         /// QoS 0 messages, so at high rates an id can come round again while an older message
         /// still waits for its acknowledgement: that older waiter is failed (it would otherwise
         /// never be resumed) and the count kept equal to the waiters.
         mutating func register(_ waiter: Waiter, mid: Int32, counter: borrowing Atomic<Int>) {
+            deadlineAdded()
             guard let displaced = waiters.updateValue(waiter, forKey: mid) else { return }
             counter.subtract(1, ordering: .releasing)
             // Resuming only schedules the waiting task; it does not run it under this lock.

@@ -153,11 +153,24 @@ extension MosquittoClient {
 
     /// Fails publishes whose acknowledgement is overdue. A single ticker instead of a timer per
     /// publish keeps the publish path cheap; it ticks at a tenth of the publish timeout (a
-    /// deadline fires at most that late), and at most once a second: a daemon at rest is not
-    /// woken ten times a second for nothing.
+    /// deadline fires at most that late), at most once a second, and only while something
+    /// waits with a deadline: a daemon at rest is not woken for nothing.
     private func expireDeadlines() async {
         let tick = min(.seconds(1), max(.milliseconds(10), configuration.publishTimeout / 10))
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        sharedCore.state.withLock { $0.deadlineWake = wake }
+        defer { sharedCore.state.withLock { $0.deadlineWake = nil } }
+        var woken = wakes.makeAsyncIterator()
         while !Task.isCancelled {
+            let idle = sharedCore.state.withLock { state in
+                state.deadlineTickerParked = state.waiters.isEmpty && state.offline.isEmpty
+                return state.deadlineTickerParked
+            }
+            if idle {
+                // Returns nil when this task is cancelled.
+                guard await woken.next() != nil else { return }
+                continue
+            }
             try? await Task.sleep(for: tick)
             sharedCore.expire(now: .now)
         }

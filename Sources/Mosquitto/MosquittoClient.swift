@@ -208,7 +208,7 @@ public final class MosquittoClient: Sendable {
                     core.statistics.offlineDiscardedQoS0.add(1, ordering: .relaxed)
                     return nil
                 }
-                dropped = state.offline.push(pending)
+                dropped = state.queueOffline(pending)
                 return nil
             }
         }

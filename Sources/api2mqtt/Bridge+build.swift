@@ -34,8 +34,11 @@ func buildBridge(configuration: BridgeConfiguration, logger: Logger) async throw
     let adapters = AdapterFactory(pool: pool, logger: logger)
     let supervisor = try await ConfiguredSources(
         bridgeService: bridge, mappings: mappings, adapters: { try adapters.makeAdapter($0) }, logger: logger)
-    let pump = BrokerMessagePump(client: client, bridge: bridge, untilDisconnected: true)
     let notifier = SystemdNotifier.fromEnvironment()
+    let readiness = notifier.map { ReadinessReporter(notifier: $0, broker: client.configuration.brokerDescription) }
+    let pump = BrokerMessagePump(client: client, bridge: bridge, untilDisconnected: true) { change in
+        readiness?.connectionChanged(change)
+    }
 
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
         // Stops after the broker connection: it hands on what arrives until the disconnect.
@@ -50,9 +53,9 @@ func buildBridge(configuration: BridgeConfiguration, logger: Logger) async throw
         let exporter = MetricsExporter(registry: registry, client: client)
         services.append(.init(service: buildHTTPServer(configuration.http, client: client, metrics: exporter, logger: logger)))
     }
-    if let notifier {
+    if let notifier, let readiness {
         services.append(.init(service: SystemdNotifierService(notifier: notifier)))
-        services.append(.init(service: ReadinessReporter(notifier: notifier, client: client)))
+        services.append(.init(service: readiness))
     }
     var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
     groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Mosquitto
 import Testing
 
 @testable import api2mqtt
@@ -105,6 +106,23 @@ struct SystemdNotifierTests {
         let notifier = try #require(SystemdNotifier(socketPath: socket.address))
         #expect(notifier.ready())
         #expect(socket.receive() == "READY=1")
+    }
+
+    @Test("STATUS= follows each broker connection change as it is reported (no polling)")
+    func readinessFollowsConnection() async throws {
+        let socket = try NotifySocket()
+        let notifier = try #require(SystemdNotifier(socketPath: socket.address))
+        let reporter = ReadinessReporter(notifier: notifier, broker: "mqtt://127.0.0.1:1883")
+        let running = Task { try await reporter.run() }
+        defer { running.cancel() }
+        #expect(await socket.next() == "READY=1")
+        #expect(await socket.next() == "STATUS=waiting for the MQTT broker")
+        reporter.connectionChanged(.connected(reconnect: false))
+        #expect(await socket.next() == "STATUS=connected to mqtt://127.0.0.1:1883")
+        reporter.connectionChanged(.disconnected)
+        #expect(await socket.next() == "STATUS=MQTT broker unreachable, retrying")
+        reporter.connectionChanged(.connected(reconnect: true))
+        #expect(await socket.next() == "STATUS=connected to mqtt://127.0.0.1:1883")
     }
 
     @Test("STATUS= stays one line")

@@ -74,6 +74,7 @@ extension SourcePublisher {
             batch.changed(state)
         case .hold:
             holding[ObjectIdentifier(state)] = state
+            pendingHandler?(entity.filter.heldUntil)
         case .suppress:
             break
         }
@@ -199,6 +200,7 @@ extension SourcePublisher {
         var removedDevices: Set<String> = []
         for id in removing.sorted() {
             guard let record = children.removeValue(forKey: id) else { continue }
+            childCount[record.child.kind, default: 1] -= 1
             let device = deviceID(child: id)
             // Its state topic is cleared below: if it comes back, its values must go out again
             // (and a value held by a debounce must not resurrect the removed device).

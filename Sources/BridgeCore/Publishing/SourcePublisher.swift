@@ -56,12 +56,16 @@ public actor SourcePublisher {
     /// Device fields read from documents (`device:` templates), merged across endpoints.
     var deviceFields: [DeviceTemplate.Field: String] = [:]
     var children: [String: ChildRecord] = [:]
+    /// How many children of each kind are known (a list shorter than that misses some).
+    var childCount: [String: Int] = [:]
     /// When each child kind's list was last present in a document.
     var kindListedAt: [String: Instant] = [:]
     /// The main device's state, once it has a reading.
     var mainState: DeviceState?
     /// Devices with a value held by a debounce, released by `tick`.
     var holding: [ObjectIdentifier: DeviceState] = [:]
+    /// Told when `tick()` gets work that is due later (see ``onPending(_:)``).
+    var pendingHandler: (@Sendable (Instant?) -> Void)?
     var lastAttributes: [String: JSONValue] = [:]
     /// The change filter's rules (republish interval); the entries live in the device states.
     let changeFilter: ChangeFilter<ReadingValue>
@@ -143,10 +147,17 @@ public actor SourcePublisher {
             } else {
                 let record = ChildRecord(child: output.children[index], lastSeen: instant)
                 children[id] = record
+                childCount[record.child.kind, default: 0] += 1
                 listed.append((id, record))
                 batch.newChildren.append(id)
                 batch.discoveryChildren.append(id)
             }
+        }
+        // A list without some known child starts that child's grace period: `tick()` removes it.
+        if let pendingHandler,
+            output.childIDs.contains(where: { kind, ids in (childCount[kind] ?? 0) > ids.count && !presenceKinds.contains(kind) })
+        {
+            pendingHandler(nil)
         }
         // A child's readings follow one another, children in the order listed: its record is
         // the next listed one (else, a child another list named, looked up).
@@ -204,10 +215,36 @@ public actor SourcePublisher {
 
     /// Releases debounced values whose window passed and removes children gone for longer than
     /// the grace period. Called by the supervisor's tick.
-    public func tick() async {
+    /// - Returns: when the next such work is due, or `nil` when none is pending.
+    @discardableResult
+    public func tick() async -> Instant? {
         let instant = now()
         releaseHeld(at: instant)
         await sweepChildren(at: instant)
+        return nextDue
+    }
+
+    /// Registers the handler told when work for `tick()` becomes pending: with the instant it is
+    /// due (a debounced value), or `nil` when only `tick()` can tell (a child missing from its
+    /// list). The supervisor sleeps until the next due work instead of ticking every second.
+    public func onPending(_ handler: @escaping @Sendable (Instant?) -> Void) {
+        pendingHandler = handler
+    }
+
+    /// When the earliest held value or child removal is due; `nil` when none is pending.
+    var nextDue: Instant? {
+        var due: Instant?
+        for state in holding.values {
+            for entity in state.entities {
+                if let until = entity.filter.heldUntil, due.map({ until < $0 }) ?? true { due = until }
+            }
+        }
+        for record in children.values where !presenceKinds.contains(record.child.kind) {
+            guard let listed = kindListedAt[record.child.kind], listed > record.lastSeen else { continue }
+            let removal = record.lastSeen + settings.childGracePeriod
+            if due.map({ removal < $0 }) ?? true { due = removal }
+        }
+        return due
     }
 
     /// After a reconnect: publish every device's current state again.

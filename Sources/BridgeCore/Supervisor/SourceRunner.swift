@@ -149,14 +149,15 @@ public final class SourceRunner: Service, CommandExecutor {
         }
     }
 
+    /// Releases debounced values and removes children gone past their grace period, each when
+    /// it is due: between two, the loop sleeps (woken early by the publisher when new work comes).
     private func tick() async {
+        let alarm = TickAlarm()
+        await bridge.onPending { instant in alarm.poke(instant) }
         while !Task.isCancelled {
-            await bridge.tick()
-            do {
-                try await clock.sleep(for: .seconds(1))
-            } catch {
-                return
-            }
+            let due = await bridge.tick()
+            let pause = due.map { max(.zero, $0 - bridge.now()) }
+            guard await alarm.sleep(until: due, for: pause, on: clock) else { return }
         }
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import BridgeCore
 import TestSupport
 import Testing
@@ -60,6 +61,35 @@ struct SourcePublisherDevicesTests {
         await harness.ingest("points", #"{"connectors": [{"id": "B", "label": "Right", "power": 3700}, {"id": "C", "label": "Garage", "power": 10}]}"#)
         #expect(await harness.bridge.childDevices.map(\.name) == ["Left", "Right", "Garage"])
         #expect(harness.retainedConfig("sensor", device: "han_c", entity: "connector_power")?["device"]?["name"] == "Garage")
+    }
+
+    @Test("a list that misses a known child tells the supervisor; tick() returns when the removal (or a held value) is due")
+    func pendingWork() async throws {
+        let harness = try BridgeHarness(settings: PublishSettings(childGracePeriod: .seconds(60)))
+        let pokes = Mutex<[ContinuousClock.Instant?]>([])
+        await harness.bridge.onPending { instant in pokes.withLock { $0.append(instant) } }
+        let start = harness.clock.now
+        await harness.ingest("points", Self.twoConnectors)
+        #expect(pokes.withLock { $0.isEmpty }, "every known child listed: nothing pending")
+        #expect(await harness.bridge.tick() == nil)
+
+        harness.clock.advance(.seconds(10))
+        await harness.ingest("points", Self.connectorA)
+        #expect(pokes.withLock { $0 } == [nil], "b is missing: only tick() knows when it goes")
+        #expect(await harness.bridge.tick() == start + .seconds(60), "b was last seen at the start")
+
+        // A debounced value held until 5 s after its last publish comes first.
+        await harness.ingest("meter", #"{"fp": 100}"#)
+        harness.clock.advance(.seconds(1))
+        await harness.ingest("meter", #"{"fp": 200}"#)
+        #expect(pokes.withLock { $0.last } == .some(start + .seconds(15)))
+        #expect(await harness.bridge.tick() == start + .seconds(15))
+
+        harness.clock.advance(.seconds(4))
+        #expect(await harness.bridge.tick() == start + .seconds(60), "released; the removal is next")
+        harness.clock.advance(.seconds(45))
+        #expect(await harness.bridge.tick() == nil, "b removed: nothing pending")
+        #expect(await harness.bridge.childDevices.map(\.id) == ["a"])
     }
 
     @Test("a child missing from its list for child_grace_period is removed on tick(): discovery, availability and state cleared")

@@ -167,6 +167,56 @@ struct SourceRunnerTests {
         #expect(recorder.lines.filter { $0.contains("Source offline") && $0.contains("source.id=bad") }.count == 1)
     }
 
+    @Test("at rest the tick sleeps until work is due (here: none), not every second", .timeLimit(.minutes(2)))
+    func tickSleepsAtRest() async throws {
+        let broker = InMemoryBroker()
+        let clock = ManualClock()
+        let adapter = ScriptedAdapter(.healthy, polls: [PollSchedule(endpoint: "data", every: .seconds(10))])
+        let runner = try await service("quiet", adapter: adapter, broker: broker, clock: clock, logger: Logger(label: "test"))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await runner.run() }
+            // The poll sleeps its 10 s; the tick has nothing to do, so it waits to be told
+            // (before: a 1 s sleep, every second).
+            await settle { clock.sleepsLeft == [.seconds(10), .seconds(86_400)] }
+            #expect(clock.sleepsLeft == [.seconds(10), .seconds(86_400)])
+            #expect(broker.published(on: "api2mqtt/quiet").count == 1)
+            group.cancelAll()
+        }
+    }
+
+    @Test("a debounced change is released when its window ends, with no other event to wake the tick", .timeLimit(.minutes(2)))
+    func tickWakesForHeldValue() async throws {
+        let broker = InMemoryBroker()
+        let clock = ManualClock()
+        let logger = Logger(label: "test")
+        let context = DiscoveryContext(baseTopic: "api2mqtt", discoveryPrefix: "homeassistant")
+        let origin = ContinuousClock.now
+        let bridge = SourcePublisher(
+            configuration: SourceConfiguration(id: "fast", type: .tinyBMS, timeout: .seconds(1)),
+            mapping: try MappingLoader.load(
+                yaml: """
+                    source: test
+                    entities:
+                      - { id: value, from: { endpoint: data, path: v }, device_class: power, unit: W, debounce: 5s }
+                    """, file: "test.yaml"),
+            context: context, settings: PublishSettings(), broker: broker,
+            discovery: DiscoveryPublisher(context: context, broker: broker, logger: logger),
+            availability: AvailabilityPublisher(context: context, broker: broker, logger: logger), logger: logger,
+            now: { origin + clock.now.offset })
+        // Counts up every 2 s: 1 goes out at 0 s; 2 (2 s) and 3 (4 s) are held until 5 s.
+        let adapter = ScriptedAdapter(.healthy, polls: [PollSchedule(endpoint: "data", every: .seconds(2))])
+        let runner = SourceRunner(bridge: bridge, adapter: adapter, clock: clock, logger: logger)
+        let states = { broker.published(on: "api2mqtt/fast").map { String(decoding: $0.payload, as: UTF8.self) } }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await runner.run() }
+            await drive(clock, steps: 5) { false }
+            #expect(clock.now.offset == .seconds(5))
+            await settle { states().count >= 2 }
+            #expect(states() == [#"{"value":1}"#, #"{"value":3}"#])
+            group.cancelAll()
+        }
+    }
+
     @Test("while the stream is down the fallback endpoint is polled; the stream comes back")
     func streamFallback() async throws {
         let broker = InMemoryBroker()
