@@ -32,7 +32,8 @@ extension Bridge {
 
     /// Publishes the bridge device's discovery and marks it available.
     func publishBridgeDevice() async {
-        await discovery.update(devices: [BridgeDevice.id], messages: bridgeDeviceDiscovery())
+        let device = BridgeDevice(configuration: configuration, build: buildInfo)
+        await discovery.update(device: device.device, entities: device.entities)
         await availability.set(BridgeDevice.id, online: true)
     }
 

@@ -68,6 +68,8 @@ public actor SourcePublisher {
     var presences: [Presence]
     /// Child kinds whose removal presence decides (not the grace period).
     let presenceKinds: Set<String>
+    /// The discovery entities of each child kind, worked out once (see `kindEntities`).
+    var discoveryEntitiesByKind: [String: [DiscoveryEntity]] = [:]
 
     public init(
         configuration: SourceConfiguration, mapping: MappingFile, context: DiscoveryContext, settings: PublishSettings,
