@@ -14,11 +14,19 @@ public actor DiscoveryPublisher {
         var entities: [DiscoveryEntity]
     }
 
+    /// At most this many configs are handed to the broker client before one waits for its
+    /// acknowledgement (which comes after those before it: QoS 1 is acknowledged in order). The
+    /// client copies every message it is handed until the broker acknowledges it, so a burst of
+    /// 32,000 configs enqueued at once held about 20 MB there (and the allocator kept the pages).
+    public static let window = 500
+
     private let context: DiscoveryContext
     private let broker: any BrokerConnection
     private let logger: Logger
     /// The desired state, by device id.
     private var current: [String: Announced] = [:]
+    /// Configs handed over since the last one that waited for its acknowledgement.
+    private var handedOver = 0
 
     public init(context: DiscoveryContext, broker: any BrokerConnection, logger: Logger) {
         self.context = context
@@ -39,13 +47,15 @@ public actor DiscoveryPublisher {
     /// changed (all of them when the device's description changed) and clears the ones it no
     /// longer has. Entities are keyed by their config topic (component and id); the last of two
     /// with the same topic wins.
-    public func update(device: DiscoveryDevice, entities: [DiscoveryEntity]) {
+    public func update(device: DiscoveryDevice, entities: [DiscoveryEntity]) async {
         let announced = Announced(device: device, entities: entities)
         let previous = current[device.id]
         if previous == announced { return }
         current[device.id] = announced
         guard let previous else {
-            for entity in entities { send(topic: context.configTopic(device: device, entity: entity), payload: context.payload(device: device, entity: entity).jsonBytes) }
+            for entity in entities {
+                await send(topic: context.configTopic(device: device, entity: entity), payload: context.payload(device: device, entity: entity).jsonBytes)
+            }
             return
         }
         var wanted: [String: DiscoveryEntity] = [:]
@@ -53,19 +63,19 @@ public actor DiscoveryPublisher {
         for entity in entities { wanted[context.configTopic(device: device, entity: entity)] = entity }
         var before: [String: DiscoveryEntity] = [:]
         for entity in previous.entities { before[context.configTopic(device: previous.device, entity: entity)] = entity }
-        for topic in before.keys.sorted() where wanted[topic] == nil { send(topic: topic, payload: []) }
+        for topic in before.keys.sorted() where wanted[topic] == nil { await send(topic: topic, payload: []) }
         let sameDevice = previous.device == device
         for (topic, entity) in wanted.sorted(by: { $0.key < $1.key }) where !(sameDevice && before[topic] == entity) {
-            send(topic: topic, payload: context.payload(device: device, entity: entity).jsonBytes)
+            await send(topic: topic, payload: context.payload(device: device, entity: entity).jsonBytes)
         }
     }
 
     /// Clears every entity of the given devices (a child device that disappeared).
-    public func remove(devices deviceIDs: Set<String>) {
+    public func remove(devices deviceIDs: Set<String>) async {
         for id in deviceIDs.sorted() {
             guard let announced = current.removeValue(forKey: id) else { continue }
             for topic in announced.entities.map({ context.configTopic(device: announced.device, entity: $0) }).sorted() {
-                send(topic: topic, payload: [])
+                await send(topic: topic, payload: [])
             }
         }
     }
@@ -74,12 +84,12 @@ public actor DiscoveryPublisher {
     /// `bridge/request/discovery/republish`), rendered afresh.
     /// - Returns: how many messages went out.
     @discardableResult
-    public func republishAll() -> Int {
+    public func republishAll() async -> Int {
         var count = 0
         for id in current.keys.sorted() {
             guard let announced = current[id] else { continue }
             for message in announced.entities.map({ context.message(device: announced.device, entity: $0) }).sorted(by: { $0.topic < $1.topic }) {
-                send(topic: message.topic, payload: message.payload.jsonBytes)
+                await send(topic: message.topic, payload: message.payload.jsonBytes)
                 count += 1
             }
         }
@@ -91,11 +101,11 @@ public actor DiscoveryPublisher {
     /// - Parameter retained: what the broker delivered for `configFilter` right after subscribing.
     /// - Returns: the topics cleared.
     @discardableResult
-    public func clearStale(retained: [InboundMessage]) -> [String] {
+    public func clearStale(retained: [InboundMessage]) async -> [String] {
         var cleared: [String] = []
         for message in retained where message.retain && !message.payload.isEmpty && !isCurrent(message.topic) {
             guard let payload = try? JSONValue.parse(message.payload), context.isOurs(payload) else { continue }
-            send(topic: message.topic, payload: [])
+            await send(topic: message.topic, payload: [])
             cleared.append(message.topic)
         }
         if !cleared.isEmpty {
@@ -109,9 +119,18 @@ public actor DiscoveryPublisher {
         return announced.entities.contains { context.configTopic(device: announced.device, entity: $0) == topic }
     }
 
-    private func send(topic: String, payload: [UInt8]) {
+    /// Hands a config to the broker client; every `window`-th waits for its acknowledgement while
+    /// connected (offline, the client's bounded offline queue holds them).
+    private func send(topic: String, payload: [UInt8]) async {
+        let message = OutboundMessage(topic: topic, payload: payload, qos: 1, retain: true)
         do {
-            try broker.enqueue(OutboundMessage(topic: topic, payload: payload, qos: 1, retain: true))
+            if handedOver >= Self.window, broker.isConnected {
+                handedOver = 0
+                try await broker.publish(message)
+            } else {
+                handedOver += 1
+                try broker.enqueue(message)
+            }
         } catch {
             logger.warning("Could not publish discovery", metadata: ["mqtt.topic": "\(topic)", "error": "\(error)"])
         }

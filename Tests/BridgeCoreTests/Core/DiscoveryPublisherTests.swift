@@ -1,4 +1,5 @@
 import BridgeCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -179,4 +180,43 @@ struct DiscoveryPublisherTests {
         #expect(await publisher.clearStale(retained: retained).isEmpty)
         #expect(broker.published.isEmpty)
     }
+
+    @Test("a burst of configs waits for an acknowledgement every window, so the client never holds more than a window")
+    func burstIsPaced() async throws {
+        let recorder = RecordingBroker()
+        let publisher = DiscoveryPublisher(context: context, broker: recorder, logger: CoreTestSupport.logger)
+        let count = 2 * DiscoveryPublisher.window + 10
+        let entities = (0..<count).map { entity("value_\($0)") }
+        await publisher.update(device: device("csms_cp1"), entities: entities)
+        let calls = recorder.calls
+        #expect(calls.count == count)
+        let awaited = calls.indices.filter { calls[$0].awaited }
+        #expect(awaited == [DiscoveryPublisher.window, 2 * DiscoveryPublisher.window + 1])
+        #expect(Set(calls.map(\.topic)).count == count, "every config once")
+
+        // Offline nothing waits: the client's offline queue takes them.
+        recorder.connected.withLock { $0 = false }
+        #expect(await publisher.republishAll() == count)
+        #expect(recorder.calls.dropFirst(count).allSatisfy { !$0.awaited })
+    }
+}
+
+/// Records whether each message was handed over (`enqueue`) or waited for (`publish`).
+private final class RecordingBroker: BrokerConnection, Sendable {
+    struct Call: Sendable {
+        var topic: String
+        var awaited: Bool
+    }
+
+    let recorded = Mutex<[Call]>([])
+    let connected = Mutex(true)
+    var calls: [Call] { recorded.withLock { $0 } }
+    var isConnected: Bool { connected.withLock { $0 } }
+    let supportsProperties = true
+    let brokerDescription = "memory://recording"
+
+    func publish(_ message: OutboundMessage) async throws { recorded.withLock { $0.append(Call(topic: message.topic, awaited: true)) } }
+    func enqueue(_ message: OutboundMessage) throws { recorded.withLock { $0.append(Call(topic: message.topic, awaited: false)) } }
+    func subscribe(_ filter: String) async throws {}
+    func unsubscribe(_ filter: String) {}
 }
