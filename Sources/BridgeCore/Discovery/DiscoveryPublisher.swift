@@ -18,7 +18,7 @@ public actor DiscoveryPublisher {
     /// acknowledgement (which comes after those before it: QoS 1 is acknowledged in order). The
     /// client copies every message it is handed until the broker acknowledges it, so a burst of
     /// 32,000 configs enqueued at once held about 20 MB there (and the allocator kept the pages).
-    public static let window = 500
+    public static let window = 2_000
 
     private let context: DiscoveryContext
     private let broker: any BrokerConnection
