@@ -1,15 +1,21 @@
 // OCPP CSMS at scale: N charge points × 2 connectors on the simulator, the real `api2mqtt run`
 // as a child process. Per N: the time until every discovery config of the CSMS, its charge
 // points and their connectors reached a subscriber on `homeassistant/#`, then the bridge's steady
-// RSS (VmRSS, RssAnon) and CPU per poll round over a few poll intervals.
+// RSS (VmRSS split into RssAnon and RssFile, from /proc/<pid>/status) and CPU per poll round over
+// a few poll intervals.
 //
-// Usage: OCPPScaleBenchmark <api2mqtt binary> [sizes, e.g. 10,100,1000] [rounds] [polls measured] [poll interval s]
-// (Benchmarks/run-ocpp-scale-benchmark builds everything and passes the paths.)
+// Usage: OCPPScaleBenchmark <api2mqtt binary>[,<another binary>…] [sizes, e.g. 10,100,1000] [rounds] [polls measured] [poll interval s]
+// (Benchmarks/run-ocpp-scale-benchmark builds everything and passes the paths.) With several
+// binaries (side by side: an old and a new build), every round runs each size with each binary in
+// turn, the order of the binaries alternating from round to round, and the table has a row per
+// binary and size.
 //
 // One process hosts the broker's parent, the simulator and the subscriber; the bridge runs as its
 // own process, as deployed (log level info, the default). Every round has a fresh broker, simulator
 // and bridge (retained discovery of an earlier round would arrive at once). Rounds go through the
 // sizes in turn, so background load hits every size alike; the table shows medians of rounds.
+// A binary's RSS is its own (the bridge process only); `BRIDGE_ENV_MALLOC_ARENA_MAX=2` and the like
+// set an environment variable for the bridge alone.
 import BridgeCore
 import Foundation
 import Logging
@@ -31,10 +37,10 @@ let logger: Logger = {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    print("usage: OCPPScaleBenchmark <api2mqtt binary> [sizes] [rounds] [polls measured] [poll interval s]")
+    print("usage: OCPPScaleBenchmark <api2mqtt binary>[,<binary>…] [sizes] [rounds] [polls measured] [poll interval s]")
     exit(2)
 }
-let api2mqtt = arguments[1]
+let binaries = arguments[1].split(separator: ",").map(String.init)
 let sizes = (arguments.count > 2 ? arguments[2] : "10,100,1000").split(separator: ",").compactMap { Int($0) }
 let rounds = arguments.count > 3 ? max(1, Int(arguments[3]) ?? 3) : 3
 let polls = arguments.count > 4 ? max(1, Int(arguments[4]) ?? 6) : 6
@@ -201,6 +207,7 @@ struct RoundResult {
     var brokerCPU: Double
     var rssMB: Double
     var anonMB: Double
+    var fileMB: Double
     var peakMB: Double
     var cpuPerInterval: Double
     var cpuPerRound: Double
@@ -221,7 +228,7 @@ func timeReads(_ client: SourceHTTPClient, _ path: String, count: Int) async thr
     return median(times)
 }
 
-func runRound(chargePoints count: Int, pool: HTTPClientPool) async throws -> RoundResult {
+func runRound(binary api2mqtt: String, chargePoints count: Int, pool: HTTPClientPool) async throws -> RoundResult {
     let expected = expectedConfigs(count)
     let broker = try await MosquittoBroker.start(.init(extraConfiguration: ["max_queued_messages 0"], logsEveryPacket: false))
     defer {
@@ -300,10 +307,12 @@ func runRound(chargePoints count: Int, pool: HTTPClientPool) async throws -> Rou
         let readsBefore = simulator.requests.count(method: "GET", path: "/api/v1/chp")
         var rss: [Double] = []
         var anon: [Double] = []
+        var file: [Double] = []
         for _ in 0..<polls {
             try await Task.sleep(for: pollInterval)
             rss.append((statusKB(bridge.pid, "VmRSS") ?? .nan) / 1024)
             anon.append((statusKB(bridge.pid, "RssAnon") ?? .nan) / 1024)
+            file.append((statusKB(bridge.pid, "RssFile") ?? .nan) / 1024)
         }
         let cpuAfter = cpuMilliseconds(bridge.pid) ?? .nan
         let readRounds = simulator.requests.count(method: "GET", path: "/api/v1/chp") - readsBefore
@@ -331,7 +340,7 @@ func runRound(chargePoints count: Int, pool: HTTPClientPool) async throws -> Rou
             fromConnect: seen.connected.map { seconds(complete - $0) } ?? .nan,
             fromFirstRead: firstRead.map { seconds(complete - $0) } ?? .nan,
             bridgeCPU: bridgeCPU, benchCPU: benchCPU, brokerCPU: brokerCPU,
-            rssMB: median(rss), anonMB: median(anon), peakMB: peak,
+            rssMB: median(rss), anonMB: median(anon), fileMB: median(file), peakMB: peak,
             cpuPerInterval: (cpuAfter - cpuBefore) / Double(polls),
             cpuPerRound: readRounds > 0 ? (cpuAfter - cpuBefore) / Double(readRounds) : .nan,
             readRounds: readRounds, chpMilliseconds: chp, activeMilliseconds: active, logLines: logLines)
@@ -351,20 +360,29 @@ print(
     sessions: one on every 50th charge point (connector 1, the bridge's tag); the simulator ticks every \(pollSeconds)s
     """)
 let pool = HTTPClientPool(logger: logger)
-var results: [Int: [RoundResult]] = [:]
+/// A short name per binary for the table: its path, or `#k path` with several binaries.
+let names = binaries.count == 1 ? binaries : binaries.enumerated().map { "#\($0.offset + 1)" }
+if binaries.count > 1 {
+    for (name, binary) in zip(names, binaries) { print("\(name): \(binary)") }
+}
+var results: [String: [Int: [RoundResult]]] = [:]
 for round in 1...rounds {
     for size in sizes {
-        let result = try await runRound(chargePoints: size, pool: pool)
-        results[size, default: []].append(result)
-        print(
-            "round \(round) N=\(size): \(result.configs) configs (\(result.configMessages) messages, \(format(result.configBytes, 0)) bytes each); discovery \(format(result.fromStart)) s "
-                + "from start, \(format(result.fromConnect)) s from MQTT connect, \(format(result.fromFirstRead)) s from the first /chp read; "
-                + "CPU until then: bridge \(format(result.bridgeCPU, 0)) ms, benchmark process \(format(result.benchCPU, 0)) ms, "
-                + "broker \(format(result.brokerCPU, 0)) ms; steady RSS \(format(result.rssMB, 1)) MB (anon \(format(result.anonMB, 1)), "
-                + "peak \(format(result.peakMB, 1))); CPU \(format(result.cpuPerInterval, 1)) ms per \(pollSeconds)s interval, "
-                + "\(result.readRounds) /chp reads in \(polls) intervals → \(format(result.cpuPerRound, 1)) ms per read round; "
-                + "simulator answers /chp in \(format(result.chpMilliseconds, 1)) ms, /transactions/active in \(format(result.activeMilliseconds, 1)) ms; "
-                + "bridge log \(result.logLines) lines")
+        // Side by side: the binaries in turn, the first of them changing from round to round.
+        let order = binaries.indices.map { (round - 1 + $0) % binaries.count }
+        for index in order {
+            let result = try await runRound(binary: binaries[index], chargePoints: size, pool: pool)
+            results[names[index], default: [:]][size, default: []].append(result)
+            print(
+                "round \(round) \(binaries.count > 1 ? names[index] + " " : "")N=\(size): \(result.configs) configs (\(result.configMessages) messages, \(format(result.configBytes, 0)) bytes each); discovery \(format(result.fromStart)) s "
+                    + "from start, \(format(result.fromConnect)) s from MQTT connect, \(format(result.fromFirstRead)) s from the first /chp read; "
+                    + "CPU until then: bridge \(format(result.bridgeCPU, 0)) ms, benchmark process \(format(result.benchCPU, 0)) ms, "
+                    + "broker \(format(result.brokerCPU, 0)) ms; steady RSS \(format(result.rssMB, 1)) MB (anon \(format(result.anonMB, 1)), "
+                    + "file \(format(result.fileMB, 1)), peak \(format(result.peakMB, 1))); CPU \(format(result.cpuPerInterval, 1)) ms per \(pollSeconds)s interval, "
+                    + "\(result.readRounds) /chp reads in \(polls) intervals → \(format(result.cpuPerRound, 1)) ms per read round; "
+                    + "simulator answers /chp in \(format(result.chpMilliseconds, 1)) ms, /transactions/active in \(format(result.activeMilliseconds, 1)) ms; "
+                    + "bridge log \(result.logLines) lines")
+        }
     }
 }
 await pool.shutdown()
@@ -377,41 +395,62 @@ struct Row {
     var fromFirstRead: Double
     var rss: Double
     var anon: Double
+    var file: Double
     var cpu: Double
     var cpuPerRound: Double
 }
 
-let rows = sizes.map { size -> Row in
-    let all = results[size] ?? []
-    return Row(
-        size: size, configs: all.first?.configs ?? 0, fromStart: median(all.map(\.fromStart)), fromConnect: median(all.map(\.fromConnect)),
-        fromFirstRead: median(all.map(\.fromFirstRead)), rss: median(all.map(\.rssMB)), anon: median(all.map(\.anonMB)),
-        cpu: median(all.map(\.cpuPerInterval)), cpuPerRound: median(all.map(\.cpuPerRound)))
+func rows(of name: String, in results: [String: [Int: [RoundResult]]]) -> [Row] {
+    sizes.map { size -> Row in
+        let all = results[name]?[size] ?? []
+        return Row(
+            size: size, configs: all.first?.configs ?? 0, fromStart: median(all.map(\.fromStart)), fromConnect: median(all.map(\.fromConnect)),
+            fromFirstRead: median(all.map(\.fromFirstRead)), rss: median(all.map(\.rssMB)), anon: median(all.map(\.anonMB)),
+            file: median(all.map(\.fileMB)), cpu: median(all.map(\.cpuPerInterval)), cpuPerRound: median(all.map(\.cpuPerRound)))
+    }
 }
-print("")
-print("median of \(rounds) rounds; discovery = until the last of the expected configs arrived at the subscriber")
-print("   N CPs  entities  disc. s (start / connect / 1st read)  RSS MB  anon MB  CPU ms/poll (/read round)")
-for row in rows {
-    print(
-        padded("\(row.size)", 8) + padded("\(row.configs)", 10)
-            + padded("\(format(row.fromStart)) / \(format(row.fromConnect)) / \(format(row.fromFirstRead))", 38)
-            + padded(format(row.rss, 1), 8) + padded(format(row.anon, 1), 9)
-            + padded("\(format(row.cpu, 1)) (\(format(row.cpuPerRound, 1)))", 26))
+
+for name in names {
+    let rows = rows(of: name, in: results)
+    print("")
+    print("\(binaries.count > 1 ? name + ": " : "")median of \(rounds) rounds; discovery = until the last of the expected configs arrived at the subscriber")
+    print("   N CPs  entities  disc. s (start / connect / 1st read)  RSS MB  anon MB  file MB  CPU ms/poll (/read round)")
+    for row in rows {
+        print(
+            padded("\(row.size)", 8) + padded("\(row.configs)", 10)
+                + padded("\(format(row.fromStart)) / \(format(row.fromConnect)) / \(format(row.fromFirstRead))", 38)
+                + padded(format(row.rss, 1), 8) + padded(format(row.anon, 1), 9) + padded(format(row.file, 1), 9)
+                + padded("\(format(row.cpu, 1)) (\(format(row.cpuPerRound, 1)))", 26))
+    }
+    print("growth     ×N     entities  discovery  RSS    anon   CPU/poll")
+    for (previous, next) in zip(rows, rows.dropFirst()) {
+        print(
+            padded("\(previous.size)→\(next.size)", 10) + padded(format(Double(next.size) / Double(previous.size), 0), 7)
+                + padded(format(Double(next.configs) / Double(max(1, previous.configs)), 1), 13)
+                + padded(format(next.fromStart / previous.fromStart), 11) + padded(format(next.rss / previous.rss), 7)
+                + padded(format(next.anon / previous.anon), 7) + padded(format(next.cpu / previous.cpu), 9))
+    }
+    if let first = rows.first, let last = rows.last, last.size > first.size {
+        let perCP = (last.rss - first.rss) * 1024 / Double(last.size - first.size)
+        let anonPerCP = (last.anon - first.anon) * 1024 / Double(last.size - first.size)
+        print("RSS per additional charge point: \(format(perCP, 1)) kB, anonymous \(format(anonPerCP, 1)) kB (\(first.size)→\(last.size))")
+    }
+    if let largest = rows.last {
+        print(
+            "targets at N=\(largest.size): discovery \(format(largest.fromStart)) s (≤ 3 s: \(largest.fromStart <= 3 ? "met" : "missed")), "
+                + "RSS \(format(largest.rss, 1)) MB (≤ 60 MB: \(largest.rss <= 60 ? "met" : "missed"))")
+    }
 }
-print("growth     ×N     entities  discovery  RSS    anon   CPU/poll")
-for (previous, next) in zip(rows, rows.dropFirst()) {
-    print(
-        padded("\(previous.size)→\(next.size)", 10) + padded(format(Double(next.size) / Double(previous.size), 0), 7)
-            + padded(format(Double(next.configs) / Double(max(1, previous.configs)), 1), 13)
-            + padded(format(next.fromStart / previous.fromStart), 11) + padded(format(next.rss / previous.rss), 7)
-            + padded(format(next.anon / previous.anon), 7) + padded(format(next.cpu / previous.cpu), 9))
-}
-if let first = rows.first, let last = rows.last, last.size > first.size {
-    let perCP = (last.rss - first.rss) * 1024 / Double(last.size - first.size)
-    print("RSS per additional charge point: \(format(perCP, 1)) kB (\(first.size)→\(last.size))")
-}
-if let largest = rows.last {
-    print(
-        "targets at N=\(largest.size): discovery \(format(largest.fromStart)) s (≤ 3 s: \(largest.fromStart <= 3 ? "met" : "missed")), "
-            + "RSS \(format(largest.rss, 1)) MB (≤ 60 MB: \(largest.rss <= 60 ? "met" : "missed"))")
+if names.count > 1, let baseline = names.first {
+    print("")
+    print("side by side, each against \(baseline) (ratios of the medians)")
+    print("  binary   N CPs   RSS   anon  discovery  CPU/poll")
+    let base = rows(of: baseline, in: results)
+    for name in names.dropFirst() {
+        for (old, new) in zip(base, rows(of: name, in: results)) {
+            print(
+                padded(name, 8) + padded("\(new.size)", 8) + padded(format(new.rss / old.rss), 6) + padded(format(new.anon / old.anon), 7)
+                    + padded(format(new.fromStart / old.fromStart), 11) + padded(format(new.cpu / old.cpu), 10))
+        }
+    }
 }

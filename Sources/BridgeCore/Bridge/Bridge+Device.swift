@@ -45,8 +45,8 @@ extension Bridge {
 
     /// Publishes the bridge device's discovery and marks it available.
     func publishBridgeDevice() async {
-        await discovery.update(
-            devices: [BridgeDevice.discoveryNode(base: configuration.mqtt.baseTopic)], messages: bridgeDeviceDiscovery())
+        let device = BridgeDevice(configuration: configuration, build: buildInfo)
+        await discovery.update(device: device.device, entities: device.entities)
         await availability.set(BridgeDevice.id, online: true)
     }
 

@@ -5,13 +5,28 @@ import Logging
 /// cleared with an empty retained payload, and everything is republished on every (re)connect and
 /// when Home Assistant announces `online`.
 public actor DiscoveryPublisher {
+    /// What one device has in Home Assistant: its description and its entities. A payload is a
+    /// function of these (and the context), so it is rendered when it goes out and never kept:
+    /// 1,000 charge points × 2 connectors have 32,000 configs of about 670 bytes, while the
+    /// children of a kind share one array of entities.
+    struct Announced: Equatable {
+        var device: DiscoveryDevice
+        var entities: [DiscoveryEntity]
+    }
+
+    /// At most this many configs are handed to the broker client before one waits for its
+    /// acknowledgement (which comes after those before it: QoS 1 is acknowledged in order). The
+    /// client copies every message it is handed until the broker acknowledges it, so a burst of
+    /// 32,000 configs enqueued at once held about 20 MB there (and the allocator kept the pages).
+    public static let window = 2_000
+
     private let context: DiscoveryContext
     private let broker: any BrokerConnection
     private let logger: Logger
-    /// The desired state: the rendered payload by config topic, by device (a device's configs are
-    /// found without looking at the others', and a payload is kept as its JSON text, a fraction
-    /// of its `JSONValue` tree).
-    private var current: [String: [String: [UInt8]]] = [:]
+    /// The desired state, by device id.
+    private var current: [String: Announced] = [:]
+    /// Configs handed over since the last one that waited for its acknowledgement.
+    private var handedOver = 0
 
     public init(context: DiscoveryContext, broker: any BrokerConnection, logger: Logger) {
         self.context = context
@@ -20,45 +35,61 @@ public actor DiscoveryPublisher {
     }
 
     /// Topics currently published.
-    public var topics: Set<String> { Set(current.values.flatMap(\.keys)) }
+    public var topics: Set<String> {
+        var topics: Set<String> = []
+        for announced in current.values {
+            for entity in announced.entities { topics.insert(context.configTopic(device: announced.device, entity: entity)) }
+        }
+        return topics
+    }
 
-    /// Replaces the desired set of discovery messages for the devices in `deviceIDs`, publishing
-    /// what is new or changed and clearing what those devices no longer have.
-    public func update(devices deviceIDs: Set<String>, messages: [DiscoveryMessage]) {
-        var wanted: [String: [String: [UInt8]]] = [:]
-        for message in messages {
-            wanted[Self.deviceID(ofConfigTopic: message.topic) ?? "", default: [:]][message.topic] = message.payload.jsonBytes
-        }
-        for device in deviceIDs {
-            for topic in current[device]?.keys.sorted() ?? [] where wanted[device]?[topic] == nil {
-                clear(topic, of: device)
+    /// Replaces the desired discovery of one device: publishes the entities that are new or
+    /// changed (all of them when the device's description changed) and clears the ones it no
+    /// longer has. Entities are keyed by their config topic (component and id); the last of two
+    /// with the same topic wins.
+    public func update(device: DiscoveryDevice, entities: [DiscoveryEntity]) async {
+        let announced = Announced(device: device, entities: entities)
+        let previous = current[device.id]
+        if previous == announced { return }
+        current[device.id] = announced
+        guard let previous else {
+            for entity in entities {
+                await send(topic: context.configTopic(device: device, entity: entity), payload: context.payload(device: device, entity: entity).jsonBytes)
             }
+            return
         }
-        for (device, payloads) in wanted {
-            for (topic, payload) in payloads where current[device]?[topic] != payload {
-                current[device, default: [:]][topic] = Self.compact(payload)
-                send(topic: topic, payload: payload)
-            }
+        var wanted: [String: DiscoveryEntity] = [:]
+        wanted.reserveCapacity(entities.count)
+        for entity in entities { wanted[context.configTopic(device: device, entity: entity)] = entity }
+        var before: [String: DiscoveryEntity] = [:]
+        for entity in previous.entities { before[context.configTopic(device: previous.device, entity: entity)] = entity }
+        for topic in before.keys.sorted() where wanted[topic] == nil { await send(topic: topic, payload: []) }
+        let sameDevice = previous.device == device
+        for (topic, entity) in wanted.sorted(by: { $0.key < $1.key }) where !(sameDevice && before[topic] == entity) {
+            await send(topic: topic, payload: context.payload(device: device, entity: entity).jsonBytes)
         }
     }
 
     /// Clears every entity of the given devices (a child device that disappeared).
-    public func remove(devices deviceIDs: Set<String>) {
-        for device in deviceIDs {
-            for topic in current[device]?.keys.sorted() ?? [] { clear(topic, of: device) }
+    public func remove(devices deviceIDs: Set<String>) async {
+        for id in deviceIDs.sorted() {
+            guard let announced = current.removeValue(forKey: id) else { continue }
+            for topic in announced.entities.map({ context.configTopic(device: announced.device, entity: $0) }).sorted() {
+                await send(topic: topic, payload: [])
+            }
         }
     }
 
     /// Publishes every current discovery message again (reconnect, `homeassistant/status` online,
-    /// `bridge/request/discovery/republish`).
+    /// `bridge/request/discovery/republish`), rendered afresh.
     /// - Returns: how many messages went out.
     @discardableResult
-    public func republishAll() -> Int {
+    public func republishAll() async -> Int {
         var count = 0
-        for device in current.keys.sorted() {
-            guard let payloads = current[device] else { continue }
-            for (topic, payload) in payloads.sorted(by: { $0.key < $1.key }) {
-                send(topic: topic, payload: payload)
+        for id in current.keys.sorted() {
+            guard let announced = current[id] else { continue }
+            for message in announced.entities.map({ context.message(device: announced.device, entity: $0) }).sorted(by: { $0.topic < $1.topic }) {
+                await send(topic: message.topic, payload: message.payload.jsonBytes)
                 count += 1
             }
         }
@@ -70,11 +101,11 @@ public actor DiscoveryPublisher {
     /// - Parameter retained: what the broker delivered for `configFilter` right after subscribing.
     /// - Returns: the topics cleared.
     @discardableResult
-    public func clearStale(retained: [InboundMessage]) -> [String] {
+    public func clearStale(retained: [InboundMessage]) async -> [String] {
         var cleared: [String] = []
         for message in retained where message.retain && !message.payload.isEmpty && !isCurrent(message.topic) {
             guard let payload = try? JSONValue.parse(message.payload), context.isOurs(payload) else { continue }
-            send(topic: message.topic, payload: [])
+            await send(topic: message.topic, payload: [])
             cleared.append(message.topic)
         }
         if !cleared.isEmpty {
@@ -83,28 +114,23 @@ public actor DiscoveryPublisher {
         return cleared
     }
 
-    /// `payload` in storage of its own size: rendering grows its buffer by doubling, and what is
-    /// kept here stays for the life of the process.
-    static func compact(_ payload: [UInt8]) -> [UInt8] {
-        var kept: [UInt8] = []
-        kept.reserveCapacity(payload.count)
-        kept.append(contentsOf: payload)
-        return kept
-    }
-
     private func isCurrent(_ topic: String) -> Bool {
-        current[Self.deviceID(ofConfigTopic: topic) ?? ""]?[topic] != nil
+        guard let announced = current[Self.deviceID(ofConfigTopic: topic) ?? ""] else { return false }
+        return announced.entities.contains { context.configTopic(device: announced.device, entity: $0) == topic }
     }
 
-    private func clear(_ topic: String, of device: String) {
-        current[device]?.removeValue(forKey: topic)
-        if current[device]?.isEmpty == true { current.removeValue(forKey: device) }
-        send(topic: topic, payload: [])
-    }
-
-    private func send(topic: String, payload: [UInt8]) {
+    /// Hands a config to the broker client; every `window`-th waits for its acknowledgement while
+    /// connected (offline, the client's bounded offline queue holds them).
+    private func send(topic: String, payload: [UInt8]) async {
+        let message = OutboundMessage(topic: topic, payload: payload, qos: 1, retain: true)
         do {
-            try broker.enqueue(OutboundMessage(topic: topic, payload: payload, qos: 1, retain: true))
+            if handedOver >= Self.window, broker.isConnected {
+                handedOver = 0
+                try await broker.publish(message)
+            } else {
+                handedOver += 1
+                try broker.enqueue(message)
+            }
         } catch {
             logger.warning("Could not publish discovery", metadata: ["mqtt.topic": "\(topic)", "error": "\(error)"])
         }

@@ -18,9 +18,12 @@ final class DeviceState {
 
         init(id: String, traits: EntityTraits?) {
             self.id = id
-            self.key = JSONValue.string(id).jsonBytes + [UInt8(ascii: ":")]
+            self.key = traits?.key ?? Self.key(of: id)
             self.traits = traits
         }
+
+        /// `"<id>":`.
+        static func key(of id: String) -> [UInt8] { JSONValue.string(id).jsonBytes + [UInt8(ascii: ":")] }
     }
 
     /// The device id (`<source>` or `<source>_<child>`).

@@ -46,22 +46,24 @@ extension SourcePublisher {
         return messages
     }
 
-    /// Publishes discovery for the main device (when `main`) and the given children, one device
-    /// at a time, so that only one device's messages exist at once (only what changed goes out).
+    /// Publishes discovery for the main device (when `main`) and the given children (only what
+    /// changed goes out; the discovery publisher renders each payload as it sends it).
     func publishDiscovery(main: Bool, children childIDs: [String]) async {
-        if main {
-            let messages = entities(forChildKind: nil).map { context.message(device: mainDevice, entity: $0) }
-            await discovery.update(devices: [deviceID], messages: messages)
-        }
-        // The entities of a kind are the same for each of its children: worked out once per kind.
-        var entitiesOfKind: [String: [DiscoveryEntity]] = [:]
+        if main { await discovery.update(device: mainDevice, entities: entities(forChildKind: nil)) }
+        // The entities of a kind are the same for each of its children: one array, which the
+        // discovery publisher keeps once for all of them.
         for childID in childIDs {
             guard let child = children[childID]?.child else { continue }
-            let entities = entitiesOfKind[child.kind] ?? entities(forChildKind: child.kind)
-            entitiesOfKind[child.kind] = entities
-            let device = childDevice(child)
-            await discovery.update(devices: [device.id], messages: entities.map { context.message(device: device, entity: $0) })
+            await discovery.update(device: childDevice(child), entities: kindEntities(child.kind))
         }
+    }
+
+    /// The entities of a child kind, the same array (one storage) every time it is asked for.
+    private func kindEntities(_ kind: String) -> [DiscoveryEntity] {
+        if let entities = discoveryEntitiesByKind[kind] { return entities }
+        let entities = entities(forChildKind: kind)
+        discoveryEntitiesByKind[kind] = entities
+        return entities
     }
 
     /// The Home Assistant entities of the main device (`kind == nil`) or of one child kind: each

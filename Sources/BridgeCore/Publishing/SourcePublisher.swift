@@ -78,6 +78,8 @@ public actor SourcePublisher {
     var presences: [Presence]
     /// Child kinds whose removal presence decides (not the grace period).
     let presenceKinds: Set<String>
+    /// The discovery entities of each child kind, worked out once (see `kindEntities`).
+    var discoveryEntitiesByKind: [String: [DiscoveryEntity]] = [:]
 
     public init(
         configuration: SourceConfiguration, mapping: MappingFile, context: DiscoveryContext, settings: PublishSettings,
@@ -99,11 +101,13 @@ public actor SourcePublisher {
         self.changeFilter = ChangeFilter(republishInterval: settings.republishInterval)
         var traits: [String: EntityTraits] = [:]
         for entity in mapping.entities where traits[entity.id] == nil {
-            traits[entity.id] = EntityTraits(component: entity.component, stateClass: entity.stateClass, debounce: entity.debounce)
+            traits[entity.id] = EntityTraits(id: entity.id, component: entity.component, stateClass: entity.stateClass, debounce: entity.debounce)
         }
         // A control declared by its command alone (no entity of its id) has its component too.
         for command in mapping.commands where traits[command.id] == nil {
-            if let component = command.component { traits[command.id] = EntityTraits(component: component, stateClass: nil, debounce: nil) }
+            if let component = command.component {
+                traits[command.id] = EntityTraits(id: command.id, component: component, stateClass: nil, debounce: nil)
+            }
         }
         self.traits = traits
         self.presences = Self.presences(of: mapping, configuration: configuration)
@@ -297,4 +301,14 @@ struct EntityTraits: Sendable {
     let component: HAComponent
     let stateClass: StateClass?
     let debounce: Duration?
+    /// `"<id>":`, the entity's key in a device's JSON state: made once per mapping entity and
+    /// shared by every device's record of it (2,000 connectors each had their own copies).
+    let key: [UInt8]
+
+    init(id: String, component: HAComponent, stateClass: StateClass?, debounce: Duration?) {
+        self.component = component
+        self.stateClass = stateClass
+        self.debounce = debounce
+        self.key = DeviceState.Entity.key(of: id)
+    }
 }

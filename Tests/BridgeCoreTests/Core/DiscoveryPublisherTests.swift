@@ -1,4 +1,5 @@
 import BridgeCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -12,10 +13,20 @@ struct DiscoveryPublisherTests {
         publisher = DiscoveryPublisher(context: context, broker: broker, logger: CoreTestSupport.logger)
     }
 
+    func device(_ id: String, model: String? = nil) -> DiscoveryDevice { DiscoveryDevice(id: id, name: id.uppercased(), model: model) }
+
+    func entity(_ id: String, name: String? = nil, component: HAComponent = .sensor) -> DiscoveryEntity {
+        DiscoveryEntity(id: id, component: component, name: name)
+    }
+
     func message(_ device: String, _ entity: String, in context: DiscoveryContext? = nil, name: String? = nil) -> DiscoveryMessage {
-        (context ?? self.context).message(
-            device: DiscoveryDevice(id: device, name: device.uppercased()),
-            entity: DiscoveryEntity(id: entity, component: .sensor, name: name))
+        (context ?? self.context).message(device: self.device(device), entity: self.entity(entity, name: name))
+    }
+
+    /// Announces `han` with `power` and `voltage` and `han_a` with `connector_power`.
+    func announceTwoDevices() async {
+        await publisher.update(device: device("han"), entities: [entity("power"), entity("voltage")])
+        await publisher.update(device: device("han_a"), entities: [entity("connector_power")])
     }
 
     func payloads(_ topic: String) -> [[UInt8]] { broker.published(on: topic).map(\.payload) }
@@ -24,30 +35,59 @@ struct DiscoveryPublisherTests {
     func update() async throws {
         let power = message("han", "power")
         let voltage = message("han", "voltage")
-        await publisher.update(devices: ["han"], messages: [power, voltage])
+        await publisher.update(device: device("han"), entities: [entity("power"), entity("voltage")])
         #expect(broker.published.count == 2)
         #expect(broker.published.allSatisfy { $0.retain && $0.qos == 1 })
         #expect(payloads(power.topic) == [power.payload.jsonBytes])
+        #expect(payloads(voltage.topic) == [voltage.payload.jsonBytes])
         #expect(await publisher.topics == [power.topic, voltage.topic])
 
-        await publisher.update(devices: ["han"], messages: [power, voltage])
+        await publisher.update(device: device("han"), entities: [entity("power"), entity("voltage")])
         #expect(broker.published.count == 2)
 
         let renamed = message("han", "voltage", name: "Mains voltage")
-        await publisher.update(devices: ["han"], messages: [power, renamed])
+        await publisher.update(device: device("han"), entities: [entity("power"), entity("voltage", name: "Mains voltage")])
         #expect(broker.published.count == 3)
         #expect(payloads(voltage.topic).last == renamed.payload.jsonBytes)
     }
 
-    @Test("update clears what the listed devices no longer have, and leaves other devices alone")
+    @Test("a changed device description republishes every config of the device, rendered with it")
+    func updateDevice() async throws {
+        await publisher.update(device: device("han"), entities: [entity("power"), entity("voltage")])
+        broker.clearPublished()
+
+        let described = device("han", model: "HAN port")
+        await publisher.update(device: described, entities: [entity("power"), entity("voltage")])
+        #expect(broker.published.count == 2)
+        for id in ["power", "voltage"] {
+            let expected = context.message(device: described, entity: entity(id))
+            #expect(payloads(expected.topic) == [expected.payload.jsonBytes])
+        }
+    }
+
+    @Test("an entity that changes component is cleared under its old topic and published under the new one")
+    func updateComponent() async throws {
+        await publisher.update(device: device("han"), entities: [entity("relay", component: .sensor)])
+        broker.clearPublished()
+
+        await publisher.update(device: device("han"), entities: [entity("relay", component: .binarySensor)])
+        let old = context.message(device: device("han"), entity: entity("relay", component: .sensor))
+        let new = context.message(device: device("han"), entity: entity("relay", component: .binarySensor))
+        #expect(broker.published.map(\.topic) == [old.topic, new.topic])
+        #expect(payloads(old.topic) == [[]])
+        #expect(payloads(new.topic) == [new.payload.jsonBytes])
+        #expect(await publisher.topics == [new.topic])
+    }
+
+    @Test("update clears what the device no longer has, and leaves other devices alone")
     func updateClears() async throws {
         let power = message("han", "power")
         let voltage = message("han", "voltage")
         let connector = message("han_a", "connector_power")
-        await publisher.update(devices: ["han", "han_a"], messages: [power, voltage, connector])
+        await announceTwoDevices()
         broker.clearPublished()
 
-        await publisher.update(devices: ["han"], messages: [power])
+        await publisher.update(device: device("han"), entities: [entity("power")])
         #expect(broker.published.map(\.topic) == [voltage.topic])
         #expect(payloads(voltage.topic) == [[]])
         #expect(broker.retained[voltage.topic] == nil)
@@ -60,7 +100,9 @@ struct DiscoveryPublisherTests {
         let power = message("han", "power")
         let a = message("han_a", "connector_power")
         let b = message("han_b", "connector_power")
-        await publisher.update(devices: ["han", "han_a", "han_b"], messages: [power, a, b])
+        await publisher.update(device: device("han"), entities: [entity("power")])
+        await publisher.update(device: device("han_a"), entities: [entity("connector_power")])
+        await publisher.update(device: device("han_b"), entities: [entity("connector_power")])
         broker.clearPublished()
 
         await publisher.remove(devices: ["han_b"])
@@ -77,18 +119,19 @@ struct DiscoveryPublisherTests {
     @Test("republishAll sends every current config again")
     func republishAll() async throws {
         let messages = [message("han", "power"), message("han", "voltage"), message("han_a", "connector_power")]
-        await publisher.update(devices: ["han", "han_a"], messages: messages)
+        await announceTwoDevices()
         broker.clearPublished()
 
         #expect(await publisher.republishAll() == 3)
         #expect(Set(broker.published.map(\.topic)) == Set(messages.map(\.topic)))
-        #expect(broker.published.allSatisfy { $0.retain && $0.qos == 1 && !$0.payload.isEmpty })
+        #expect(broker.published.allSatisfy { $0.retain && $0.qos == 1 })
+        for message in messages { #expect(payloads(message.topic) == [message.payload.jsonBytes], "\(message.topic)") }
     }
 
     @Test("clearStale clears only retained configs of ours that are no longer produced")
     func clearStale() async throws {
         let current = message("han", "power")
-        await publisher.update(devices: ["han"], messages: [current])
+        await publisher.update(device: device("han"), entities: [entity("power")])
 
         let stale = message("old_source", "gone")
         let otherInstance = message("garage", "power", in: DiscoveryContext(baseTopic: "api2mqtt_b", discoveryPrefix: "homeassistant"))
@@ -130,10 +173,50 @@ struct DiscoveryPublisherTests {
 
     @Test("clearStale with nothing stale publishes nothing")
     func clearStaleNothing() async {
-        let current = message("han", "power")
-        await publisher.update(devices: ["han"], messages: [current])
+        await publisher.update(device: device("han"), entities: [entity("power")])
         broker.clearPublished()
-        #expect(await publisher.clearStale(retained: broker.retainedMessages(matching: context.configFilter)).isEmpty)
+        let retained = broker.retainedMessages(matching: context.configFilter)
+        #expect(retained.map(\.topic) == [message("han", "power").topic])
+        #expect(await publisher.clearStale(retained: retained).isEmpty)
         #expect(broker.published.isEmpty)
     }
+
+    @Test("a burst of configs waits for an acknowledgement every window, so the client never holds more than a window")
+    func burstIsPaced() async throws {
+        let recorder = RecordingBroker()
+        let publisher = DiscoveryPublisher(context: context, broker: recorder, logger: CoreTestSupport.logger)
+        let count = 2 * DiscoveryPublisher.window + 10
+        let entities = (0..<count).map { entity("value_\($0)") }
+        await publisher.update(device: device("csms_cp1"), entities: entities)
+        let calls = recorder.calls
+        #expect(calls.count == count)
+        let awaited = calls.indices.filter { calls[$0].awaited }
+        #expect(awaited == [DiscoveryPublisher.window, 2 * DiscoveryPublisher.window + 1])
+        #expect(Set(calls.map(\.topic)).count == count, "every config once")
+
+        // Offline nothing waits: the client's offline queue takes them.
+        recorder.connected.withLock { $0 = false }
+        #expect(await publisher.republishAll() == count)
+        #expect(recorder.calls.dropFirst(count).allSatisfy { !$0.awaited })
+    }
+}
+
+/// Records whether each message was handed over (`enqueue`) or waited for (`publish`).
+private final class RecordingBroker: BrokerConnection, Sendable {
+    struct Call: Sendable {
+        var topic: String
+        var awaited: Bool
+    }
+
+    let recorded = Mutex<[Call]>([])
+    let connected = Mutex(true)
+    var calls: [Call] { recorded.withLock { $0 } }
+    var isConnected: Bool { connected.withLock { $0 } }
+    let supportsProperties = true
+    let brokerDescription = "memory://recording"
+
+    func publish(_ message: OutboundMessage) async throws { recorded.withLock { $0.append(Call(topic: message.topic, awaited: true)) } }
+    func enqueue(_ message: OutboundMessage) throws { recorded.withLock { $0.append(Call(topic: message.topic, awaited: false)) } }
+    func subscribe(_ filter: String) async throws {}
+    func unsubscribe(_ filter: String) {}
 }
