@@ -166,6 +166,12 @@ private final class OperationsHTTPHandler: ChannelInboundHandler, RemovableChann
         }
     }
 
+    /// A request NIO could not parse (the error handler before this one answered 400) or a
+    /// broken connection: close it.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             context.close(promise: nil)

@@ -1,4 +1,5 @@
 import Foundation
+import Mosquitto
 import Testing
 import TestSupport
 
