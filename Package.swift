@@ -13,6 +13,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "api2mqtt", targets: ["api2mqtt"]),
+        // The device simulators and their server (Hummingbird), outside the daemon: `api2mqtt demo`
+        // and `api2mqtt simulate` run this executable, found next to their own.
+        .executable(name: "api2mqtt-simulators", targets: ["api2mqtt-simulators"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -137,14 +140,27 @@ let package = Package(
                 "BrokerLink",
                 "Adapters",
                 "SourceKit",
-                "Simulators",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `api2mqtt-simulators`: the device simulators as processes of their own (`simulate TYPE`,
+        // `all`), for the demo, by-hand runs and benchmarks; never part of the daemon.
+        .executableTarget(
+            name: "api2mqtt-simulators",
+            dependencies: [
+                "Simulators",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -279,12 +295,22 @@ let package = Package(
         ),
         .testTarget(
             name: "api2mqttTests",
-            dependencies: ["api2mqtt", "Mosquitto"],
+            dependencies: [
+                "api2mqtt",
+                "Mosquitto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["api2mqtt", "Mosquitto", "BridgeCore", "TestSupport", "Simulators", "AcceleratedBridge"],
+            dependencies: [
+                "api2mqtt", "api2mqtt-simulators", "Mosquitto", "BridgeCore", "TestSupport", "Simulators", "AcceleratedBridge",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

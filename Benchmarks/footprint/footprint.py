@@ -109,7 +109,7 @@ class Stack:
         return port
 
     def simulator(self, binary, source_type, interval):
-        """`api2mqtt simulate TYPE` in its own process; it runs while its standard input is open."""
+        """`api2mqtt-simulators simulate TYPE` in its own process; it runs while its standard input is open."""
         process = subprocess.Popen(
             [binary, "simulate", source_type, "--port", "0", "--interval", str(interval)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -204,7 +204,7 @@ def run_five(args, stack):
     mqtt_port, http_port = stack.broker(), free_port()
     env = dict(os.environ, MQTT_URL=f"mqtt://127.0.0.1:{mqtt_port}", HTTP_PORT=str(http_port))
     for source_type, interval in DEFAULT_INTERVALS.items():
-        port = stack.simulator(args.bin, source_type, interval)
+        port = stack.simulator(args.simulators, source_type, interval)
         env[URL_VARIABLES[source_type]] = f"http://127.0.0.1:{port}"
     bridge = stack.start("api2mqtt", [args.bin, "run", "--config", os.path.abspath(args.config)], env=env)
     time.sleep(args.warmup)
@@ -242,7 +242,7 @@ def run_han(args, stack):
     results = []
     for round_number in range(1, args.rounds + 1):
         mqtt_port, http_port = stack.broker(), free_port()
-        han_port = stack.simulator(args.bin, "cozify_han", args.interval)
+        han_port = stack.simulator(args.simulators, "cozify_han", args.interval)
         config = os.path.join(stack.scratch, "han.yaml")
         bridge_config(config, mqtt_port, http_port, [
             {"id": "han", "type": "cozify_han", "name": "HAN", "url": f"http://127.0.0.1:{han_port}", "stream": "sse"}])
@@ -290,20 +290,6 @@ def run_han(args, stack):
     binary_target(args.bin)
 
 
-def run_demo(args, stack):
-    """The previous default: `api2mqtt demo` (simulators in the same process: an upper bound)."""
-    mqtt_port, http_port = stack.broker(), free_port()
-    bridge = stack.start("api2mqtt", [args.bin, "demo", "--mqtt-url", f"mqtt://127.0.0.1:{mqtt_port}",
-                                      "--http-port", str(http_port)])
-    time.sleep(args.warmup)
-    print(f"demo (simulators in the same process): {args.seconds} s sampled every {args.step} s; load average {loadavg()}",
-          flush=True)
-    measure([bridge], args.seconds, args.step)
-    f = bridge.figures()
-    print(f"RSS start {mb(f['rss_start'])} MB, end {mb(f['rss_end'])} MB, max {mb(f['rss_max'])} MB; "
-          f"anon end {mb(f['anon_end'])} MB; CPU {f['cpu']:.2f} s ({f['cpu_percent']:.3f} % of a core); load average {loadavg()}")
-
-
 def binary_target(path):
     size = os.path.getsize(path) / 1e6
     print(f"binary {path}: {size:.1f} MB, target <= {TARGET_BINARY_MB:.0f} MB stripped = {size / TARGET_BINARY_MB:.2f}x "
@@ -312,8 +298,9 @@ def binary_target(path):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["five", "han", "demo"])
+    parser.add_argument("mode", choices=["five", "han"])
     parser.add_argument("--bin", required=True)
+    parser.add_argument("--simulators", required=True, help="the api2mqtt-simulators executable")
     parser.add_argument("--seconds", type=int, required=True)
     parser.add_argument("--step", type=float, default=10)
     parser.add_argument("--warmup", type=int, default=10)
@@ -325,7 +312,7 @@ def main():
     scratch = tempfile.mkdtemp(prefix="api2mqtt-footprint-")
     stack = Stack(scratch)
     try:
-        {"five": run_five, "han": run_han, "demo": run_demo}[args.mode](args, stack)
+        {"five": run_five, "han": run_han}[args.mode](args, stack)
     finally:
         stack.stop()
         if os.environ.get("KEEP_LOGS"):

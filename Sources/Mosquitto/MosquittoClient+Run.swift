@@ -1,7 +1,12 @@
 import CMosquitto
-import Foundation
 import Logging
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension MosquittoClient {
     /// Connects and keeps the connection until the calling task is cancelled, then publishes the

@@ -1,7 +1,12 @@
-import Foundation
 import Logging
 import NIOHTTP1
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Everything an adapter needs to talk to one source over HTTP: base URL, auth, ETag cache,
 /// rate budget, retries, response limits, SSE and WebSocket streams, and counters.

@@ -2,7 +2,11 @@ import Adapters
 import ArgumentParser
 import BridgeCore
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Loads the configuration and refuses to go on with any error: the daemon never starts
 /// half-configured. Errors go to standard error, one per line.
@@ -28,6 +32,6 @@ enum ConfigurationGate {
     static func printError(_ text: String) {
         var line = text
         if !line.hasSuffix("\n") { line += "\n" }
-        FileHandle.standardError.write(Data(line.utf8))
+        StandardError.write(line)
     }
 }

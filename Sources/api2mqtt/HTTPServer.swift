@@ -1,41 +1,37 @@
 import BridgeCore
-import Foundation
-import Hummingbird
 import Logging
 import Mosquitto
-import NIOCore
+import NIOHTTP1
 
 /// The operations endpoint: `/health` (200 only while the broker is connected) and `/metrics`
 /// (Prometheus text). Binds the configured address, 127.0.0.1:9180 by default.
 func buildHTTPServer(
     _ settings: HTTPSettings, client: MosquittoClient, metrics: MetricsExporter, logger: Logger
-) -> some ApplicationProtocol {
-    let router = Router()
+) -> OperationsHTTPServer {
     let startedAt = ContinuousClock.now
-    router.get("/health") { _, _ -> Response in
-        let connected = client.isConnected
-        let body: JSONValue = [
-            "status": .string(connected ? "ok" : "unavailable"),
-            "mqtt": .string(connected ? "connected" : "disconnected"),
-            "uptime_s": .number(Double((ContinuousClock.now - startedAt).components.seconds)),
-            "version": .string(BuildInfo.version),
-        ]
-        return Response(
-            status: connected ? .ok : .serviceUnavailable,
-            headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body.jsonString + "\n")))
-    }
-    router.get("/metrics") { _, _ -> Response in
-        Response(
-            status: .ok,
-            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render())))
-    }
     var serverLogger = logger
     serverLogger.logLevel = max(logger.logLevel, .notice)
-    return Application(
-        router: router,
-        configuration: ApplicationConfiguration(
-            address: .hostname(settings.listen.host, port: settings.listen.port), serverName: "api2mqtt"),
+    return OperationsHTTPServer(
+        host: settings.listen.host, port: settings.listen.port,
+        routes: { path in
+            switch path {
+            case "/health":
+                let connected = client.isConnected
+                let body: JSONValue = [
+                    "status": .string(connected ? "ok" : "unavailable"),
+                    "mqtt": .string(connected ? "connected" : "disconnected"),
+                    "uptime_s": .number(Double((ContinuousClock.now - startedAt).components.seconds)),
+                    "version": .string(BuildInfo.version),
+                ]
+                return OperationsResponse(
+                    status: connected ? .ok : .serviceUnavailable, contentType: "application/json",
+                    body: Array((body.jsonString + "\n").utf8))
+            case "/metrics":
+                return OperationsResponse(
+                    status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
+            default:
+                return nil
+            }
+        },
         logger: serverLogger)
 }

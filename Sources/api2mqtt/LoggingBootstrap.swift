@@ -1,6 +1,11 @@
 import BridgeCore
-import Foundation
 import Logging
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Sets up process-wide logging from the `log:` section: one line per event on standard error,
 /// as text (swift-log's stream format) or as JSON objects.
@@ -40,7 +45,7 @@ enum LogSink {
     typealias Write = @Sendable (String) -> Void
 
     /// Standard error, one `write` per line.
-    static let standardError: Write = { line in FileHandle.standardError.write(Data(line.utf8)) }
+    static let standardError: Write = { line in StandardError.write(line) }
 }
 
 /// Writes each log event as one line of text on standard error, in swift-log's stream format:

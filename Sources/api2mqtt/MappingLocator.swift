@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Finds the built-in mapping files: `API2MQTT_MAPPINGS`, then next to the installed binary
 /// (`../share/api2mqtt/mappings`), `/usr/share/api2mqtt/mappings` (the container), and finally
@@ -12,7 +16,7 @@ enum MappingLocator {
         candidates.append("/usr/share/api2mqtt/mappings")
         candidates.append(FileManager.default.currentDirectoryPath + "/Mappings")
         candidates.append(URL(fileURLWithPath: #filePath).appendingPathComponent("../../../Mappings").standardized.path)
-        var isDirectory: ObjCBool = false
-        return candidates.first { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory.boolValue }
+        var isDirectory = false
+        return candidates.first { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && isDirectory }
     }
 }

@@ -1,7 +1,12 @@
 import BridgeCore
-import Foundation
 import Logging
 import SourceKit
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The Cozify HAN reader (`cozify_han`, contract: shared/apis/cozify-han-reader.openapi.yaml).
 ///

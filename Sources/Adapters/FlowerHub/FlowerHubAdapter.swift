@@ -1,8 +1,13 @@
 import BridgeCore
-import Foundation
 import Logging
 import SourceKit
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 // FlowerHub portal (`flowerhub`, contract: shared/apis/flowerhub-portal.md, FIELD-NOTES "FlowerHub portal").
 //

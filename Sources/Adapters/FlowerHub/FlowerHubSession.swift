@@ -1,8 +1,13 @@
 import BridgeCore
-import Foundation
 import Logging
 import SourceKit
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The FlowerHub portal's cookie session (FIELD-NOTES, "FlowerHub portal"), as an ``AuthStrategy``.
 ///

@@ -1,8 +1,13 @@
 import BridgeCore
-import Foundation
 import Logging
 import SourceKit
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The Fritz!Box network API (`fritz_network`, contract: shared/apis/fritzbox-network.md, real-server
 /// behaviour: FIELD-NOTES.md "Fritz!Box network API").

@@ -1,6 +1,11 @@
 import BridgeCore
-import Foundation
 import SourceKit
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Commands. Every one targets a charge point (and some a connector) by the child key
 /// `{"charge_point_id": "CP001", "connector_id": 1}` (a plain string names a charge point), which
@@ -107,7 +112,7 @@ extension OCPPCSMSAdapter {
     public func execute(_ call: RenderedCall) async throws(CommandFailure) -> Int? {
         let path = call.path.hasPrefix("/api/") ? call.path : Self.prefix + (call.path.hasPrefix("/") ? call.path : "/" + call.path)
         var named = call.body?["charge_point_id"]?.stringValue
-        if named == nil, path.hasPrefix(Self.prefix + "/point/") { named = String(path.dropFirst((Self.prefix + "/point/").count)).removingPercentEncoding }
+        if named == nil, path.hasPrefix(Self.prefix + "/point/") { named = Self.percentDecoded(path.dropFirst((Self.prefix + "/point/").count)) }
         if let named {
             let connector = call.body?["connector_id"]?.numberValue.map { Int($0) }
             _ = try await resolve(.object(["charge_point_id": .string(named)]), needsConnector: false)
@@ -208,7 +213,7 @@ extension OCPPCSMSAdapter {
     /// `POST /api/v1/point/{id}` with `is_enabled`; the answer must show the new value.
     func setEnabled(_ point: String, _ enabled: Bool) async throws(CommandFailure) -> Int? {
         let body = JSONValue.object(["charge_point_id": .string(point), "is_enabled": .bool(enabled)])
-        let escaped = point.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? point
+        let escaped = Self.percentEncodedPathSegment(point)
         let response: SourceResponse
         do {
             response = try await commandClient.send(.post, Self.prefix + "/point/" + escaped, body: .json(bytes: body.jsonBytes))
@@ -266,6 +271,50 @@ extension OCPPCSMSAdapter {
         switch error {
         case .timeout: CommandFailure(.timeout, error.description, httpStatus: error.status)
         default: CommandFailure(.callFailed, error.description, httpStatus: error.status)
+        }
+    }
+}
+
+extension OCPPCSMSAdapter {
+    /// `text` as one path segment: every byte but RFC 3986's unreserved and sub-delimiter
+    /// characters, `:` and `@` becomes `%XX` (what `urlPathAllowed` without `/` kept).
+    static func percentEncodedPathSegment(_ text: String) -> String {
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@".utf8)
+        var output = ""
+        for byte in text.utf8 {
+            if allowed.contains(byte) {
+                output.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                output += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0x0F, radix: 16, uppercase: true)
+            }
+        }
+        return output
+    }
+
+    /// `text` with every `%XX` decoded; nil when a `%` is not followed by two hex digits or the
+    /// result is not UTF-8 (as Foundation's `removingPercentEncoding`).
+    static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var input = text.utf8[...]
+        while let byte = input.popFirst() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = input.popFirst().flatMap(Self.hexValue), let low = input.popFirst().flatMap(Self.hexValue) else {
+                return nil
+            }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
         }
     }
 }

@@ -1,8 +1,13 @@
 import BridgeCore
-import Foundation
 import Logging
 import SourceKit
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 // OCPP CSMS (`ocpp_csms`; contract: shared/apis/ocpp-csms-rest.md, real-server behaviour:
 // shared/apis/FIELD-NOTES.md "OCPP CSMS"). `url` is the server root; the adapter adds `/api/v1`.

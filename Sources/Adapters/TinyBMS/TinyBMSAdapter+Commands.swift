@@ -1,8 +1,13 @@
 import BridgeCore
-import Foundation
 import Logging
 import SourceKit
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Commands of the TinyBMS gateway: mapping calls (`execute`) and named actions (`perform`), with the
 /// CSRF token for state-changing calls when auth is on, validation before anything is sent, and a
@@ -160,7 +165,7 @@ extension TinyBMSAdapter {
     }
 
     static func alertID(_ value: JSONValue) throws(CommandFailure) -> Int {
-        let number = value.numberValue ?? value.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let number = value.numberValue ?? value.stringValue.flatMap { Double($0.trimmingWhitespace()) }
         guard let number, number.rounded() == number, number >= 1, number <= 1e9 else {
             throw CommandFailure(.invalidValue, "alert id must be a positive integer, not \(value.shortDescription)")
         }

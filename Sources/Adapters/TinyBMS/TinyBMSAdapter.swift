@@ -1,8 +1,13 @@
 import BridgeCore
-import Foundation
 import Logging
 import SourceKit
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 // The TinyBMS web gateway (`tinybms`, contract: shared/apis/tinybms-gw.md, deviations:
 // FIELD-NOTES.md "TinyBMS gateway"). Endpoint names, the API behind each, and the document delivered:

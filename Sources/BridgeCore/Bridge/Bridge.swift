@@ -1,7 +1,12 @@
-import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The core of a running bridge: the bridge's own topics (`bridge/info`, `bridge/sources`,
 /// `bridge/request/<action>`), Home Assistant discovery (republished on every connect and when
@@ -229,7 +234,7 @@ public final class Bridge: Service {
         return [
             "version": .string(buildInfo.version),
             "commit": .string(buildInfo.commit),
-            "started_at": .string(ISO8601DateFormatter().string(from: startedAtDate)),
+            "started_at": .string(startedAtDate.formatted(.iso8601)),
             "uptime_s": .number(uptimeSeconds),
             "broker": .string(broker.brokerDescription),
             "broker_connected": .bool(broker.isConnected),

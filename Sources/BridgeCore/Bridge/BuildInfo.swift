@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What this binary is: its version and the commit it was built from.
 public struct BuildInfo: Sendable, Hashable, Encodable {

@@ -1,6 +1,11 @@
-import Foundation
 import Logging
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Turns MQTT commands into source calls, and answers every command with exactly one result.
 ///
@@ -426,7 +431,7 @@ public actor CommandRouter {
     ) -> (Result<[CommandRequest], CommandFailure>, CommandTransaction?) {
         let text: String
         switch CommandPayload.text(of: message.payload) {
-        case .success(let valid): text = valid.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .success(let valid): text = valid.trimmingWhitespace(newlines: true)
         case .failure(let failure): return (.failure(failure), nil)
         }
         let bytes = Array(text.utf8)

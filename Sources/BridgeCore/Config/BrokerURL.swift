@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where the MQTT broker listens: `mqtt://host:1883` or `mqtts://host:8883`.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Secrets: a key given inline (`password: ${MQTT_PASSWORD}`) or read from a file
 /// (`password_file: /run/secrets/mqtt`), never both, and never echoed in an error.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Typed reads: each returns `nil` after reporting why the value is unusable.
 extension ConfigReader {
@@ -124,14 +128,14 @@ extension ConfigReader {
 
     /// Why `path` cannot be used as `kind`, or `nil` when it can.
     static func problem(withPath path: String, kind: PathKind) -> String? {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             return "'\(path)' does not exist"
         }
         switch kind {
-        case .file where isDirectory.boolValue:
+        case .file where isDirectory:
             return "'\(path)' is a directory, expected a file"
-        case .directory where !isDirectory.boolValue:
+        case .directory where !isDirectory:
             return "'\(path)' is not a directory"
         default:
             break

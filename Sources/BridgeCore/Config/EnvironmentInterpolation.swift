@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Replaces `${NAME}` and `${NAME:-default}` in a configuration scalar with environment values.
 ///
@@ -74,7 +78,7 @@ struct EnvironmentInterpolation {
     private func resolve(_ body: Substring) -> Result<String, Failure> {
         let name: Substring
         let fallback: Substring?
-        if let separator = body.range(of: ":-") {
+        if let separator = body.firstRange(of: ":-") {
             name = body[..<separator.lowerBound]
             fallback = body[separator.upperBound...]
         } else {

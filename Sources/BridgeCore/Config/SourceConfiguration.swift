@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One configured source: an API to read and, unless read-only, to command (an entry of `sources:`).
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What a command payload must be before any HTTP call is made.
 ///
@@ -208,7 +212,7 @@ public struct CommandValidation: Sendable, Hashable {
         case .number(let number) where number == 0 || number == 1:
             return .success(number == 1)
         case .string(let text):
-            let word = text.trimmingCharacters(in: .whitespaces).lowercased()
+            let word = text.trimmingWhitespace().lowercased()
             if trueWords.contains(word) { return .success(true) }
             if falseWords.contains(word) { return .success(false) }
         default:

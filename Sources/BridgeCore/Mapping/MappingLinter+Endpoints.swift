@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension MappingLinter {
     /// Every place `mapping` reads an endpoint that is not in `served` (the endpoints its

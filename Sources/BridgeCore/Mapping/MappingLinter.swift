@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Checks loaded mappings for what Home Assistant would reject or what cannot work, so
 /// `api2mqtt mappings lint` and the daemon's start-up refuse a broken mapping.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension JSONValue {
     /// Why bytes from a device could not be read as JSON.
@@ -45,7 +49,7 @@ extension JSONValue {
     /// Reads an MQTT command payload: JSON when it parses as JSON (`21`, `true`, `"x"`,
     /// `{"a":1}`), otherwise the text itself as a string (`ON`, `Hard`).
     public init(mqttPayload text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespace(newlines: true)
         if let value = try? JSONValue(parsing: trimmed) {
             self = value
         } else {
@@ -60,7 +64,7 @@ extension JSONValue {
     /// anything else — hexadecimal (`0x10`, `0x1p3`), `NaN`, `inf`, digit separators, other
     /// scripts' digits, trailing text — and for a number beyond a Double's range (`1e309`).
     public static func decimalNumber(_ text: some StringProtocol) -> Double? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingWhitespace()
         let bytes = Array(trimmed.utf8)
         var index = 0
         func digits() -> Int {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Turning values into text: compact JSON for payloads, plain text for single-value topics.
 extension JSONValue {

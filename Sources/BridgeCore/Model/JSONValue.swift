@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A JSON document or a part of one, as read from a device API or written to MQTT.
 ///
@@ -83,7 +87,7 @@ public enum JSONValue: Sendable, Hashable {
         case .number(let value):
             return value
         case .string(let text):
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let trimmed = text.trimmingWhitespace()
             guard !trimmed.isEmpty, let value = Double(trimmed), value.isFinite else { return nil }
             return value
         default:

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A normalised value of one entity, already scaled to the mapping's unit.
 public enum ReadingValue: Sendable, Hashable {
@@ -56,6 +60,9 @@ public enum ReadingValue: Sendable, Hashable {
         return result == 0 ? 0 : result  // no "-0"
     }
 
-    /// 10^0 … 10^15, exact (rounding runs for every numeric reading; `pow` is slow).
-    private static let powersOfTen: [Double] = (0...15).map { pow(10, Double($0)) }
+    /// 10^0 … 10^15, exact (every one is an integer below 2^53; rounding runs for every
+    /// numeric reading, so no `pow` per call).
+    private static let powersOfTen: [Double] = (0...15).map { exponent in
+        (0..<exponent).reduce(1.0) { power, _ in power * 10 }
+    }
 }

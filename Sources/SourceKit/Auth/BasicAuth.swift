@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// HTTP Basic authentication (RFC 7617), as TinyBMS offers optionally.
 public struct BasicAuth: AuthStrategy {

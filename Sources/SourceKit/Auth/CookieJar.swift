@@ -1,6 +1,11 @@
-import Foundation
 import NIOHTTP1
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Stores cookies a source sets and sends them back, like a browser's jar for one source.
 ///
@@ -69,7 +74,11 @@ public final class CookieJar: Sendable, CustomStringConvertible {
 
     /// Whether `host` is a loopback name or address.
     static func isLoopback(_ host: String) -> Bool {
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        // The host without the brackets around an IPv6 literal (`[::1]`).
+        let bracket: (Character) -> Bool = { $0 == "[" || $0 == "]" }
+        var bare = Substring(host)
+        while let first = bare.first, bracket(first) { bare.removeFirst() }
+        while let last = bare.last, bracket(last) { bare.removeLast() }
         return bare == "localhost" || bare.hasSuffix(".localhost") || bare.hasPrefix("127.") || bare == "::1"
     }
 }

@@ -1,5 +1,10 @@
-import Foundation
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A login that sets session cookies, kept in a ``CookieJar`` (FlowerHub portal).
 ///

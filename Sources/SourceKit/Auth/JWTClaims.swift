@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads claims from a JWT's payload without verifying it (the server verifies; the client
 /// only wants to know when to renew).

@@ -1,5 +1,10 @@
-import Foundation
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Logs in with credentials, reads a token from the answer and sends it as
 /// `Authorization: Bearer <token>` (Fritz!Box JWT login, OCPP CSMS `/users/authenticate`).

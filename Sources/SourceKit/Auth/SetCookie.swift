@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One cookie as parsed from a `Set-Cookie` header (RFC 6265 §5.2, the parts a client needs).
 struct SetCookie: Sendable, Hashable {
@@ -18,8 +22,8 @@ struct SetCookie: Sendable, Hashable {
     init?(header: String, host: String, requestPath: String, now: Date) {
         let parts = header.split(separator: ";", omittingEmptySubsequences: false)
         guard let pair = parts.first, let equals = pair.firstIndex(of: "=") else { return nil }
-        name = pair[..<equals].trimmingCharacters(in: .whitespaces)
-        value = pair[pair.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        name = pair[..<equals].trimmingWhitespace()
+        value = pair[pair.index(after: equals)...].trimmingWhitespace()
         guard !name.isEmpty else { return nil }
         if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
             value = String(value.dropFirst().dropLast())
@@ -32,8 +36,8 @@ struct SetCookie: Sendable, Hashable {
         var maxAge: Int?
         for attribute in parts.dropFirst() {
             let pieces = attribute.split(separator: "=", maxSplits: 1)
-            let key = pieces.first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-            let argument = pieces.count > 1 ? pieces[1].trimmingCharacters(in: .whitespaces) : ""
+            let key = pieces.first.map { $0.trimmingWhitespace().lowercased() } ?? ""
+            let argument = pieces.count > 1 ? pieces[1].trimmingWhitespace() : ""
             switch key {
             case "domain" where !argument.isEmpty:
                 var domain = argument.lowercased()

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension SourceError {
     /// The error a non-2xx response stands for, with a readable message from its body.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A request body and its Content-Type.
 public struct SourceRequestBody: Sendable, Hashable {

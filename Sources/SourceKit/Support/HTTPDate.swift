@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Parses the date formats HTTP uses (`Retry-After`, cookie `Expires`) without a `DateFormatter`.
 ///

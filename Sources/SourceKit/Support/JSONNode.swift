@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A parsed JSON value, for the few places SourceKit itself has to look inside a body:
 /// a login answer's token, an error body's message, a page's `items`.

@@ -1,13 +1,18 @@
 import ArgumentParser
 import BridgeCore
-import Foundation
 import Logging
 import ServiceLifecycle
-import Simulators
 
-/// `api2mqtt demo --mqtt-url URL`: starts the device simulators on loopback and the bridge
-/// against them with `Config/demo.yaml`, so a newcomer sees devices appear with no hardware.
-/// The broker is the caller's (scripts/demo starts a private mosquitto on a free port).
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `api2mqtt demo --mqtt-url URL`: starts the device simulators on loopback (the
+/// `api2mqtt-simulators` executable next to this one, as a child process) and the bridge against
+/// them with `Config/demo.yaml`, so a newcomer sees devices appear with no hardware. The broker is
+/// the caller's (scripts/demo starts a private mosquitto on a free port).
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Run the simulators on loopback and the bridge against them.")
@@ -28,45 +33,37 @@ struct DemoCommand: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["MQTT_URL"] = mqttURL
         environment["HTTP_PORT"] = "\(httpPort)"
-        var running: [(type: String, simulator: any ControllableSimulator, url: String)] = []
-        let options = SimulatorCatalog.Options(interval: interval.map { .seconds(max(1, $0)) })
-        for entry in SimulatorCatalog.entries {
-            let simulator = entry.make(options)
-            do {
-                let port = try await simulator.start()
-                let url = "http://127.0.0.1:\(port)"
-                environment[entry.urlVariable] = url
-                running.append((entry.type, simulator, url))
-            } catch {
-                ConfigurationGate.printError("the \(entry.type) simulator did not start: \(error)")
-                for started in running { await started.simulator.stop() }
-                throw ExitCode.failure
-            }
+        let simulators: SimulatorsChild
+        do {
+            simulators = try await SimulatorsChild.start(arguments: interval.map { ["--interval", "\($0)"] } ?? [])
+        } catch {
+            ConfigurationGate.printError("\(error)")
+            throw ExitCode.failure
         }
-        func stopSimulators() async {
-            for started in running { await started.simulator.stop() }
-        }
+        for endpoint in simulators.endpoints { environment[endpoint.variable] = endpoint.url }
         let configuration: BridgeConfiguration
         do {
             configuration = try ConfigLoader.load(file: config, environment: environment)
         } catch {
             ConfigurationGate.printError(error.description)
-            await stopSimulators()
+            await simulators.stop()
             throw ExitCode.failure
         }
         LoggingBootstrap.bootstrap(configuration.log)
         let logger = Logger(label: "api2mqtt")
         logger.notice(
             "Demo simulators running",
-            metadata: Dictionary(uniqueKeysWithValues: running.map { ($0.type, Logger.MetadataValue.string($0.url)) }))
+            metadata: Dictionary(
+                simulators.endpoints.map { ($0.type, Logger.MetadataValue.string($0.url)) }, uniquingKeysWith: { first, _ in first }
+            ).merging(["simulators_pid": "\(simulators.pid)"]) { first, _ in first })
         do {
             let bridge = try await buildBridge(configuration: configuration, logger: logger)
             try await bridge.group.run()
         } catch {
             logger.critical("api2mqtt demo stopped on an error", metadata: ["error": "\(error)"])
-            await stopSimulators()
+            await simulators.stop()
             throw ExitCode.failure
         }
-        await stopSimulators()
+        await simulators.stop()
     }
 }

@@ -1,8 +1,13 @@
 import ArgumentParser
-import Foundation
 
 #if canImport(Glibc)
 import Glibc
+#endif
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
 #endif
 
 /// `api2mqtt health --url http://127.0.0.1:9180/health`: exits 0 when the endpoint answers 200.

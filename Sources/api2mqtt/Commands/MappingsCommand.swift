@@ -1,7 +1,12 @@
 import Adapters
 import ArgumentParser
 import BridgeCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `api2mqtt mappings lint [DIR]`: loads and lints mapping files (the built-in ones, or a user
 /// overlay directory on top of them) and prints every problem as `file:line:column: key: message`.
@@ -112,7 +117,7 @@ struct DiscoveryCommand: AsyncParsableCommand {
             for message in messages {
                 print("\(message.topic)\n\(message.payload.jsonString)\n")
             }
-            FileHandle.standardError.write(Data("\(messages.count) discovery messages\n".utf8))
+            StandardError.write("\(messages.count) discovery messages\n")
         }
     }
 }
