@@ -3,6 +3,8 @@ extension YAMLReader {
     /// A `[ … ]` list; the cursor is at `[`.
     mutating func flowSequence() throws(YAMLError) -> YAMLNode {
         let start = position
+        try enterCollection(at: start)
+        defer { depth -= 1 }
         advance()
         var elements: [YAMLNode] = []
         while true {
@@ -29,6 +31,8 @@ extension YAMLReader {
     /// A `{ … }` mapping; the cursor is at `{`.
     mutating func flowMapping() throws(YAMLError) -> YAMLNode {
         let start = position
+        try enterCollection(at: start)
+        defer { depth -= 1 }
         advance()
         var pairs: [YAMLMapping.Pair] = []
         while true {

@@ -39,6 +39,11 @@ struct YAMLReader {
     var column = 1
     /// The anchored nodes by name, for aliases.
     var anchors: [String: YAMLNode] = [:]
+    /// How many collections enclose the cursor.
+    var depth = 0
+
+    /// The deepest nesting read: far beyond any configuration, well within the stack.
+    static let maximumDepth = 64
 
     private init(_ yaml: String) {
         text = Array(yaml.unicodeScalars)
@@ -173,6 +178,8 @@ struct YAMLReader {
 
     /// A block mapping whose keys start at `column`; the cursor is at the `:` after `firstKey`.
     private mutating func blockMapping(column mappingColumn: Int, firstKey: YAMLScalar) throws(YAMLError) -> YAMLNode {
+        try enterCollection(at: firstKey.position)
+        defer { depth -= 1 }
         var pairs: [YAMLMapping.Pair] = []
         var key = firstKey
         while true {
@@ -225,6 +232,8 @@ struct YAMLReader {
     ///   line at that column without `- ` is the mapping's next key.
     private mutating func blockSequence(column listColumn: Int, indentless: Bool) throws(YAMLError) -> YAMLNode {
         let start = position
+        try enterCollection(at: start)
+        defer { depth -= 1 }
         var elements: [YAMLNode] = []
         while true {
             advance()  // the '-'
@@ -321,6 +330,14 @@ struct YAMLReader {
     }
 
     // MARK: - Checks
+
+    /// Counts one more enclosing collection; deeper than ``maximumDepth`` is an error.
+    mutating func enterCollection(at start: ConfigPosition) throws(YAMLError) {
+        depth += 1
+        if depth > Self.maximumDepth {
+            throw .unsupported("collections nested deeper than \(Self.maximumDepth) levels are not supported", at: start)
+        }
+    }
 
     /// A plain `<<` key asks for a merge, which would otherwise silently become a key.
     private func checkMergeKey(_ key: YAMLScalar) throws(YAMLError) {

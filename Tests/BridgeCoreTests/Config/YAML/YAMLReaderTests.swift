@@ -124,6 +124,11 @@ struct YAMLReaderTests {
         #expect(failure("a: 1\n---\nb: 2\n") == "2:1: several documents in one file are not supported")
         #expect(failure("%YAML 1.2\n---\na: 1\n") == "1:1: YAML directives (%YAML, %TAG) are not supported")
         #expect(failure("- &a k: v\n") == "1:6: a key must be a plain or quoted text: complex keys, aliases and anchors on keys are not supported")
+        let deepest = String(repeating: "[", count: YAMLReader.maximumDepth) + String(repeating: "]", count: YAMLReader.maximumDepth)
+        #expect(throws: Never.self) { try YAMLReader.compose(deepest) }
+        #expect(failure("[" + deepest + "]") == "1:65: collections nested deeper than 64 levels are not supported")
+        let blocks = (0...YAMLReader.maximumDepth).map { String(repeating: " ", count: $0) + "k:" }.joined(separator: "\n")
+        #expect(failure(blocks) == "65:65: collections nested deeper than 64 levels are not supported")
         #expect(failure("a: [b: c]\n") == "1:6: a 'key: value' pair inside a flow sequence [ ] is not supported; write { key: value } inside it")
     }
 
