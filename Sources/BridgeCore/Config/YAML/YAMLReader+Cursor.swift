@@ -114,7 +114,8 @@ extension YAMLReader {
         case "'": return "\"'\""
         default:
             guard character.value >= 0x20, character.value != 0x7F else {
-                return "control character U+" + String(character.value, radix: 16, uppercase: true)
+                let digits = String(character.value, radix: 16, uppercase: true)
+                return "control character U+" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
             }
             return "'\(character)'"
         }

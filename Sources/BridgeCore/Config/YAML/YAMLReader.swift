@@ -61,6 +61,7 @@ struct YAMLReader {
     // MARK: - Document
 
     private mutating func document() throws(YAMLError) -> YAMLNode? {
+        try checkCharacters()
         if peek() == "\u{FEFF}" {
             index += 1
             lineStart = index
@@ -330,6 +331,28 @@ struct YAMLReader {
     }
 
     // MARK: - Checks
+
+    /// YAML allows tab, line breaks and printable characters only (as libyaml checked): a
+    /// control character is reported where it is, before anything is read.
+    private func checkCharacters() throws(YAMLError) {
+        var line = 1
+        var column = 1
+        for (offset, character) in text.enumerated() {
+            let value = character.value
+            let printable = value == 0x09 || value == 0x0A || value == 0x0D || (0x20...0x7E).contains(value) || value == 0x85
+                || (0xA0...0xD7FF).contains(value) || (0xE000...0xFFFD).contains(value) || value >= 0x10000
+            guard printable else {
+                throw .syntax("\(describe(character)) is not allowed in YAML; write it as an escape in double quotes", at: ConfigPosition(line: line, column: column))
+            }
+            let crlf = character == "\r" && offset + 1 < text.count && text[offset + 1] == "\n"
+            if Self.isBreak(character), !crlf {
+                line += 1
+                column = 1
+            } else if !crlf {
+                column += 1
+            }
+        }
+    }
 
     /// Counts one more enclosing collection; deeper than ``maximumDepth`` is an error.
     mutating func enterCollection(at start: ConfigPosition) throws(YAMLError) {

@@ -77,7 +77,7 @@ struct YAMLReaderTests {
     // MARK: - Errors
 
     @Test("Syntax errors name the problem and where it is")
-    func syntaxErrors() {
+    func syntaxErrors() throws {
         #expect(failure("a:\n  b: 1\n   c: 2\n") == "3:5: YAML syntax error: a key must be on one line (a ': ' inside a value needs quotes)")
         #expect(failure("a: \"open\nb: 1\n") == "1:4: YAML syntax error: the quoted value that starts here is not closed (missing '\"')")
         #expect(failure("a: 'open\n") == "1:4: YAML syntax error: the quoted value that starts here is not closed (missing \"'\")")
@@ -91,6 +91,9 @@ struct YAMLReaderTests {
         #expect(failure("a: [*]\n").hasPrefix("1:5: YAML syntax error: '*' starts an alias"))
         #expect(failure("a: 'x' y\n") == "1:8: YAML syntax error: unexpected 'y' after the value; quote a value that contains it")
         #expect(failure("a: &x *y\n") == "1:7: YAML syntax error: an alias cannot have an anchor")
+        #expect(failure("a: 1\r\nb: x\u{1}y\n") == "2:5: YAML syntax error: control character U+0001 is not allowed in YAML; write it as an escape in double quotes")
+        #expect(failure("a: \"\u{7F}\"\n") == "1:5: YAML syntax error: control character U+007F is not allowed in YAML; write it as an escape in double quotes")
+        #expect(try tree("a: \"\\u0001\"\n") == #"{@1:1 plain@1:1 "a": doubleQuoted@1:4 "\u{01}"}"#)
         #expect(failure("a: @x\n") == "1:4: YAML syntax error: '@' is reserved in YAML and cannot start a value; quote the value")
     }
 
