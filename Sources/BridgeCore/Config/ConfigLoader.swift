@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Reads and validates the configuration file.
 ///
@@ -54,9 +53,9 @@ public enum ConfigLoader {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigErrors) -> BridgeConfiguration {
         let reader = ConfigReader(file: file, environment: environment)
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try YAMLReader.compose(yaml)
         } catch {
             throw ConfigErrors([syntaxError(error, file: file)])
         }
@@ -65,7 +64,7 @@ public enum ConfigLoader {
             reader.report("the configuration is empty; it needs at least mqtt.url", at: start, path: "")
             throw ConfigErrors(reader.errors)
         }
-        guard let document = reader.node(root, path: "", fallback: start), let top = reader.section(document) else {
+        guard let document = reader.node(root, path: ""), let top = reader.section(document) else {
             throw ConfigErrors(reader.errors)
         }
         let configuration = read(top, reader: reader)
@@ -104,31 +103,9 @@ public enum ConfigLoader {
         )
     }
 
-    /// Turns a Yams parse failure into a positioned error, without the snippet of the file
-    /// Yams adds (it could show a secret).
-    static func syntaxError(_ error: any Error, file: String) -> ConfigError {
-        func positioned(_ mark: Mark, _ problem: String, _ context: YamlError.Context?) -> ConfigError {
-            let detail = context.map { "\(problem) (\($0.text))" } ?? problem
-            return ConfigError(file: file, line: mark.line, column: mark.column, keyPath: "", message: "YAML syntax error: \(detail)")
-        }
-        switch error as? YamlError {
-        case .scanner(let context, let problem, let mark, _),
-            .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            return positioned(mark, problem, context)
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            return ConfigError(
-                file: file,
-                line: context.mark.line,
-                column: context.mark.column,
-                keyPath: "",
-                message: "duplicate key \(keys) in one mapping"
-            )
-        case .reader(let problem, _, _, _):
-            return ConfigError(unpositionedIn: file, message: "cannot read YAML: \(problem)")
-        default:
-            return ConfigError(unpositionedIn: file, message: "YAML syntax error")
-        }
+    /// A YAML reader error as a positioned configuration error (its message never quotes
+    /// the file, which could show a secret).
+    static func syntaxError(_ error: YAMLError, file: String) -> ConfigError {
+        ConfigError(file: file, line: error.position.line, column: error.position.column, keyPath: "", message: error.message)
     }
 }

@@ -1,10 +1,8 @@
-import Yams
-
 /// One value in the composed configuration tree, with where it is and, for a scalar,
 /// its text after environment interpolation.
 struct ConfigNode {
-    /// The YAML node as composed by Yams.
-    let node: Node
+    /// The composed YAML node.
+    let node: YAMLNode
     /// The key path of this value, such as `sources[1].poll_interval`.
     let path: String
     /// Where the value starts in the file.
@@ -17,7 +15,7 @@ struct ConfigNode {
         switch node {
         case .mapping: "a mapping"
         case .sequence: "a list"
-        case .scalar, .alias: "'\(text ?? "")'"
+        case .scalar: "'\(text ?? "")'"
         }
     }
 
@@ -26,7 +24,7 @@ struct ConfigNode {
         switch node {
         case .mapping: "a mapping"
         case .sequence: "a list"
-        case .scalar, .alias: "a scalar"
+        case .scalar: "a scalar"
         }
     }
 

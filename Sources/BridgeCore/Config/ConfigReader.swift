@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Walks a composed YAML tree and collects every problem instead of stopping at the first.
 ///
@@ -32,8 +31,8 @@ final class ConfigReader {
     /// Wraps a composed node, interpolating a scalar.
     ///
     /// - Returns: The node, or `nil` when interpolation failed (already reported).
-    func node(_ node: Node, path: String, fallback: ConfigPosition) -> ConfigNode? {
-        let position = ConfigPosition(of: node, fallback: fallback)
+    func node(_ node: YAMLNode, path: String) -> ConfigNode? {
+        let position = node.position
         guard case .scalar(let scalar) = node else {
             return ConfigNode(node: node, path: path, position: position, text: nil)
         }
@@ -47,8 +46,8 @@ final class ConfigReader {
 
     /// Whether a value counts as not given: a plain scalar that is empty, `~` or `null` after
     /// interpolation. Quoted scalars are never null, so `""` stays an empty string.
-    func isNull(_ node: Node) -> Bool {
-        guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any else { return false }
+    func isNull(_ node: YAMLNode) -> Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
         if ["", "~", "null", "Null", "NULL"].contains(scalar.string) { return true }
         guard scalar.string.contains("${") else { return false }
         let (text, failures) = interpolation.interpolate(scalar.string)
@@ -86,8 +85,8 @@ final class ConfigReader {
             report("expected a list, got \(value.shapeDescription)", at: value.position, path: value.path)
             return nil
         }
-        return sequence.enumerated().compactMap { index, element in
-            node(element, path: ConfigNode.path(value.path, index: index), fallback: value.position)
+        return sequence.elements.enumerated().compactMap { index, element in
+            node(element, path: ConfigNode.path(value.path, index: index))
         }
     }
 

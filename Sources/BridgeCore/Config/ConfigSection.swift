@@ -1,5 +1,3 @@
-import Yams
-
 /// A mapping in the configuration (`mqtt:`, `mqtt.tls:`, one entry of `sources:`), with its
 /// keys looked up by name and every scalar already interpolated.
 ///
@@ -26,17 +24,16 @@ struct ConfigSection {
     private let entries: [String: Entry]
 
     /// Creates a section from a composed mapping; `reader` interpolates its scalars.
-    init(mapping: Node.Mapping, path: String, position: ConfigPosition, reader: ConfigReader) {
+    init(mapping: YAMLMapping, path: String, position: ConfigPosition, reader: ConfigReader) {
         var keys: [(name: String, position: ConfigPosition)] = []
         var entries: [String: Entry] = [:]
-        for (keyNode, valueNode) in mapping {
-            let name = keyNode.scalar?.string ?? "\(keyNode)"
-            let keyPosition = ConfigPosition(of: keyNode, fallback: position)
-            keys.append((name, keyPosition))
+        for pair in mapping.pairs {
+            let name = pair.key.string
+            keys.append((name, pair.key.position))
             let childPath = ConfigNode.path(path, name)
-            if reader.isNull(valueNode) {
+            if reader.isNull(pair.value) {
                 entries[name] = .null
-            } else if let child = reader.node(valueNode, path: childPath, fallback: keyPosition) {
+            } else if let child = reader.node(pair.value, path: childPath) {
                 entries[name] = .value(child)
             } else {
                 entries[name] = .failed

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Loads the mapping files of every source type: the built-in folder (`Mappings/`), then a
 /// user overlay (the `mappings.directory` setting, or a source's `mapping:`).
@@ -136,9 +135,9 @@ public enum MappingLoader {
     /// - Returns: The mapping (`nil` when `source:` is unusable) and every problem found.
     static func parse(yaml: String, file: String, environment: [String: String]) -> (MappingFile?, [ConfigError]) {
         let reader = ConfigReader(file: file, environment: environment)
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try YAMLReader.compose(yaml)
         } catch {
             return (nil, [syntaxError(error, file: file)])
         }
@@ -147,7 +146,7 @@ public enum MappingLoader {
             reader.report("the mapping file is empty; it needs at least source:", at: start, path: "")
             return (nil, reader.errors)
         }
-        guard let document = reader.node(root, path: "", fallback: start), let top = reader.section(document) else {
+        guard let document = reader.node(root, path: ""), let top = reader.section(document) else {
             return (nil, reader.errors)
         }
         let mapping = MappingReader(reader: reader).read(top)
@@ -156,7 +155,7 @@ public enum MappingLoader {
 
     /// A YAML syntax error, with a hint for the usual cause in mapping files: a path with
     /// `[ ]` or `*` written unquoted inside `{ … }` or `[ … ]`, where YAML reserves them.
-    static func syntaxError(_ error: any Error, file: String) -> ConfigError {
+    static func syntaxError(_ error: YAMLError, file: String) -> ConfigError {
         let base = ConfigLoader.syntaxError(error, file: file)
         let text = base.message
         guard text.contains("flow") || text.contains("alias") else { return base }

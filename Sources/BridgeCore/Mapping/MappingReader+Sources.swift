@@ -1,5 +1,3 @@
-import Yams
-
 /// Reading `from:` sources, transforms, `child:` expansions and the `device:` block.
 extension MappingReader {
     /// The keys a `from:` source accepts.
@@ -154,8 +152,8 @@ extension MappingReader {
             return nil
         }
         var table: [String: JSONValue] = [:]
-        for (key, entry) in mapping {
-            table[key.scalar?.string ?? "\(key)"] = Self.json(entry)
+        for pair in mapping.pairs {
+            table[pair.key.string] = Self.json(pair.value)
         }
         guard !table.isEmpty else {
             reader.report("an empty map changes nothing", at: value.position, path: value.path)

@@ -1,5 +1,3 @@
-import Yams
-
 /// Reads one mapping file's composed YAML into a ``MappingFile``, reporting every problem
 /// through the configuration's ``ConfigReader`` (so errors have the same
 /// `file:line:column: key.path: message` form).
@@ -171,21 +169,19 @@ struct MappingReader {
 
     /// Any YAML value as JSON: plain scalars by their YAML 1.2 core type (`true`, `12`, `null`),
     /// quoted scalars as strings.
-    static func json(_ node: Node) -> JSONValue {
+    static func json(_ node: YAMLNode) -> JSONValue {
         switch node {
         case .scalar(let scalar):
-            guard scalar.style == .plain || scalar.style == .any else { return .string(scalar.string) }
+            guard scalar.style == .plain else { return .string(scalar.string) }
             return plainScalar(scalar.string)
         case .sequence(let sequence):
-            return .array(sequence.map(json))
+            return .array(sequence.elements.map(json))
         case .mapping(let mapping):
             var members: [String: JSONValue] = [:]
-            for (key, value) in mapping {
-                members[key.scalar?.string ?? "\(key)"] = json(value)
+            for pair in mapping.pairs {
+                members[pair.key.string] = json(pair.value)
             }
             return .object(members)
-        case .alias:
-            return .null
         }
     }
 
@@ -202,7 +198,7 @@ struct MappingReader {
     /// A scalar's JSON value, after `${…}` interpolation.
     func json(_ value: ConfigNode) -> JSONValue {
         guard let text = value.text, case .scalar(let scalar) = value.node else { return Self.json(value.node) }
-        guard scalar.style == .plain || scalar.style == .any else { return .string(text) }
+        guard scalar.style == .plain else { return .string(text) }
         return Self.plainScalar(text)
     }
 }
