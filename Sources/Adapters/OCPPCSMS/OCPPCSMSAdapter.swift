@@ -78,8 +78,8 @@ public final class OCPPCSMSAdapter: SourceAdapter {
     let idTag: String?
     let pollInterval: Duration
     let logger: Logger
-    let chargePoints = OCPPCSMSCache()
-    let sessions = OCPPCSMSCache()
+    let chargePoints: OCPPCSMSCache
+    let sessions: OCPPCSMSCache
     /// Each connector's transaction id (0: none) in the last `connectors` document, with the
     /// generations of the two lists it was built from; `nil` before the first. The next document
     /// marks the connectors whose transaction changed.
@@ -89,7 +89,13 @@ public final class OCPPCSMSAdapter: SourceAdapter {
     /// Creates the adapter of one configured source.
     /// - Throws: ``CommandFailure`` (`internal_error`) when the source has no usable url or credentials
     ///   (the configuration loader normally rejects those first).
-    public init(configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger) throws {
+    /// - Parameter clock: the time the shared list reads age on (``sharedAge``); tests on a
+    ///   simulated clock inject theirs. Requests, retries and the WebSocket keep real time.
+    public init(
+        configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger, clock: any SourceClock = SystemSourceClock()
+    ) throws {
+        chargePoints = OCPPCSMSCache(clock: clock)
+        sessions = OCPPCSMSCache(clock: clock)
         guard let url = configuration.url else {
             throw CommandFailure(.internalError, "source '\(configuration.id)' has no url")
         }
