@@ -13,10 +13,10 @@ import TestSupport
 /// sends a telegram every 10 s, the TinyBMS gateway a telemetry frame every 1 s, the CSMS ticks
 /// every 5 s, the router and the portal advance with the clock).
 ///
-/// The other adapters (HAN, TinyBMS, OCPP) take their retry pauses and stream reconnects in real
-/// time; while one of those is under way (a read in flight, or a stream the adapter holds open
-/// that the simulator does not) the driver waits for it and simulated time stands still. The
-/// OCPP adapter's list cache ages on the simulated clock.
+/// The other adapters (HAN, TinyBMS, OCPP) have their rate budgets (the pause after a 429) and
+/// the OCPP list cache on the simulated clock, but take their retry pauses and stream reconnects
+/// in real time; while one of those is under way (a read in flight, or a stream the adapter holds
+/// open that the simulator does not) the driver waits for it and simulated time stands still.
 ///
 /// A run records every message the subscriber received with the simulated time it arrived at.
 public final class AllSourcesRun: Sendable {
@@ -40,6 +40,16 @@ public final class AllSourcesRun: Sendable {
             case .ocppCSMS: .seconds(15)
             case .fritzNetwork: .seconds(31)
             case .flowerHub: .seconds(60)
+            }
+        }
+
+        /// How long the source's stream may carry no live data before the supervisor ends it (the
+        /// adapter's `streamSilence`; checked every that long, so it ends after one to two); nil
+        /// without one.
+        public var streamSilence: Duration? {
+            switch self {
+            case .cozifyHAN, .tinyBMS: .seconds(30)
+            case .ocppCSMS, .fritzNetwork, .flowerHub: nil
             }
         }
 
@@ -228,13 +238,12 @@ public final class AllSourcesRun: Sendable {
                             inner = try FritzNetworkAdapter(configuration: configuration, pool: pool, logger: logger, clock: clock)
                         case .flowerhub:
                             inner = try FlowerHubAdapter(configuration: configuration, pool: pool, logger: logger, clock: clock)
+                        case .cozifyHAN:
+                            inner = try CozifyHANAdapter(configuration: configuration, pool: pool, logger: logger, clock: clock)
+                        case .tinyBMS:
+                            inner = try TinyBMSAdapter(configuration: configuration, pool: pool, logger: logger, clock: clock)
                         case .ocppCSMS:
                             inner = try OCPPCSMSAdapter(configuration: configuration, pool: pool, logger: logger, clock: clock)
-                        default:
-                            guard let adapter = try AdapterFactory(pool: pool, logger: logger).makeAdapter(configuration) else {
-                                return nil
-                            }
-                            inner = adapter
                         }
                         let adapter = ObservedAdapter(inner)
                         made.withLock { $0[configuration.id] = adapter }
