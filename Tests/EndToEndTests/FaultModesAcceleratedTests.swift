@@ -53,8 +53,9 @@ enum FaultSuite {
         return String(format: "%.0f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 
-    static func check(_ source: Source, _ mode: Mode) async throws {
+    static func check(_ source: Source, _ mode: Mode, timeout: String = AllSourcesRun.Settings().timeout) async throws {
         var settings = AllSourcesRun.Settings()
+        settings.timeout = timeout
         // API2MQTT_FAULT_TRACE=debug (or info, …) prints the bridge's log with simulated times.
         settings.trace = ProcessInfo.processInfo.environment["API2MQTT_FAULT_TRACE"]
         let tracing = settings.trace != nil
@@ -162,7 +163,8 @@ struct FaultModesTests {
     }
 
     /// Timeouts and slow answers need real time to pass: the simulator holds a request in real time and
-    /// the HTTP client gives up after the source's `timeout` (4.7 s here) of real time. Simulated time
+    /// the HTTP client gives up after the source's `timeout` (1.9 s here, each read tries three times)
+    /// of real time; a slow answer comes after 0.5 s. Simulated time
     /// stands still while a request hangs (the driver waits for the client), so the verdicts still
     /// depend only on the steps; the hang guards only turn a hang into an error.
     @Suite("Fault modes that take real time: each source × timeout, slow, slow past the timeout", .serialized)
@@ -172,7 +174,7 @@ struct FaultModesTests {
         @Test("the faulty source goes offline (or keeps its values) and comes back; the other four are unaffected",
               .timeLimit(.minutes(15)), arguments: AllSourcesRun.Source.allCases, modes)
         func fault(source: AllSourcesRun.Source, mode: AllSourcesRun.FaultMode) async throws {
-            try await FaultSuite.check(source, mode)
+            try await FaultSuite.check(source, mode, timeout: "1s900ms")
         }
     }
 }
