@@ -7,6 +7,7 @@ import Synchronization
 public final class ObservedAdapter: SourceAdapter {
     public let inner: any SourceAdapter
     private let inFlight = Atomic<Int>(0)
+    private let openStreams = Atomic<Int>(0)
 
     public init(_ inner: any SourceAdapter) {
         self.inner = inner
@@ -29,7 +30,31 @@ public final class ObservedAdapter: SourceAdapter {
         }
     }
 
-    public func stream() -> AsyncThrowingStream<SourceDocument, any Error>? { inner.stream() }
+    /// Streams handed to the supervisor whose connection has not ended yet (the inner sequence
+    /// neither finished nor threw, and the supervisor did not stop consuming it).
+    public var streamsOpen: Int { openStreams.load(ordering: .sequentiallyConsistent) }
+
+    /// The inner stream, passed through one document at a time; ``streamsOpen`` counts it until
+    /// it ends, which is when the supervisor goes on to its reconnect pause.
+    public func stream() -> AsyncThrowingStream<SourceDocument, any Error>? {
+        guard let stream = inner.stream() else { return nil }
+        openStreams.add(1, ordering: .sequentiallyConsistent)
+        return AsyncThrowingStream { continuation in
+            let task = Task { [self] in
+                do {
+                    for try await document in stream {
+                        continuation.yield(document)
+                    }
+                    openStreams.subtract(1, ordering: .sequentiallyConsistent)
+                    continuation.finish()
+                } catch {
+                    openStreams.subtract(1, ordering: .sequentiallyConsistent)
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
 
     public func execute(_ call: RenderedCall) async throws(CommandFailure) -> Int? {
         try await inner.execute(call)

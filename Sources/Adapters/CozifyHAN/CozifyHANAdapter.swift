@@ -31,7 +31,11 @@ public final class CozifyHANAdapter: SourceAdapter {
     public let polls: [PollSchedule]
     public let streamFallback: [PollSchedule]
 
-    public init(configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger) throws {
+    /// - Parameter clock: the time of the rate budget (how long a 429 blocks requests); tests on a
+    ///   simulated clock inject theirs. Requests, retries and the stream keep real time.
+    public init(
+        configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger, clock: any SourceClock = SystemSourceClock()
+    ) throws {
         guard let url = configuration.url else {
             throw CommandFailure(.internalError, "source '\(configuration.id)' has no url")
         }
@@ -48,7 +52,7 @@ public final class CozifyHANAdapter: SourceAdapter {
             configuration: SourceHTTPClient.Configuration(
                 baseURL: base, timeout: configuration.timeout,
                 tls: SourceTLS(caFile: configuration.caFile, insecure: configuration.insecureTLS)),
-            auth: auth, pool: pool, logger: logger)
+            auth: auth, budget: RateBudget(clock: clock), pool: pool, logger: logger)
         self.logger = logger
         let meter = PollSchedule(endpoint: "meter", every: pollInterval)
         var polls = [

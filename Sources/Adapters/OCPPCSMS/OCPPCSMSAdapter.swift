@@ -83,8 +83,8 @@ public final class OCPPCSMSAdapter: SourceAdapter {
     let idTag: String?
     let pollInterval: Duration
     let logger: Logger
-    let chargePoints = OCPPCSMSCache()
-    let sessions = OCPPCSMSCache()
+    let chargePoints: OCPPCSMSCache
+    let sessions: OCPPCSMSCache
     /// Each connector's transaction id (0: none) in the last `connectors` document, with the
     /// generations of the two lists it was built from; `nil` before the first. The next document
     /// marks the connectors whose transaction changed.
@@ -94,7 +94,14 @@ public final class OCPPCSMSAdapter: SourceAdapter {
     /// Creates the adapter of one configured source.
     /// - Throws: ``CommandFailure`` (`internal_error`) when the source has no usable url or credentials
     ///   (the configuration loader normally rejects those first).
-    public init(configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger) throws {
+    /// - Parameter clock: the time the shared list reads age on (``sharedAge``) and of the rate
+    ///   budgets (how long a 429 blocks requests); tests on a simulated clock inject theirs.
+    ///   Requests, retries and the WebSocket keep real time.
+    public init(
+        configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger, clock: any SourceClock = SystemSourceClock()
+    ) throws {
+        chargePoints = OCPPCSMSCache(clock: clock)
+        sessions = OCPPCSMSCache(clock: clock)
         guard let url = configuration.url else {
             throw CommandFailure(.internalError, "source '\(configuration.id)' has no url")
         }
@@ -118,10 +125,10 @@ public final class OCPPCSMSAdapter: SourceAdapter {
         let tls = SourceTLS(caFile: configuration.caFile, insecure: configuration.insecureTLS)
         client = SourceHTTPClient(
             configuration: SourceHTTPClient.Configuration(baseURL: base, timeout: configuration.timeout, tls: tls),
-            auth: auth, pool: pool, logger: logger)
+            auth: auth, budget: RateBudget(clock: clock), pool: pool, logger: logger)
         commandClient = SourceHTTPClient(
             configuration: SourceHTTPClient.Configuration(baseURL: base, timeout: max(configuration.timeout, .seconds(15)), tls: tls),
-            auth: auth, pool: pool, logger: logger)
+            auth: auth, budget: RateBudget(clock: clock), pool: pool, logger: logger)
         let listed = configuration.strings("charge_points") ?? []
         allowList = listed.isEmpty ? nil : Set(listed)
         idTag = configuration.string("remote_start_id_tag").flatMap { $0.isEmpty ? nil : $0 }

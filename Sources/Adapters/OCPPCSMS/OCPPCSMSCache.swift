@@ -23,6 +23,12 @@ final class OCPPCSMSCache: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The time list ages are measured on (the adapter's clock).
+    private let clock: any SourceClock
+
+    init(clock: any SourceClock = SystemSourceClock()) {
+        self.clock = clock
+    }
 
     /// The last list read, however old (`nil` before the first read).
     var last: [JSONValue]? { state.withLock { $0.items } }
@@ -40,7 +46,7 @@ final class OCPPCSMSCache: Sendable {
 
     /// Like ``get(maxAge:fetch:)``, with the generation of the read it returns.
     func snapshot(maxAge: Duration, fetch: @escaping @Sendable () async -> Result<[JSONValue], SourceError>) async throws(SourceError) -> Snapshot {
-        let now = ContinuousClock.now
+        let now = clock.now
         let task: Task<Result<Snapshot, SourceError>, Never> = state.withLock { state in
             if let flight = state.flight { return flight }
             if !state.stale, let items = state.items, let readAt = state.readAt, now - readAt < maxAge {
@@ -55,7 +61,7 @@ final class OCPPCSMSCache: Sendable {
                     case .success(let items):
                         state.items = items
                         state.generation += 1
-                        state.readAt = .now
+                        state.readAt = self.clock.now
                         state.stale = false
                         return .success(Snapshot(items: items, generation: state.generation))
                     case .failure(let error):

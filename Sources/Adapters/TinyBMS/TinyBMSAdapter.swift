@@ -81,7 +81,11 @@ public final class TinyBMSAdapter: SourceAdapter {
         var warnedSockets: Set<String> = []
     }
 
-    public init(configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger) throws {
+    /// - Parameter clock: the time of the rate budget (how long a 429 blocks requests); tests on a
+    ///   simulated clock inject theirs. Requests, retries and the stream keep real time.
+    public init(
+        configuration: SourceConfiguration, pool: HTTPClientPool, logger: Logger, clock: any SourceClock = SystemSourceClock()
+    ) throws {
         guard let url = configuration.url else {
             throw CommandFailure(.internalError, "source '\(configuration.id)' has no url")
         }
@@ -106,7 +110,7 @@ public final class TinyBMSAdapter: SourceAdapter {
                 baseURL: base, timeout: configuration.timeout,
                 tls: SourceTLS(caFile: configuration.caFile, insecure: configuration.insecureTLS),
                 usesETags: false),
-            auth: auth, pool: pool, logger: logger)
+            auth: auth, budget: RateBudget(clock: clock), pool: pool, logger: logger)
         self.logger = logger
         let telemetry = PollSchedule(endpoint: "telemetry", every: pollInterval)
         var polls = [

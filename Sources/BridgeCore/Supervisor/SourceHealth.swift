@@ -4,7 +4,10 @@
 /// - `online`: reads succeed (and the stream, if any, is up).
 /// - `degraded`: data still flows, but not as designed (stream down with polling fallback
 ///   working, or some endpoints failing while others succeed).
-/// - `offline`: `offlineAfter` consecutive failures and nothing succeeding.
+/// - `offline`: nothing succeeding since either every endpoint of one poll round failed (the
+///   ``roundEndpoints``: those on the source's shortest schedule) or `offlineAfter` reads failed
+///   in a row, whichever comes first. So a source whose every read fails is offline within one
+///   interval, and one endpoint failing alone (an old firmware's missing path) only degrades it.
 public struct SourceHealth: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable {
         case starting, online, degraded, offline
@@ -18,15 +21,22 @@ public struct SourceHealth: Sendable, Hashable {
     /// Endpoints whose last read failed.
     public private(set) var failingEndpoints: Set<String> = []
     public let offlineAfter: Int
+    /// The endpoints read most often: once each has failed with nothing succeeding since, the
+    /// source is offline without waiting for `offlineAfter` failures. Empty: only `offlineAfter`.
+    public let roundEndpoints: Set<String>
+    /// Endpoints that failed since the last success.
+    private var failedSinceSuccess: Set<String> = []
 
-    public init(offlineAfter: Int = 3) {
+    public init(offlineAfter: Int = 3, roundEndpoints: Set<String> = []) {
         self.offlineAfter = max(1, offlineAfter)
+        self.roundEndpoints = roundEndpoints
     }
 
     /// Records a successful read or stream document. Returns the new status if it changed.
     public mutating func succeeded(endpoint: String?, at instant: ContinuousClock.Instant) -> Status? {
         lastSuccess = instant
         consecutiveFailures = 0
+        failedSinceSuccess.removeAll()
         if let endpoint { failingEndpoints.remove(endpoint) }
         return update()
     }
@@ -35,7 +45,10 @@ public struct SourceHealth: Sendable, Hashable {
     public mutating func failed(endpoint: String?, error: String) -> Status? {
         lastError = error
         consecutiveFailures += 1
-        if let endpoint { failingEndpoints.insert(endpoint) }
+        if let endpoint {
+            failingEndpoints.insert(endpoint)
+            failedSinceSuccess.insert(endpoint)
+        }
         return update()
     }
 
@@ -56,8 +69,10 @@ public struct SourceHealth: Sendable, Hashable {
 
     private mutating func update() -> Status? {
         let next: Status
-        if consecutiveFailures >= offlineAfter || (lastSuccess == nil && consecutiveFailures > 0) {
-            next = consecutiveFailures >= offlineAfter ? .offline : (status == .starting ? .starting : status)
+        let roundFailed = !roundEndpoints.isEmpty && roundEndpoints.isSubset(of: failedSinceSuccess)
+        let down = consecutiveFailures >= offlineAfter || roundFailed
+        if down || (lastSuccess == nil && consecutiveFailures > 0) {
+            next = down ? .offline : (status == .starting ? .starting : status)
         } else if lastSuccess == nil {
             next = .starting
         } else if streamUp == false || !failingEndpoints.isEmpty {

@@ -24,7 +24,16 @@ public final class SourceRunner: Service, CommandExecutor {
     let onStatusChange: @Sendable () -> Void
 
     struct State {
-        var health = SourceHealth()
+        var health: SourceHealth
+    }
+
+    /// The endpoints of one poll round: those on the adapter's shortest schedule (fallback
+    /// schedules included, as they are what is read while the stream is down). When each has
+    /// failed with nothing succeeding since, the source is offline (``SourceHealth``).
+    static func roundEndpoints(of adapter: any SourceAdapter) -> Set<String> {
+        let schedules = adapter.polls + (adapter.hasStream ? adapter.streamFallback : [])
+        guard let shortest = schedules.map(\.interval).min() else { return [] }
+        return Set(schedules.filter { $0.interval == shortest }.map(\.endpoint))
     }
 
     public init(
@@ -42,7 +51,7 @@ public final class SourceRunner: Service, CommandExecutor {
         // A read may first wait for the source's request budget: the deadline allows for it, so
         // a budget wait never reads as a device that did not answer.
         self.readTimeout = bridge.configuration.timeout * 2 + adapter.maximumBudgetWait
-        self.state = Mutex(State())
+        self.state = Mutex(State(health: SourceHealth(roundEndpoints: Self.roundEndpoints(of: adapter))))
         (refreshes, refreshContinuation) = AsyncStream.makeStream(of: Set<String>.self, bufferingPolicy: .bufferingNewest(16))
         (restarts, restartContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
