@@ -25,6 +25,8 @@ struct SentCommand: Sendable {
     var sent: ContinuousClock.Instant
     /// nil while waiting for the broker's PUBACK; then true, or false with `error`.
     var acknowledged: Bool?
+    /// When the broker's PUBACK arrived.
+    var acknowledgedAt: ContinuousClock.Instant?
     var error: String?
 }
 
@@ -32,7 +34,9 @@ struct SentCommand: Sendable {
 /// each with its own value) at `rate` per second while mosquitto is killed (SIGKILL by PID) and
 /// started again on the same port N times, with `dwell` seconds of traffic between restarts.
 func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64) async throws -> Bool {
-    let broker = try await MosquittoBroker.start(.init(logsEveryPacket: false))
+    // Every packet logged: the broker's own account of which commands arrived before the
+    // bridge had subscribed again (a few lines per command: negligible at this rate).
+    let broker = try await MosquittoBroker.start(.init(extraConfiguration: ["set_tcp_nodelay true"], logsEveryPacket: true))
     let simulator = CozifyHANSimulator(configuration: .init(telegramInterval: .seconds(1)))
     let simulatorPort = try await simulator.start()
     let bridge = try BridgeUnderTest.start(api2mqtt: api2mqtt, brokerPort: broker.port, simulatorPort: simulatorPort)
@@ -72,6 +76,8 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
 
     var failure: String?
     var reconnects: [(seconds: Double, observerLate: Bool)] = []
+    /// Per restart: when the new broker listened, and when the bridge's `online` arrived.
+    var windows: [(kill: ContinuousClock.Instant, up: ContinuousClock.Instant, online: ContinuousClock.Instant)] = []
     let sent = Locked<[SentCommand]>([])
     var publisher: Session?
     let stopPublishing = Locked(false)
@@ -112,7 +118,11 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
                     group.addTask {
                         do {
                             try await session.client.publish("api2mqtt/han/fixed_price/set", string: payload, qos: .atLeastOnce)
-                            sent.withLock { $0[position].acknowledged = true }
+                            let now = ContinuousClock.now
+                            sent.withLock {
+                                $0[position].acknowledged = true
+                                $0[position].acknowledgedAt = now
+                            }
                         } catch {
                             sent.withLock {
                                 $0[position].acknowledged = false
@@ -132,6 +142,7 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
             }
             // Down for as long as a start takes: the old observer is closed only once the new one
             // is subscribed, so that its clean-up does not lengthen the outage.
+            let kill = ContinuousClock.now
             broker.kill()
             observed.withLock { $0.epoch = restart }
             try await broker.restart()
@@ -145,6 +156,7 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
                 throw TestSupportError("the bridge was not online again within 120 s of restart \(restart)")
             }
             guard let online = observed.withLock({ $0.online[restart] }) else { continue }
+            windows.append((kill, up, online.instant))
             // A retained `online` means the bridge's birth came before the observer subscribed:
             // the reconnect took at most until the subscription.
             reconnects.append(
@@ -213,15 +225,46 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
     if ambiguous { print("  (more than 10,000 commands: values repeat, the per-command call counts below are approximate)") }
     func callCount(_ command: SentCommand) -> Int { calls[command.index % 10_000] ?? 0 }
     let twiceCalledTwice = twice.filter { callCount($0) >= 2 }.count
-    row("  answered twice: source called twice (command delivered twice)", "\(twiceCalledTwice)")
-    row("  answered twice: source called once (result delivered twice)", "\(twice.count - twiceCalledTwice)")
+    row("  answered twice, the call made twice (delivered twice)", "\(twiceCalledTwice)")
+    row("  answered twice, the call made once", "\(twice.count - twiceCalledTwice)")
+    // A restarted broker (persistence off) knows no subscription until the bridge has
+    // reconnected: a command it accepts before then has no subscriber and is dropped. The
+    // bridge subscribes right after its birth message (`online`), on the same connection.
+    let margin = Duration.milliseconds(100)
+    func window(of command: SentCommand) -> Int? {
+        guard let acknowledged = command.acknowledgedAt else { return nil }
+        return windows.firstIndex { acknowledged >= $0.up && acknowledged <= $0.online + margin }
+    }
+    /// Acknowledged at most 100 ms before a kill: it may have been in the broker when it died.
+    func atKill(_ command: SentCommand) -> Bool {
+        guard let acknowledged = command.acknowledgedAt else { return false }
+        return windows.contains { acknowledged <= $0.kill && acknowledged >= $0.kill - margin }
+    }
     let neverCalled = never.filter { callCount($0) == 0 }
-    row("  never answered: never reached the bridge (no call)", "\(neverCalled.count)")
-    row("    of which the broker had acknowledged (lost in the broker)", "\(neverCalled.filter { $0.acknowledged == true }.count)")
-    row("  never answered: the bridge made the call (result lost)", "\(never.count - neverCalled.count)")
+    let beforeSubscription = neverCalled.filter { window(of: $0) != nil }
+    let inBrokerAtKill = neverCalled.filter { window(of: $0) == nil && atKill($0) }
+    let unexplained = never.filter { callCount($0) > 0 || (window(of: $0) == nil && !atKill($0)) }
+    row("  never answered, no call, no subscriber yet (a)", "\(beforeSubscription.count)")
+    row("  never answered, no call, in the broker at a kill (b)", "\(inBrokerAtKill.count)")
+    row("  never answered, although the bridge made the call", "\(never.filter { callCount($0) > 0 }.count)")
+    row("  never answered, unexplained", "\(unexplained.count)")
+    let brokerCount = commandsBeforeSubscription(logFile: broker.logFile)
+    row("broker log: commands before the bridge's SUBSCRIBE (c)", brokerCount.map { "\($0)" } ?? "log unreadable")
+    print("  (a) PUBACK between the restarted broker listening and the bridge's `online` + 100 ms: a broker")
+    print("      without persistence knows no subscription until the bridge has reconnected and subscribed")
+    print("      (right after its birth message), so it drops what it accepts before then")
+    print("  (b) PUBACK at most 100 ms before a SIGKILL: accepted, not yet forwarded")
+    print("  (c) mosquitto's own log (every packet): command PUBLISHes each restarted broker received from")
+    print("      the publisher before the bridge's SUBSCRIBE, summed over the restarts (resends counted)")
+    let afterOnline = final.filter { command in
+        guard let acknowledged = command.acknowledgedAt else { return false }
+        return windows.allSatisfy { (acknowledged < $0.kill - margin || acknowledged > $0.kill) && (acknowledged < $0.up || acknowledged > $0.online + margin) }
+    }
+    row("commands accepted while the bridge was subscribed", "\(afterOnline.count)")
+    row("  of which answered exactly once", "\(afterOnline.filter { observation.results[$0.transaction]?.count == 1 }.count)")
     let extraCalls = final.filter { callCount($0) > 1 }.count
     row("commands whose call the source saw more than once", "\(extraCalls)")
-    for command in (twice + never).prefix(10) {
+    for command in (twice + unexplained).prefix(10) {
         print("    \(command.transaction): results \(observation.results[command.transaction]?.count ?? 0), calls \(callCount(command)), PUBACK \(command.acknowledged.map { "\($0)" } ?? "none")\(command.error.map { " (\($0))" } ?? "")")
     }
     let times = reconnects.map { $0.seconds }
@@ -235,8 +278,8 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
     row("bridge log lines at warning or above", "\(warnings.count)")
     var kinds: [String: Int] = [:]
     for line in warnings {
-        let message = line.split(separator: " ").dropFirst(3).prefix(8).joined(separator: " ")
-        kinds[message, default: 0] += 1
+        let level = line.split(separator: " ", maxSplits: 2).dropFirst().first ?? ""
+        kinds["\(level): \(BridgeUnderTest.message(of: line).prefix(100))", default: 0] += 1
     }
     for (message, count) in kinds.sorted(by: { $0.value > $1.value }).prefix(8) { print("    \(count)× \(message)") }
     row("host load average at end", hostLoad())
@@ -251,7 +294,29 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
     await publisher?.close()
     await simulator.stop()
     broker.shutDown()
-    let ok = failure == nil && bridgeRunning && twice.count - twiceCalledTwice == 0 && exitStatus == 0
-    if ok { bridge.removeFiles() } else { print("bridge files kept in \(bridge.directory.path)") }
+    let ok = failure == nil && bridgeRunning && twice.count - twiceCalledTwice == 0 && unexplained.isEmpty && exitStatus == 0
+    if ok && ProcessInfo.processInfo.environment["KEEP"] == nil { bridge.removeFiles() } else { print("bridge files kept in \(bridge.directory.path)") }
     return ok
+}
+
+/// From mosquitto's log (`log_type all`, appended across restarts): how many command PUBLISHes
+/// from the publisher each restarted broker received before the bridge's SUBSCRIBE, summed.
+func commandsBeforeSubscription(logFile: URL) -> Int? {
+    guard let log = try? String(contentsOf: logFile, encoding: .utf8) else { return nil }
+    var total = 0
+    var epoch = -1
+    var subscribed = false
+    for line in log.split(separator: "\n") {
+        if line.contains(" starting") && line.contains("mosquitto version") {
+            epoch += 1
+            subscribed = false
+        } else if line.contains("Received SUBSCRIBE from fault-suite-bridge") {
+            subscribed = true
+        } else if epoch > 0, !subscribed, line.contains("Received PUBLISH from fault-suite-publisher"),
+            line.contains("api2mqtt/han/fixed_price/set")
+        {
+            total += 1
+        }
+    }
+    return total
 }

@@ -35,7 +35,7 @@ struct ClassTally {
 /// `<device>/result` exactly when the device level is an id (README); the transaction echoed
 /// where the payload is readable JSON; and no HTTP call reaching the simulator.
 func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
-    let broker = try await MosquittoBroker.start(.init(logsEveryPacket: false))
+    let broker = try await MosquittoBroker.start(.init(extraConfiguration: ["set_tcp_nodelay true"], logsEveryPacket: false))
     let simulator = CozifyHANSimulator(configuration: .init(telegramInterval: .seconds(1)))
     let simulatorPort = try await simulator.start()
     let bridge = try BridgeUnderTest.start(api2mqtt: api2mqtt, brokerPort: broker.port, simulatorPort: simulatorPort)
@@ -45,7 +45,7 @@ func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
     print("fuzz: \(count) invalid commands (seed \(seed)) to the known device han of the real api2mqtt (\(api2mqtt))")
     print("  classes: \(classes.map(\.rawValue).joined(separator: ", "))")
     print("  forms: <base>/han/<entity>/set (plain or {\"value\": …}) and <base>/han/set ({\"<entity>\": …}), one entity each")
-    print("  one at a time, MQTT 5, response topic fuzz/reply with the index as correlation data; private mosquitto on port \(broker.port)")
+    print("  one at a time, MQTT 5, response topic fuzz/reply with the index as correlation data; private mosquitto on port \(broker.port) (set_tcp_nodelay true)")
     print("  host: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average at start \(hostLoad())")
 
     let observed = Locked(FuzzObservation())
@@ -75,6 +75,7 @@ func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
     var callsDuring = 0
     var requestsDuring = 0
     var elapsed = 0.0
+    var phases = (generate: Duration.zero, publish: Duration.zero, answer: Duration.zero)
     var cpu = 0.0
     var memoryAfter: (rss: Int, anon: Int)?
     var memoryBefore: (rss: Int, anon: Int)?
@@ -91,14 +92,20 @@ func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
         let start = ContinuousClock.now
         for index in 0..<count {
             guard let invalidClass = classes.randomElement(using: &random) else { break }
+            let generating = ContinuousClock.now
             let command = CommandFuzz.invalidCase(invalidClass, targets: targets, &random)
+            let publishing = ContinuousClock.now
+            phases.generate += publishing - generating
             var tally = tallies[invalidClass] ?? ClassTally()
             tally.sent += 1
             if command.topic.split(separator: "/", omittingEmptySubsequences: false).count == 3 { tally.deviceForm += 1 } else { tally.entityForm += 1 }
             try await session.client.publish(
                 command.topic, payload: command.payload, qos: .atLeastOnce,
                 properties: PublishProperties(responseTopic: "fuzz/reply", correlationData: Array(String(index).utf8)))
-            let answered = await waitFor(.seconds(30)) { observed.withLock { $0.replies[index] != nil } }
+            let waiting = ContinuousClock.now
+            phases.publish += waiting - publishing
+            defer { phases.answer += ContinuousClock.now - waiting }
+            let answered = await waitFor(.seconds(30), every: .microseconds(500)) { observed.withLock { $0.replies[index] != nil } }
             let shown = "#\(index) \(command.topic.prefix(50).debugDescription) \(String(decoding: command.payload.prefix(50), as: UTF8.self).debugDescription) (\(command.payload.count) bytes)"
             guard answered, let reply = observed.withLock({ $0.replies[index]?.first }) else {
                 missing += 1
@@ -158,7 +165,7 @@ func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
     print("")
     print("results per class")
     let header = ["class", "sent", "entity/device form", "1 error reply", "result topic ok", "transaction echoed", "error codes"]
-    print("  " + header.enumerated().map { $0.element.padding(toLength: [22, 7, 19, 14, 16, 19, 0][$0.offset], withPad: " ", startingAt: 0) }.joined())
+    print("  " + header.enumerated().map { $0.offset == 6 ? $0.element : $0.element.padding(toLength: [22, 7, 19, 14, 16, 19][$0.offset], withPad: " ", startingAt: 0) }.joined())
     var total = ClassTally()
     for invalidClass in classes {
         let tally = tallies[invalidClass] ?? ClassTally()
@@ -176,14 +183,14 @@ func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
             invalidClass.rawValue, "\(tally.sent)", "\(tally.entityForm)/\(tally.deviceForm)", "\(tally.oneErrorReply)",
             "\(tally.resultTopicAsDocumented)", "\(tally.transactionEchoed)/\(tally.transactionExpected)", codes,
         ]
-        print("  " + cells.enumerated().map { $0.element.padding(toLength: [22, 7, 19, 14, 16, 19, 200][$0.offset], withPad: " ", startingAt: 0) }.joined())
+        print("  " + cells.enumerated().map { $0.offset == 6 ? $0.element : $0.element.padding(toLength: [22, 7, 19, 14, 16, 19][$0.offset], withPad: " ", startingAt: 0) }.joined())
     }
     let totalCodes = total.codes.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     let cells = [
         "total", "\(total.sent)", "\(total.entityForm)/\(total.deviceForm)", "\(total.oneErrorReply)", "\(total.resultTopicAsDocumented)",
         "\(total.transactionEchoed)/\(total.transactionExpected)", totalCodes,
     ]
-    print("  " + cells.enumerated().map { $0.element.padding(toLength: [22, 7, 19, 14, 16, 19, 300][$0.offset], withPad: " ", startingAt: 0) }.joined())
+    print("  " + cells.enumerated().map { $0.offset == 6 ? $0.element : $0.element.padding(toLength: [22, 7, 19, 14, 16, 19][$0.offset], withPad: " ", startingAt: 0) }.joined())
     print("")
     row("commands without a reply within 30 s", "\(missing)")
     row("commands with more than one reply", "\(duplicates)")
@@ -191,6 +198,7 @@ func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
     row("HTTP calls of commands reaching the simulator", "\(callsDuring) (POST, or GET with X-Scan-Start)")
     row("all HTTP requests during the run (the source's polls)", "\(requestsDuring)")
     row("time for \(total.sent) commands (one at a time)", "\(format(elapsed, 1)) s (\(format(Double(total.sent) / max(elapsed, 0.001), 0)) commands/s)")
+    row("  generating / publishing (PUBACK) / until the reply", "\(format(seconds(phases.generate), 1)) / \(format(seconds(phases.publish), 1)) / \(format(seconds(phases.answer), 1)) s")
     row("bridge CPU during the run", "\(format(cpu, 2)) s (\(format(1000 * cpu / Double(max(total.sent, 1)), 3)) ms per command)")
     row("bridge VmRSS / RssAnon before → after", "\(memoryBefore?.rss ?? 0) / \(memoryBefore?.anon ?? 0) → \(memoryAfter?.rss ?? 0) / \(memoryAfter?.anon ?? 0) kB")
     bridge.printMetrics(["messages_received_total", "incoming_dropped_total", "offline_dropped_total"])
@@ -211,6 +219,6 @@ func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
     await simulator.stop()
     broker.shutDown()
     let ok = failure == nil && total.failures.isEmpty && missing == 0 && duplicates == 0 && callsDuring == 0 && bridgeRunning && exitStatus == 0
-    if ok { bridge.removeFiles() } else { print("bridge files kept in \(bridge.directory.path)") }
+    if ok && ProcessInfo.processInfo.environment["KEEP"] == nil { bridge.removeFiles() } else { print("bridge files kept in \(bridge.directory.path)") }
     return ok
 }

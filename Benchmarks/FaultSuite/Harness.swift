@@ -165,11 +165,18 @@ struct BridgeUnderTest {
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
-    /// Log lines at warning or above, and lines that tell of a crash.
+    /// Log lines at warning or above (`<time> <level> <label>: …`), and lines that tell of a crash.
     func warnings() -> [Substring] {
-        log.split(separator: "\n").filter {
-            $0.contains("warning") || $0.contains("error") || $0.contains("critical") || $0.contains("Fatal error")
+        log.split(separator: "\n").filter { line in
+            let level = line.split(separator: " ", maxSplits: 2).dropFirst().first ?? ""
+            return ["warning", "error", "critical"].contains(level) || line.contains("Fatal error")
         }
+    }
+
+    /// A log line's message (what follows `[<source>] `).
+    static func message(of line: Substring) -> Substring {
+        guard let range = line.range(of: "] ", options: .backwards) else { return line }
+        return line[range.upperBound...]
     }
 
     /// The bridge's Prometheus counters (`/metrics`), by metric name without labels; empty when
@@ -218,11 +225,11 @@ struct BridgeUnderTest {
 
 /// Waits until `condition` holds, polling every 20 ms; false after `timeout` (a guard against
 /// hangs only: every wait is for an event).
-func waitFor(_ timeout: Duration, _ condition: () -> Bool) async -> Bool {
+func waitFor(_ timeout: Duration, every interval: Duration = .milliseconds(20), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while !condition() {
         if ContinuousClock.now >= deadline { return false }
-        try? await Task.sleep(for: .milliseconds(20))
+        try? await Task.sleep(for: interval)
     }
     return true
 }

@@ -19,7 +19,7 @@ struct SoakSample {
 /// slope in kB per hour (over all samples, and after the first 10 % of the run as warm-up), CPU
 /// seconds, and how many device states reached MQTT.
 func soak(api2mqtt: String, duration: Double, rate: Double, interval: Double) async throws -> Bool {
-    let broker = try await MosquittoBroker.start(.init(logsEveryPacket: false))
+    let broker = try await MosquittoBroker.start(.init(extraConfiguration: ["set_tcp_nodelay true"], logsEveryPacket: false))
     let simulator = CozifyHANSimulator(configuration: .init(telegramInterval: .seconds(1) / rate))
     let simulatorPort = try await simulator.start()
     let bridge = try BridgeUnderTest.start(api2mqtt: api2mqtt, brokerPort: broker.port, simulatorPort: simulatorPort, logLevel: "warning")
@@ -106,6 +106,6 @@ func soak(api2mqtt: String, duration: Double, rate: Double, interval: Double) as
     await simulator.stop()
     broker.shutDown()
     let ok = failure == nil && bridgeRunning && exitStatus == 0
-    if ok { bridge.removeFiles() } else { print("bridge files kept in \(bridge.directory.path)") }
+    if ok && ProcessInfo.processInfo.environment["KEEP"] == nil { bridge.removeFiles() } else { print("bridge files kept in \(bridge.directory.path)") }
     return ok
 }
