@@ -225,8 +225,18 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
     if ambiguous { print("  (more than 10,000 commands: values repeat, the per-command call counts below are approximate)") }
     func callCount(_ command: SentCommand) -> Int { calls[command.index % 10_000] ?? 0 }
     let twiceCalledTwice = twice.filter { callCount($0) >= 2 }.count
+    /// Two results of one call on either side of a restart: the bridge's QoS 1 result was
+    /// forwarded, but the broker died before its PUBACK reached the bridge, which resent it.
+    func resentAcrossRestart(_ command: SentCommand) -> Bool {
+        let arrivals = (observation.results[command.transaction] ?? []).sorted()
+        guard let first = arrivals.first, let last = arrivals.last else { return false }
+        return windows.contains { first < $0.kill && last > $0.up }
+    }
+    let resent = twice.filter { callCount($0) < 2 && resentAcrossRestart($0) }
+    let doubleAnswers = twice.filter { callCount($0) < 2 && !resentAcrossRestart($0) }
     row("  answered twice, the call made twice (delivered twice)", "\(twiceCalledTwice)")
-    row("  answered twice, the call made once", "\(twice.count - twiceCalledTwice)")
+    row("  answered twice, one call, results across a restart (d)", "\(resent.count)")
+    row("  answered twice, one call, otherwise (double answer)", "\(doubleAnswers.count)")
     // A restarted broker (persistence off) knows no subscription until the bridge has
     // reconnected: a command it accepts before then has no subscriber and is dropped. The
     // bridge subscribes right after its birth message (`online`), on the same connection.
@@ -250,12 +260,16 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
     row("  never answered, unexplained", "\(unexplained.count)")
     let brokerCount = commandsBeforeSubscription(logFile: broker.logFile)
     row("broker log: commands before the bridge's SUBSCRIBE (c)", brokerCount.map { "\($0)" } ?? "log unreadable")
+    row("broker log: results the bridge resent (DUP flag) (e)", brokerLogCount(logFile: broker.logFile, "Received PUBLISH from fault-suite-bridge (d1").map { "\($0)" } ?? "log unreadable")
     print("  (a) PUBACK between the restarted broker listening and the bridge's `online` + 100 ms: a broker")
     print("      without persistence knows no subscription until the bridge has reconnected and subscribed")
     print("      (right after its birth message), so it drops what it accepts before then")
     print("  (b) PUBACK at most 100 ms before a SIGKILL: accepted, not yet forwarded")
     print("  (c) mosquitto's own log (every packet): command PUBLISHes each restarted broker received from")
     print("      the publisher before the bridge's SUBSCRIBE, summed over the restarts (resends counted)")
+    print("  (d) both results of the one call arrived on either side of a restart: QoS 1 at work, the bridge")
+    print("      resent a result whose PUBACK the killed broker never sent (see (e))")
+    print("  (e) PUBLISHes on api2mqtt/han/result the brokers received from the bridge with the DUP flag")
     let afterOnline = final.filter { command in
         guard let acknowledged = command.acknowledgedAt else { return false }
         return windows.allSatisfy { (acknowledged < $0.kill - margin || acknowledged > $0.kill) && (acknowledged < $0.up || acknowledged > $0.online + margin) }
@@ -264,8 +278,16 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
     row("  of which answered exactly once", "\(afterOnline.filter { observation.results[$0.transaction]?.count == 1 }.count)")
     let extraCalls = final.filter { callCount($0) > 1 }.count
     row("commands whose call the source saw more than once", "\(extraCalls)")
-    for command in (twice + unexplained).prefix(10) {
-        print("    \(command.transaction): results \(observation.results[command.transaction]?.count ?? 0), calls \(callCount(command)), PUBACK \(command.acknowledged.map { "\($0)" } ?? "none")\(command.error.map { " (\($0))" } ?? "")")
+    for command in (doubleAnswers + resent + unexplained).prefix(10) {
+        var timing = ""
+        if let acknowledged = command.acknowledgedAt,
+            let nearest = windows.min(by: { abs(seconds(acknowledged - $0.kill)) < abs(seconds(acknowledged - $1.kill)) })
+        {
+            timing = String(
+                format: ", PUBACK at kill%+.3f s, up%+.3f s, online%+.3f s", seconds(acknowledged - nearest.kill),
+                seconds(acknowledged - nearest.up), seconds(acknowledged - nearest.online))
+        }
+        print("    \(command.transaction): results \(observation.results[command.transaction]?.count ?? 0), calls \(callCount(command)), PUBACK \(command.acknowledged.map { "\($0)" } ?? "none")\(command.error.map { " (\($0))" } ?? "")\(timing)")
     }
     let times = reconnects.map { $0.seconds }
     let late = reconnects.filter { $0.observerLate }.count
@@ -294,7 +316,7 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
     await publisher?.close()
     await simulator.stop()
     broker.shutDown()
-    let ok = failure == nil && bridgeRunning && twice.count - twiceCalledTwice == 0 && unexplained.isEmpty && exitStatus == 0
+    let ok = failure == nil && bridgeRunning && doubleAnswers.isEmpty && unexplained.isEmpty && exitStatus == 0
     if ok && ProcessInfo.processInfo.environment["KEEP"] == nil { bridge.removeFiles() } else { print("bridge files kept in \(bridge.directory.path)") }
     return ok
 }
@@ -319,4 +341,10 @@ func commandsBeforeSubscription(logFile: URL) -> Int? {
         }
     }
     return total
+}
+
+/// Lines of mosquitto's log containing `text` and the result topic.
+func brokerLogCount(logFile: URL, _ text: String) -> Int? {
+    guard let log = try? String(contentsOf: logFile, encoding: .utf8) else { return nil }
+    return log.split(separator: "\n").filter { $0.contains(text) && $0.contains("api2mqtt/han/result") }.count
 }
