@@ -322,7 +322,8 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
 }
 
 /// From mosquitto's log (`log_type all`, appended across restarts): how many command PUBLISHes
-/// from the publisher each restarted broker received before the bridge's SUBSCRIBE, summed.
+/// from the publisher each restarted broker received before the bridge's SUBSCRIBE to the
+/// command filters, summed.
 func commandsBeforeSubscription(logFile: URL) -> Int? {
     guard let log = try? String(contentsOf: logFile, encoding: .utf8) else { return nil }
     var total = 0
@@ -332,7 +333,9 @@ func commandsBeforeSubscription(logFile: URL) -> Int? {
         if line.contains(" starting") && line.contains("mosquitto version") {
             epoch += 1
             subscribed = false
-        } else if line.contains("Received SUBSCRIBE from fault-suite-bridge") {
+        } else if line.contains("api2mqtt/+/+/set (QoS") {
+            // The SUBSCRIBE that names the command filters (mosquitto logs each filter on a
+            // line of its own after "Received SUBSCRIBE from …"; only the bridge subscribes to it).
             subscribed = true
         } else if epoch > 0, !subscribed, line.contains("Received PUBLISH from fault-suite-publisher"),
             line.contains("api2mqtt/han/fixed_price/set")
