@@ -238,6 +238,15 @@ let package = Package(
             path: "Benchmarks/FritzBenchmark",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "FaultSuite",
+            dependencies: [
+                "BridgeCore", "Mosquitto", "Simulators", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/FaultSuite",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SourceKitTests",
             dependencies: [
