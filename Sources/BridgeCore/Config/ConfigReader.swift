@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Walks a composed YAML tree and collects every problem instead of stopping at the first.
 ///
@@ -19,7 +23,7 @@ final class ConfigReader {
     init(file: String, environment: [String: String]) {
         self.file = file
         self.interpolation = EnvironmentInterpolation(environment: environment)
-        let directory = (file as NSString).deletingLastPathComponent
+        let directory = FilePath.directory(of: file)
         self.baseDirectory = directory.isEmpty ? nil : directory
     }
 
@@ -115,6 +119,6 @@ final class ConfigReader {
     /// Resolves a path from the file against the config file's folder, unless it is absolute.
     func resolvePath(_ path: String) -> String {
         guard !path.hasPrefix("/"), let baseDirectory else { return path }
-        return (baseDirectory as NSString).appendingPathComponent(path)
+        return FilePath.join(baseDirectory, path)
     }
 }

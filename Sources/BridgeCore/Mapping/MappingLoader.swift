@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Loads the mapping files of every source type: the built-in folder (`Mappings/`), then a
 /// user overlay (the `mappings.directory` setting, or a source's `mapping:`).
@@ -171,12 +175,12 @@ public enum MappingLoader {
     /// The mapping files at `path`: the file itself, or a folder's `*.yaml` and `*.yml` files
     /// sorted by name (not descending into sub-folders).
     static func yamlFiles(at path: String, errors: inout [ConfigError], mustBeDirectory: Bool = false) -> [String] {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             errors.append(ConfigError(unpositionedIn: path, message: "cannot read mappings: '\(path)' does not exist"))
             return []
         }
-        guard isDirectory.boolValue else {
+        guard isDirectory else {
             if mustBeDirectory {
                 errors.append(ConfigError(unpositionedIn: path, message: "cannot read mappings: '\(path)' is not a directory"))
                 return []
@@ -190,6 +194,6 @@ public enum MappingLoader {
         return names
             .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
             .sorted()
-            .map { (path as NSString).appendingPathComponent($0) }
+            .map { FilePath.join(path, $0) }
     }
 }
