@@ -138,7 +138,7 @@ final class NetworkLoop: Sendable {
     private var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     private func run() {
-        var attempts = 0
+        var backoff = ReconnectBackoff(maxDelay: maxDelay)
         var stopDeadline: ContinuousClock.Instant?
         while true {
             let socket = mosquitto_socket(handle.pointer)
@@ -149,16 +149,16 @@ final class NetworkLoop: Sendable {
                 stopDeadline = deadline
                 if socket < 0 || !mosquitto_want_write(handle.pointer) || ContinuousClock.now >= deadline { break }
             } else if socket < 0 {
-                if connected() { attempts = 0 }
-                let delay = min(maxDelay, (attempts + 1) * (attempts + 1))
-                if delay < maxDelay { attempts += 1 }
-                waitForReconnect(seconds: delay)
+                waitForReconnect(seconds: backoff.nextDelay())
                 if isStopping { break }
                 // Failures (refused, unreachable, TLS set-up) show as a socket that stays or
                 // becomes invalid, and the next turn waits again.
                 _ = mosquitto_reconnect_async(handle.pointer)
                 continue
             }
+            // Asked while the socket is open: once the socket is gone the client no longer
+            // counts itself connected, and a reset there never happened.
+            if backoff.isBackingOff && connected() { backoff.connectionWorked() }
             turn(socket: socket)
         }
         finished.store(true, ordering: .releasing)
@@ -228,4 +228,30 @@ final class NetworkLoop: Sendable {
 struct NetworkHandle: @unchecked Sendable {
     let pointer: OpaquePointer
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
+}
+
+/// The wait before the next connection attempt: 1 s × (attempts + 1)², capped at `maxDelay`
+/// seconds, and back to 1 s once a connection worked.
+struct ReconnectBackoff {
+    let maxDelay: Int
+    private var attempts = 0
+
+    init(maxDelay: Int) {
+        self.maxDelay = maxDelay
+    }
+
+    /// Whether the next wait is longer than the shortest.
+    var isBackingOff: Bool { attempts > 0 }
+
+    /// A connection worked: the next wait is the shortest again.
+    mutating func connectionWorked() {
+        attempts = 0
+    }
+
+    /// The wait in seconds before the next attempt.
+    mutating func nextDelay() -> Int {
+        let delay = min(maxDelay, (attempts + 1) * (attempts + 1))
+        if delay < maxDelay { attempts += 1 }
+        return delay
+    }
 }
