@@ -22,8 +22,8 @@ struct SetCookie: Sendable, Hashable {
     init?(header: String, host: String, requestPath: String, now: Date) {
         let parts = header.split(separator: ";", omittingEmptySubsequences: false)
         guard let pair = parts.first, let equals = pair.firstIndex(of: "=") else { return nil }
-        name = pair[..<equals].trimmingWhitespace()
-        value = pair[pair.index(after: equals)...].trimmingWhitespace()
+        name = pair[..<equals].trimmingOptionalWhitespace()
+        value = pair[pair.index(after: equals)...].trimmingOptionalWhitespace()
         guard !name.isEmpty else { return nil }
         if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
             value = String(value.dropFirst().dropLast())
@@ -36,8 +36,8 @@ struct SetCookie: Sendable, Hashable {
         var maxAge: Int?
         for attribute in parts.dropFirst() {
             let pieces = attribute.split(separator: "=", maxSplits: 1)
-            let key = pieces.first.map { $0.trimmingWhitespace().lowercased() } ?? ""
-            let argument = pieces.count > 1 ? pieces[1].trimmingWhitespace() : ""
+            let key = pieces.first.map { $0.trimmingOptionalWhitespace().lowercased() } ?? ""
+            let argument = pieces.count > 1 ? pieces[1].trimmingOptionalWhitespace() : ""
             switch key {
             case "domain" where !argument.isEmpty:
                 var domain = argument.lowercased()

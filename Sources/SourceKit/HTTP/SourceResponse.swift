@@ -58,7 +58,7 @@ public struct SourceResponse: Sendable {
 
     /// The `Retry-After` header as a delay from `now`: delta-seconds or an HTTP date.
     public func retryAfter(now: Date) -> Duration? {
-        guard let value = header("Retry-After")?.trimmingWhitespace(), !value.isEmpty else { return nil }
+        guard let value = header("Retry-After")?.trimmingOptionalWhitespace(), !value.isEmpty else { return nil }
         if let seconds = Int(value) {
             return .seconds(max(0, seconds))
         }
