@@ -29,14 +29,17 @@ public struct CommandTopic: Sendable, Hashable {
 
     /// Parses a topic of either form under `base`; nil for anything else.
     public init?(topic: String, base: String) {
-        guard topic.hasPrefix(base + "/"), topic.hasSuffix("/set") else { return nil }
+        // `<base>/set` shares its slash between prefix and suffix: not a command topic.
+        guard topic.hasPrefix(base + "/"), topic.hasSuffix("/set"), topic.utf8.count >= base.utf8.count + 5 else { return nil }
         let middle = topic.dropFirst(base.count + 1).dropLast(4)
         let levels = middle.split(separator: "/", omittingEmptySubsequences: false)
+        // An empty level is kept: the subscriptions' `+` matches it, so such a command was
+        // received and gets its one answer (`unknown_device` / `unknown_entity`) like any other.
         switch levels.count {
-        case 1 where !levels[0].isEmpty:
+        case 1:
             device = String(levels[0])
             entity = nil
-        case 2 where !levels[0].isEmpty && !levels[1].isEmpty:
+        case 2:
             device = String(levels[0])
             entity = String(levels[1])
         default:

@@ -423,8 +423,13 @@ struct CommandTopicTests {
         let entityLevel = CommandTopic(topic: "api2mqtt/han_a/unlock/set", base: "api2mqtt")
         #expect(entityLevel?.device == "han_a")
         #expect(entityLevel?.entity == "unlock")
+        // Empty levels match the subscriptions (`+` matches an empty level): commands, answered.
+        let levels = { (topic: String) in CommandTopic(topic: topic, base: "api2mqtt").map { [$0.device, $0.entity] } }
+        #expect(levels("api2mqtt//set") == ["", nil])
+        #expect(levels("api2mqtt/han//set") == ["han", ""])
+        #expect(levels("api2mqtt///set") == ["", ""])
         let rejected = [
-            "api2mqtt/set", "api2mqtt//set", "api2mqtt//fuse/set", "api2mqtt/han//set", "api2mqtt/a/b/c/set",
+            "api2mqtt/set", "api2mqtt/a/b/c/set",
             "api2mqttx/han/set", "other/han/set", "api2mqtt/han/fuse", "api2mqtt/han/result",
         ]
         for topic in rejected {

@@ -9,6 +9,8 @@ import Testing
 struct CommandResultTopicTests {
     static let impossibleDevices = [
         "no such", "$x", "a+b", "Han", "han!", "x\u{1B}[31m", String(repeating: "d", count: 5_000), "ünï", "a.b",
+        // An empty level: `+` in the subscriptions matches it, so it is a command like any other.
+        "",
     ]
 
     @Test("a command to a device level that is no device id gets no result on <base>/<that>/result", arguments: impossibleDevices)
@@ -34,6 +36,16 @@ struct CommandResultTopicTests {
         let result = try #require(CoreTestSupport.parse(reply))
         #expect(result["error_code"] == "unknown_device")
         #expect(result["transaction"] == "t-9")
+    }
+
+    @Test("an empty entity level of a known device gets one unknown_entity result, and no call")
+    func emptyEntityLevel() async throws {
+        let harness = try await RouterHarness()
+        #expect(await harness.send("api2mqtt/han//set", "20"))
+        await harness.settle()
+        #expect(harness.results("han").map { $0["error_code"] } == ["unknown_entity"])
+        #expect(harness.allResults.count == 1)
+        #expect(await harness.totalCalls() == 0)
     }
 
     @Test("a valid but unknown device id still gets its unknown_device result on its own result topic")
