@@ -45,7 +45,7 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
     print("broker-restarts: \(restarts) restarts of mosquitto (SIGKILL by PID, started again on port \(broker.port), persistence off)")
     print("  while a publisher sends valid fixed_price commands at \(format(rate, 0))/s (QoS 1, distinct transaction and value each)")
     print("  to the real api2mqtt (\(api2mqtt)) with one Cozify HAN source (in-process simulator, 1 telegram/s)")
-    print("  host: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average at start \(hostLoad())")
+    print("  host: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average at start \(ProcessFigures.hostLoad())")
 
     let observed = Locked(RestartObservation())
     @Sendable func observe(_ message: MQTTMessage, _ instant: ContinuousClock.Instant) {
@@ -304,7 +304,7 @@ func brokerRestarts(api2mqtt: String, restarts: Int, rate: Double, seed: UInt64)
         kinds["\(level): \(BridgeUnderTest.message(of: line).prefix(100))", default: 0] += 1
     }
     for (message, count) in kinds.sorted(by: { $0.value > $1.value }).prefix(8) { print("    \(count)× \(message)") }
-    row("host load average at end", hostLoad())
+    row("host load average at end", ProcessFigures.hostLoad())
 
     let exitStatus = bridge.stop()
     row("bridge exit status at SIGTERM", "\(exitStatus.map { "\($0)" } ?? "none")")

@@ -46,7 +46,7 @@ func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
     print("  classes: \(classes.map(\.rawValue).joined(separator: ", "))")
     print("  forms: <base>/han/<entity>/set (plain or {\"value\": …}) and <base>/han/set ({\"<entity>\": …}), one entity each")
     print("  one at a time, MQTT 5, response topic fuzz/reply with the index as correlation data; private mosquitto on port \(broker.port) (set_tcp_nodelay true)")
-    print("  host: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average at start \(hostLoad())")
+    print("  host: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average at start \(ProcessFigures.hostLoad())")
 
     let observed = Locked(FuzzObservation())
     let online = Locked<Set<String>>([])
@@ -87,8 +87,8 @@ func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
         var random = FuzzRandom(state: seed)
         let requestsBefore = simulator.requests.all
         let callsBefore = requestsBefore.filter(isCommandCall).count
-        memoryBefore = memory(bridge.process.pid)
-        let cpuBefore = cpuSeconds(bridge.process.pid) ?? .nan
+        memoryBefore = ProcessFigures.memory(bridge.process.pid)
+        let cpuBefore = ProcessFigures.cpuSeconds(bridge.process.pid) ?? .nan
         let start = ContinuousClock.now
         for index in 0..<count {
             guard let invalidClass = classes.randomElement(using: &random) else { break }
@@ -149,8 +149,8 @@ func fuzz(api2mqtt: String, count: Int, seed: UInt64) async throws -> Bool {
             if (index + 1) % 1000 == 0 { print("  \(index + 1) sent, \(format(seconds(ContinuousClock.now - start), 1)) s") }
         }
         elapsed = seconds(ContinuousClock.now - start)
-        cpu = (cpuSeconds(bridge.process.pid) ?? .nan) - cpuBefore
-        memoryAfter = memory(bridge.process.pid)
+        cpu = (ProcessFigures.cpuSeconds(bridge.process.pid) ?? .nan) - cpuBefore
+        memoryAfter = ProcessFigures.memory(bridge.process.pid)
         // Late duplicates: wait a moment for anything still on its way.
         try await Task.sleep(for: .seconds(2))
         let requestsAfter = simulator.requests.all

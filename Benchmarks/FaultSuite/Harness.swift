@@ -10,34 +10,6 @@ import TestSupport
 import Glibc
 #endif
 
-// MARK: Process figures (/proc)
-
-/// CPU time (utime + stime) of `pid` in seconds, from /proc/PID/stat.
-func cpuSeconds(_ pid: pid_t) -> Double? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")")
-    else { return nil }
-    // Fields after "comm)": state is field 3, utime 14, stime 15.
-    let fields = stat[stat.index(after: close)...].split(separator: " ")
-    guard fields.count > 12, let utime = Double(fields[11]), let stime = Double(fields[12]) else { return nil }
-    return (utime + stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
-}
-
-/// VmRSS and RssAnon of `pid` in kB, from /proc/PID/status.
-func memory(_ pid: pid_t) -> (rss: Int, anon: Int)? {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-    func value(_ key: String) -> Int? {
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
-        return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
-    }
-    guard let rss = value("VmRSS"), let anon = value("RssAnon") else { return nil }
-    return (rss, anon)
-}
-
-func hostLoad() -> String {
-    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
-}
-
 // MARK: Statistics and formatting
 
 func seconds(_ duration: Duration) -> Double {

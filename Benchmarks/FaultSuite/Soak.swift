@@ -27,7 +27,7 @@ func soak(api2mqtt: String, duration: Double, rate: Double, interval: Double) as
 
     print("soak: \(format(duration, 0)) s of Cozify HAN telegrams at \(format(rate, 0))/s (SSE) through the real api2mqtt (\(api2mqtt))")
     print("  sampling the bridge's VmRSS, RssAnon (/proc/\(pid)/status) and CPU (/proc/\(pid)/stat) every \(format(interval, 0)) s")
-    print("  host: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average at start \(hostLoad())")
+    print("  host: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average at start \(ProcessFigures.hostLoad())")
 
     let states = Locked(0)
     let online = Locked(false)
@@ -55,7 +55,7 @@ func soak(api2mqtt: String, duration: Double, rate: Double, interval: Double) as
             guard bridge.process.isRunning else {
                 throw TestSupportError("the bridge exited (status \(bridge.process.terminationStatus ?? -1)) after \(format(seconds(ContinuousClock.now - start), 0)) s")
             }
-            guard let figures = memory(pid), let cpu = cpuSeconds(pid) else { throw TestSupportError("/proc/\(pid) unreadable") }
+            guard let figures = ProcessFigures.memory(pid), let cpu = ProcessFigures.cpuSeconds(pid) else { throw TestSupportError("/proc/\(pid) unreadable") }
             let sample = SoakSample(elapsed: seconds(ContinuousClock.now - start), rss: figures.rss, anon: figures.anon, cpu: cpu, states: states.value)
             samples.append(sample)
             if next % max(1, Int(60 / interval)) == 0 {
@@ -95,7 +95,7 @@ func soak(api2mqtt: String, duration: Double, rate: Double, interval: Double) as
     let warnings = bridge.warnings()
     row("bridge log lines at warning or above", "\(warnings.count)")
     for line in warnings.prefix(5) { print("    \(line.prefix(200))") }
-    row("host load average at end", hostLoad())
+    row("host load average at end", ProcessFigures.hostLoad())
     let exitStatus = bridge.stop()
     row("bridge exit status at SIGTERM", "\(exitStatus.map { "\($0)" } ?? "none")")
     if let failure {

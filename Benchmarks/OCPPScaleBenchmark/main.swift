@@ -75,17 +75,6 @@ func expectedConfigs(_ chargePoints: Int) -> Int { perCSMS + chargePoints * (per
 
 // MARK: Process figures
 
-let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-
-/// utime + stime of a process in ms (from /proc/<pid>/stat; clock-tick resolution, 10 ms).
-func cpuMilliseconds(_ pid: pid_t) -> Double? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")")
-    else { return nil }
-    let fields = stat[stat.index(after: close)...].split(separator: " ")
-    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    return (user + system) / ticksPerSecond * 1000
-}
 
 /// The benchmark process's own CPU time in ms (simulator, subscriber, this loop).
 func ownCPUMilliseconds() -> Double {
@@ -94,15 +83,6 @@ func ownCPUMilliseconds() -> Double {
     let user = Double(usage.ru_utime.tv_sec) * 1000 + Double(usage.ru_utime.tv_usec) / 1000
     let system = Double(usage.ru_stime.tv_sec) * 1000 + Double(usage.ru_stime.tv_usec) / 1000
     return user + system
-}
-
-/// A `/proc/<pid>/status` field in kB (VmRSS, RssAnon, VmHWM).
-func statusKB(_ pid: pid_t, _ field: String) -> Double? {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-        return Double(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
-    }
-    return nil
 }
 
 /// The mosquitto this process started for the current round (its parent is us).
@@ -274,7 +254,7 @@ func runRound(binary api2mqtt: String, chargePoints count: Int, pool: HTTPClient
         try await subscriber.waitUntilConnected(timeout: .seconds(10))
         try await subscriber.subscribe("homeassistant/#")
         try await subscriber.subscribe("api2mqtt/bridge/state")
-        let brokerStart = brokerPID().flatMap(cpuMilliseconds) ?? .nan
+        let brokerStart = brokerPID().flatMap(ProcessFigures.cpuSeconds).map { $0 * 1000 } ?? .nan
         let benchStart = ownCPUMilliseconds()
 
         let start = ContinuousClock.now
@@ -295,28 +275,28 @@ func runRound(binary api2mqtt: String, chargePoints count: Int, pool: HTTPClient
             if firstRead == nil, simulator.requests.count(method: "GET", path: "/api/v1/chp") > 0 { firstRead = .now }
             try await Task.sleep(for: .milliseconds(2))
         }
-        let bridgeCPU = cpuMilliseconds(bridge.pid) ?? .nan
+        let bridgeCPU = (ProcessFigures.cpuSeconds(bridge.pid).map { $0 * 1000 } ?? .nan)
         let benchCPU = ownCPUMilliseconds() - benchStart
-        let brokerCPU = (brokerPID().flatMap(cpuMilliseconds) ?? .nan) - brokerStart
+        let brokerCPU = (brokerPID().flatMap(ProcessFigures.cpuSeconds).map { $0 * 1000 } ?? .nan) - brokerStart
         let seen = arrivals.state.withLock { $0 }
         let complete = seen.complete ?? .now
 
         // Steady state: settle two intervals, then k intervals of samples.
         try await Task.sleep(for: pollInterval * 2)
-        let cpuBefore = cpuMilliseconds(bridge.pid) ?? .nan
+        let cpuBefore = (ProcessFigures.cpuSeconds(bridge.pid).map { $0 * 1000 } ?? .nan)
         let readsBefore = simulator.requests.count(method: "GET", path: "/api/v1/chp")
         var rss: [Double] = []
         var anon: [Double] = []
         var file: [Double] = []
         for _ in 0..<polls {
             try await Task.sleep(for: pollInterval)
-            rss.append((statusKB(bridge.pid, "VmRSS") ?? .nan) / 1024)
-            anon.append((statusKB(bridge.pid, "RssAnon") ?? .nan) / 1024)
-            file.append((statusKB(bridge.pid, "RssFile") ?? .nan) / 1024)
+            rss.append((ProcessFigures.statusKB(bridge.pid, "VmRSS").map(Double.init) ?? .nan) / 1024)
+            anon.append((ProcessFigures.statusKB(bridge.pid, "RssAnon").map(Double.init) ?? .nan) / 1024)
+            file.append((ProcessFigures.statusKB(bridge.pid, "RssFile").map(Double.init) ?? .nan) / 1024)
         }
-        let cpuAfter = cpuMilliseconds(bridge.pid) ?? .nan
+        let cpuAfter = (ProcessFigures.cpuSeconds(bridge.pid).map { $0 * 1000 } ?? .nan)
         let readRounds = simulator.requests.count(method: "GET", path: "/api/v1/chp") - readsBefore
-        let peak = (statusKB(bridge.pid, "VmHWM") ?? .nan) / 1024
+        let peak = (ProcessFigures.statusKB(bridge.pid, "VmHWM").map(Double.init) ?? .nan) / 1024
 
         // The simulator's answer times for the two lists a poll reads (another account's login).
         let reader = SourceHTTPClient(

@@ -44,30 +44,6 @@ let burstHz = arguments.count > 4 ? Int(arguments[4]) ?? 100 : 100
 let deviceTopic = "api2mqtt/bms"
 let stampEntity = "frame_stamp"
 
-// MARK: Process figures
-
-/// CPU time (utime + stime) of `pid` in seconds, from /proc/PID/stat.
-func cpuSeconds(_ pid: pid_t) -> Double? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")")
-    else { return nil }
-    // Fields after "comm)": state is field 3, utime 14, stime 15.
-    let fields = stat[stat.index(after: close)...].split(separator: " ")
-    guard fields.count > 12, let utime = Double(fields[11]), let stime = Double(fields[12]) else { return nil }
-    return (utime + stime) / Double(sysconf(Int32(_SC_CLK_TCK)))
-}
-
-/// VmRSS and RssAnon of `pid` in kB, from /proc/PID/status.
-func memory(_ pid: pid_t) -> (rss: Int, anon: Int)? {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-    func value(_ key: String) -> Int? {
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
-        return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
-    }
-    guard let rss = value("VmRSS"), let anon = value("RssAnon") else { return nil }
-    return (rss, anon)
-}
-
 /// Memory of one phase: at its start and end, and the largest sample in between.
 struct MemoryWindow {
     var start: (rss: Int, anon: Int)
@@ -84,19 +60,19 @@ final class MemorySampler: Sendable {
     init(pid: pid_t) { self.pid = pid }
 
     func reset() -> (rss: Int, anon: Int) {
-        let now = memory(pid) ?? (0, 0)
+        let now = ProcessFigures.memory(pid) ?? (0, 0)
         maxima.withLock { $0 = now }
         return now
     }
 
     func sample() {
-        guard let now = memory(pid) else { return }
+        guard let now = ProcessFigures.memory(pid) else { return }
         maxima.withLock { $0 = (max($0.rss, now.rss), max($0.anon, now.anon)) }
     }
 
     func window(from start: (rss: Int, anon: Int)) -> MemoryWindow {
         sample()
-        let end = memory(pid) ?? (0, 0)
+        let end = ProcessFigures.memory(pid) ?? (0, 0)
         let maxima = maxima.withLock { $0 }
         return MemoryWindow(start: start, end: end, maxRSS: maxima.rss, maxAnon: maxima.anon)
     }
@@ -252,7 +228,7 @@ print("  correlation: each frame's timestamp_ms (unique, increasing) comes out a
 print("  device JSON; latency = that JSON's arrival at a subscriber − the instant before the simulator built the frame;")
 print("  a frame's messages = its device JSON + the per-entity messages of the \(telemetryTopicCount) telemetry entities since")
 print("  the previous device JSON (frame_stamp's own topic not counted). Measured: the api2mqtt process only.")
-let hostLoad = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+let hostLoad = ProcessFigures.hostLoad()
 print("  host: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average at start \(hostLoad)")
 print("")
 
@@ -297,11 +273,11 @@ func drain(_ stamps: [Double], quiet: Duration = .seconds(10)) async {
 func measure(_ name: String, count: Int, hz: Int) async -> PhaseResult {
     let before = observed.withLock { ($0.otherJSON, $0.otherMessages) }
     let memoryStart = sampler.reset()
-    let cpuStart = cpuSeconds(bridge.pid) ?? .nan
+    let cpuStart = ProcessFigures.cpuSeconds(bridge.pid) ?? .nan
     let windowStart = ContinuousClock.now
     let (stamps, sendSeconds) = await drive(count: count, hz: hz)
     await drain(stamps)
-    let cpu = (cpuSeconds(bridge.pid) ?? .nan) - cpuStart
+    let cpu = (ProcessFigures.cpuSeconds(bridge.pid) ?? .nan) - cpuStart
     let windowSeconds = seconds(ContinuousClock.now - windowStart)
     let memory = sampler.window(from: memoryStart)
     let sentInstants = sent.withLock { $0 }
@@ -378,7 +354,7 @@ do {
             try await Task.sleep(for: .seconds(1))
         }
         _ = await drive(count: 10, hz: 1)
-        let warmUpRSS = memory(bridge.pid)
+        let warmUpRSS = ProcessFigures.memory(bridge.pid)
 
         let slowFrames = Int((minutes * 60).rounded())
         print("warm-up done (RSS \(warmUpRSS?.rss ?? 0) kB); 1 Hz phase: \(slowFrames) frames …")
