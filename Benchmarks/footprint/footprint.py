@@ -199,95 +199,154 @@ def bridge_config(path, mqtt_port, http_port, sources, base="api2mqtt", client_i
         f.write("\n".join(lines) + "\n")
 
 
-def run_five(args, stack):
-    """The five sources of Config/demo.yaml against five `simulate` processes at their own cadences."""
+def five_once(args, stack, binary, name):
+    """One five-source run of `binary` on a fresh broker and simulators; its figures and what it published."""
     mqtt_port, http_port = stack.broker(), free_port()
     env = dict(os.environ, MQTT_URL=f"mqtt://127.0.0.1:{mqtt_port}", HTTP_PORT=str(http_port))
     for source_type, interval in DEFAULT_INTERVALS.items():
         port = stack.simulator(args.simulators, source_type, interval)
         env[URL_VARIABLES[source_type]] = f"http://127.0.0.1:{port}"
-    bridge = stack.start("api2mqtt", [args.bin, "run", "--config", os.path.abspath(args.config)], env=env)
+    bridge = stack.start(name, [binary, "run", "--config", os.path.abspath(args.config)], env=env)
     time.sleep(args.warmup)
     count = counter(stack, mqtt_port, ["api2mqtt/#"])
-    print(f"five sources: simulators {', '.join(f'{t} every {i} s' for t, i in DEFAULT_INTERVALS.items())}; "
+    print(f"{name} ({binary}): simulators {', '.join(f'{t} every {i} s' for t, i in DEFAULT_INTERVALS.items())}; "
           f"{args.warmup} s warm-up, then {args.seconds} s sampled every {args.step} s; load average {loadavg()}",
           flush=True)
     measure([bridge], args.seconds, args.step)
     sources = retained(mqtt_port, "api2mqtt/bridge/sources") or {}
-    f = bridge.figures()
-    print(f"load average at the end {loadavg()}")
-    statuses = ", ".join(f"{name} {source.get('status')}" for name, source in sorted(sources.items()))
-    print(f"sources at the end: {statuses}")
-    print(f"messages published under api2mqtt/# in the window (not retained): {count('api2mqtt/')}")
+    published = count("api2mqtt/")
+    stack.stop()
+    return bridge.figures(), sources, published
+
+
+def five_row(label, f):
+    return (f"| {label} | {mb(f['rss_start'])} MB | {mb(f['rss_end'])} MB | {mb(f['rss_max'])} MB | "
+            f"{mb(f['anon_start'])} MB | {mb(f['anon_end'])} MB | {mb(f['anon_max'])} MB | {mb(f['file_end'])} MB | "
+            f"{f['threads']} | {f['cpu']:.2f} | {f['cpu_percent']:.3f} % |")
+
+
+FIVE_HEADER = ("| api2mqtt run, five sources | RSS start | RSS end | RSS max | anon start | anon end | anon max | file end | threads | CPU s | % of a core |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|")
+
+
+def run_five(args, stack):
+    """The five sources of Config/demo.yaml against five `simulate` processes at their own cadences.
+    With --compare-bin, each round runs both binaries one after the other (the order alternating
+    from round to round), each on its own fresh broker and simulators."""
+    binaries = [("api2mqtt", args.bin)] + ([("compared", args.compare_bin)] if args.compare_bin else [])
+    results = {name: [] for name, _ in binaries}
+    for round_number in range(1, args.rounds + 1):
+        order = binaries if round_number % 2 else list(reversed(binaries))
+        for name, binary in order:
+            f, sources, published = five_once(args, stack, binary, name)
+            results[name].append(f)
+            statuses = ", ".join(f"{n} {source.get('status')}" for n, source in sorted(sources.items()))
+            print(f"  round {round_number}/{args.rounds} {name}: load average at the end {loadavg()}; sources: {statuses}; "
+                  f"messages under api2mqtt/# in the window (not retained): {published}")
+            print(f"  {name}: RSS max {mb(f['rss_max'])} MB, anon max {mb(f['anon_max'])} MB, file {mb(f['file_end'])} MB, "
+                  f"CPU {f['cpu']:.2f} s ({f['cpu_percent']:.3f} % of a core)", flush=True)
+
+    def median(name, key):
+        return statistics.median(r[key] for r in results[name])
+
     print()
-    print("| api2mqtt run, five sources | RSS start | RSS end | RSS max | anon start | anon end | anon max | file end | threads | CPU s | % of a core |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    print(f"| {args.seconds} s | {mb(f['rss_start'])} MB | {mb(f['rss_end'])} MB | {mb(f['rss_max'])} MB | "
-          f"{mb(f['anon_start'])} MB | {mb(f['anon_end'])} MB | {mb(f['anon_max'])} MB | {mb(f['file_end'])} MB | "
-          f"{f['threads']} | {f['cpu']:.2f} | {f['cpu_percent']:.3f} % |")
-    print(f"(CPU before the window, start-up and warm-up: {f['cpu_before']:.2f} s)")
+    label = f"median of {args.rounds} rounds" if args.rounds > 1 else "one round"
+    print(f"five sources, {args.seconds} s ({label}); CPU in the window, after start-up and warm-up")
+    print(FIVE_HEADER)
+    for name, binary in binaries:
+        medians = {key: median(name, key) for key in results[name][0]}
+        medians["threads"] = int(medians["threads"])
+        print(five_row(f"{name} ({binary})", medians))
+    print(f"(CPU before the window, start-up and warm-up: {median('api2mqtt', 'cpu_before'):.2f} s)")
+    if args.compare_bin:
+        print()
+        for key, what in (("rss_max", "RSS max"), ("anon_max", "anonymous RSS max"), ("file_end", "file-backed RSS"), ("cpu", "CPU")):
+            base = median("api2mqtt", key)
+            print(f"{what}: compared / api2mqtt = {median('compared', key) / base:.2f}x" if base else f"{what}: -")
     print()
-    rss = f["rss_max"] / 1024
+    rss = median("api2mqtt", "rss_max") / 1024
     print(f"target RSS <= {TARGET_FIVE_RSS_MB:.0f} MB: max {rss:.1f} MB = {rss / TARGET_FIVE_RSS_MB:.2f}x the target "
           f"({'met' if rss <= TARGET_FIVE_RSS_MB else 'not met'})")
-    cpu = f["cpu_percent"]
+    cpu = median("api2mqtt", "cpu_percent")
     print(f"target CPU <= {TARGET_FIVE_CPU_PERCENT} % of a core: {cpu:.3f} % = {cpu / TARGET_FIVE_CPU_PERCENT:.1f}x the target "
           f"({'met' if cpu <= TARGET_FIVE_CPU_PERCENT else 'not met'})")
-    binary_target(args.bin)
+    for _, binary in binaries:
+        binary_target(binary)
 
 
 def run_han(args, stack):
     """One HAN simulator (a telegram every `interval` s over SSE), api2mqtt and the Python bridge
-    both subscribed to its /sse at the same time, on the same broker, measured over the same window."""
+    both subscribed to its /sse at the same time, on the same broker, measured over the same window.
+    With --compare-bin a second api2mqtt (its own client id, base topic and HTTP port) runs on the
+    same stream in the same window: old and new binary side by side under the same load; the
+    order in which they start alternates from round to round. Without --python, no Python bridge."""
+    bridges = [("api2mqtt", args.bin)] + ([("compared", args.compare_bin)] if args.compare_bin else [])
+    names = [name for name, _ in bridges] + (["python"] if args.python else [])
     results = []
     for round_number in range(1, args.rounds + 1):
-        mqtt_port, http_port = stack.broker(), free_port()
+        mqtt_port = stack.broker()
         han_port = stack.simulator(args.simulators, "cozify_han", args.interval)
-        config = os.path.join(stack.scratch, "han.yaml")
-        bridge_config(config, mqtt_port, http_port, [
-            {"id": "han", "type": "cozify_han", "name": "HAN", "url": f"http://127.0.0.1:{han_port}", "stream": "sse"}])
-        swift = stack.start("api2mqtt", [args.bin, "run", "--config", config], log=f"api2mqtt-{round_number}.log")
-        python = stack.start("python", [args.python, os.path.join(os.path.dirname(__file__), "han_bridge.py"),
-                                        "--url", f"http://127.0.0.1:{han_port}", "--mqtt-port", str(mqtt_port)],
-                             log=f"python-{round_number}.log")
+        measured = {}
+        order = bridges if round_number % 2 else list(reversed(bridges))
+        for name, binary in order:
+            config = os.path.join(stack.scratch, f"han-{name}.yaml")
+            base = "api2mqtt" if name == "api2mqtt" else name
+            bridge_config(config, mqtt_port, free_port(), [
+                {"id": "han", "type": "cozify_han", "name": "HAN", "url": f"http://127.0.0.1:{han_port}", "stream": "sse"}],
+                base=base, client_id=f"api2mqtt-footprint-{name}")
+            measured[name] = stack.start(name, [binary, "run", "--config", config], log=f"{name}-{round_number}.log")
+        if args.python:
+            measured["python"] = stack.start("python", [args.python, os.path.join(os.path.dirname(__file__), "han_bridge.py"),
+                                                        "--url", f"http://127.0.0.1:{han_port}", "--mqtt-port", str(mqtt_port)],
+                                             log=f"python-{round_number}.log")
         time.sleep(args.warmup)
-        count = counter(stack, mqtt_port, ["api2mqtt/han", "pybridge/han"])
-        print(f"round {round_number}/{args.rounds}: a telegram every {args.interval} s over SSE, both bridges on it at once; "
+        count = counter(stack, mqtt_port, ["api2mqtt/han", "compared/han", "pybridge/han"])
+        print(f"round {round_number}/{args.rounds}: a telegram every {args.interval} s over SSE, {', '.join(names)} on it at once; "
               f"{args.warmup} s warm-up, then {args.seconds} s sampled every {args.step} s; load average {loadavg()}",
               flush=True)
-        measure([swift, python], args.seconds, args.step)
+        measure([measured[name] for name in names], args.seconds, args.step)
         time.sleep(0.5)
-        states = (count("api2mqtt/han "), count("pybridge/han "))
-        results.append((swift.figures(), python.figures(), states))
-        print(f"  load average at the end {loadavg()}; states published in the window: api2mqtt {states[0]}, python {states[1]}")
-        for name, f in (("api2mqtt", results[-1][0]), ("python", results[-1][1])):
-            print(f"  {name}: RSS max {mb(f['rss_max'])} MB, anon max {mb(f['anon_max'])} MB, "
+        states = {name: count(f"{'pybridge' if name == 'python' else name}/han ") for name in names}
+        results.append({name: measured[name].figures() for name in names})
+        print(f"  load average at the end {loadavg()}; states published in the window: "
+              + ", ".join(f"{name} {states[name]}" for name in names))
+        for name in names:
+            f = results[-1][name]
+            print(f"  {name}: RSS max {mb(f['rss_max'])} MB, anon max {mb(f['anon_max'])} MB, file {mb(f['file_end'])} MB, "
                   f"CPU {f['cpu']:.2f} s ({f['cpu_percent']:.3f} % of a core)", flush=True)
         stack.stop()
 
-    def median(index, key):
-        return statistics.median(r[index][key] for r in results)
+    def median(name, key):
+        return statistics.median(r[name][key] for r in results)
 
     print()
     label = f"median of {args.rounds} rounds" if args.rounds > 1 else "one round"
     print(f"HAN workload, {args.seconds} s ({label}); CPU in the window, after start-up and warm-up")
     print("| | RSS start | RSS end | RSS max | anon end | anon max | file end | threads | CPU s | % of a core | CPU before the window |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for index, name in ((0, "api2mqtt (scripts/release)"), (1, "Python asyncio bridge")):
-        print(f"| {name} | {mb(median(index, 'rss_start'))} MB | {mb(median(index, 'rss_end'))} MB | "
-              f"{mb(median(index, 'rss_max'))} MB | {mb(median(index, 'anon_end'))} MB | {mb(median(index, 'anon_max'))} MB | "
-              f"{mb(median(index, 'file_end'))} MB | {int(median(index, 'threads'))} | {median(index, 'cpu'):.2f} | "
-              f"{median(index, 'cpu_percent'):.3f} % | {median(index, 'cpu_before'):.2f} s |")
-    rss_ratio = median(0, "rss_max") / median(1, "rss_max")
-    anon_ratio = median(0, "anon_max") / median(1, "anon_max")
-    cpu_ratio = median(0, "cpu") / median(1, "cpu") if median(1, "cpu") > 0 else float("inf")
+    labels = {"api2mqtt": f"api2mqtt ({args.bin})", "compared": f"compared ({args.compare_bin})", "python": "Python asyncio bridge"}
+    for name in names:
+        print(f"| {labels[name]} | {mb(median(name, 'rss_start'))} MB | {mb(median(name, 'rss_end'))} MB | "
+              f"{mb(median(name, 'rss_max'))} MB | {mb(median(name, 'anon_end'))} MB | {mb(median(name, 'anon_max'))} MB | "
+              f"{mb(median(name, 'file_end'))} MB | {int(median(name, 'threads'))} | {median(name, 'cpu'):.2f} | "
+              f"{median(name, 'cpu_percent'):.3f} % | {median(name, 'cpu_before'):.2f} s |")
     print()
-    print(f"RSS (max) api2mqtt / Python = {rss_ratio:.2f}x, target <= {TARGET_HAN_RSS_RATIO}x "
-          f"({'met' if rss_ratio <= TARGET_HAN_RSS_RATIO else 'not met'})")
-    print(f"anonymous RSS (max) api2mqtt / Python = {anon_ratio:.2f}x (no target)")
-    print(f"CPU api2mqtt / Python = {cpu_ratio:.2f}x, target <= {TARGET_HAN_CPU_RATIO}x "
-          f"({'met' if cpu_ratio <= TARGET_HAN_CPU_RATIO else 'not met'})")
-    binary_target(args.bin)
+    if args.compare_bin:
+        for key, what in (("rss_max", "RSS max"), ("anon_max", "anonymous RSS max"), ("file_end", "file-backed RSS"), ("cpu", "CPU")):
+            base = median("api2mqtt", key)
+            print(f"{what}: compared / api2mqtt = {median('compared', key) / base:.2f}x" if base else f"{what}: -")
+    if args.python:
+        for name in [name for name, _ in bridges]:
+            rss_ratio = median(name, "rss_max") / median("python", "rss_max")
+            anon_ratio = median(name, "anon_max") / median("python", "anon_max")
+            cpu_ratio = median(name, "cpu") / median("python", "cpu") if median("python", "cpu") > 0 else float("inf")
+            print(f"{name}: RSS (max) / Python = {rss_ratio:.2f}x, target <= {TARGET_HAN_RSS_RATIO}x "
+                  f"({'met' if rss_ratio <= TARGET_HAN_RSS_RATIO else 'not met'})")
+            print(f"{name}: anonymous RSS (max) / Python = {anon_ratio:.2f}x (no target)")
+            print(f"{name}: CPU / Python = {cpu_ratio:.2f}x, target <= {TARGET_HAN_CPU_RATIO}x "
+                  f"({'met' if cpu_ratio <= TARGET_HAN_CPU_RATIO else 'not met'})")
+    for _, binary in bridges:
+        binary_target(binary)
 
 
 def binary_target(path):
@@ -308,6 +367,7 @@ def main():
     parser.add_argument("--python", help="the venv's python for the baseline (han)")
     parser.add_argument("--interval", type=int, default=2, help="HAN telegram interval (han)")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--compare-bin", help="a second api2mqtt to measure side by side with --bin (e.g. an older build)")
     args = parser.parse_args()
     scratch = tempfile.mkdtemp(prefix="api2mqtt-footprint-")
     stack = Stack(scratch)

@@ -1,7 +1,7 @@
 """What the release binary is made of (benchmark tooling, standard library only).
 
 Usage: python3 Benchmarks/footprint/size_breakdown.py [UNSTRIPPED_BINARY]
-(default: the unstripped binary scripts/release links, .build/x86_64-unknown-linux-gnu/release/api2mqtt)
+(default: the unstripped binary scripts/release links, .build/release-size/x86_64-unknown-linux-gnu/release/api2mqtt)
 
 Prints the sections that stay after `strip` (`size -A`) and the sized symbols of `nm -S`
 grouped by the module their mangled name names ($s<length><Module>) or, for C and C++, by a
@@ -56,7 +56,7 @@ def module_of(name):
 
 
 def main():
-    binary = sys.argv[1] if len(sys.argv) > 1 else ".build/x86_64-unknown-linux-gnu/release/api2mqtt"
+    binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release-size/x86_64-unknown-linux-gnu/release/api2mqtt"
     sections = []
     for line in subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout.splitlines():
         match = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+(\S+)\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\S+\s+(\S*)", line)
