@@ -190,6 +190,7 @@ struct WebSocketTests {
             try await listener.accept()
             try await listener.accept()
             await #expect(throws: SourceError.timeout(after: .milliseconds(300))) { _ = try await consumer.value }
+            try await listener.closedByPeer()
             #expect(clock.sleeps == [.seconds(1)], "one reconnect backoff between the two connects")
             #expect(client.statistics.failures == 2)
         }
@@ -209,6 +210,8 @@ struct WebSocketTests {
             try await listener.accept()
             consumer.cancel()
             _ = await consumer.result
+            // The consumer's loop ends at once either way; the connection must end too.
+            try await listener.closedByPeer()
         }
     }
 }

@@ -56,6 +56,20 @@ final class SilentListener: Sendable {
         throw ListenerError("no connection within \(hangGuard)")
     }
 
+    /// Waits until the client closed the connection accepted last (reading and dropping what it
+    /// sent), or throws after `hangGuard` of real time.
+    func closedByPeer(hangGuard: Duration = .seconds(30)) async throws {
+        guard let fd = sockets.withLock({ $0.accepted.last }) else { throw ListenerError("no connection accepted") }
+        let end = ContinuousClock.now + hangGuard
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < end {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count == 0 { return }
+            if count < 0 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        throw ListenerError("the client kept the connection open for \(hangGuard)")
+    }
+
     /// Closes the listener and every accepted connection.
     func close() {
         sockets.withLock { sockets in
