@@ -51,15 +51,20 @@ extension SourcePublisher {
     }
 
     /// Publishes discovery for the main device (when `main`) and the given children (only what
-    /// changed goes out; the discovery publisher renders each payload as it sends it).
+    /// changed goes out; the discovery publisher renders each payload as it sends it). Returns
+    /// once the broker has every config, so that the states the caller publishes next come after
+    /// them (design.md: Home Assistant gets a device's configs before its first state).
     func publishDiscovery(main: Bool, children childIDs: [String]) async {
-        if main { await discovery.update(device: mainDevice, entities: entities(forChildKind: nil)) }
+        var devices: [(device: DiscoveryDevice, entities: [DiscoveryEntity])] = []
+        devices.reserveCapacity(childIDs.count + 1)
+        if main { devices.append((mainDevice, entities(forChildKind: nil))) }
         // The entities of a kind are the same for each of its children: one array, which the
         // discovery publisher keeps once for all of them.
         for childID in childIDs {
             guard let child = children[childID]?.child else { continue }
-            await discovery.update(device: childDevice(child), entities: kindEntities(child.kind))
+            devices.append((childDevice(child), kindEntities(child.kind)))
         }
+        await discovery.update(devices)
     }
 
     /// The entities of a child kind, the same array (one storage) every time it is asked for.
