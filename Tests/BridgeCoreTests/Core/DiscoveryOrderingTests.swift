@@ -43,6 +43,39 @@ struct DiscoveryOrderingTests {
     }
 }
 
+extension DiscoveryOrderingTests {
+    @Test("a document taken while another's discovery waits for the broker holds its states back until that is acknowledged")
+    func documentDuringDiscovery() async throws {
+        let broker = InOrderAckBroker(gated: true)
+        let context = DiscoveryContext(baseTopic: CoreTestSupport.base, discoveryPrefix: CoreTestSupport.prefix)
+        let bridge = SourcePublisher(
+            configuration: CoreTestSupport.source(), mapping: try CoreTestSupport.mapping(), context: context,
+            settings: PublishSettings(), broker: broker,
+            discovery: DiscoveryPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
+            availability: AvailabilityPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
+            logger: CoreTestSupport.logger)
+        await bridge.setOnline(true)
+        let connectors = (1...50).map { #"{"id":"c\#($0)","label":"C\#($0)","power":\#($0)}"# }.joined(separator: ",")
+        let isState = { (topic: String) in
+            topic == "api2mqtt/han" || (topic.hasPrefix("api2mqtt/han_c") && !topic.hasSuffix("/availability"))
+        }
+        let first = Task { await bridge.ingest(endpoint: "points", document: CoreTestSupport.json(#"{"connectors":[\#(connectors)]}"#)) }
+        #expect(await CoreTestSupport.eventually { broker.waiting > 0 }, "the first document's discovery waits for the broker")
+        // The main device's readings: its discovery is part of the first document's, still on its
+        // way. Without the hold its state went out now, before its configs were acknowledged.
+        let second = Task { await bridge.ingest(endpoint: "meter", document: CoreTestSupport.json(#"{"p":1200,"u_dv":2301}"#)) }
+        _ = await CoreTestSupport.eventually(attempts: 2_000) { broker.sent.contains { $0.topic == "api2mqtt/han" } }
+        broker.open()
+        await first.value
+        await second.value
+        let states = broker.sent.filter { isState($0.topic) }
+        #expect(Set(states.map(\.topic)).count == 51, "the main device's and every connector's state")
+        for state in states {
+            #expect(state.unacknowledgedConfigs == 0, "\(state.topic) went out with \(state.unacknowledgedConfigs) configs unacknowledged")
+        }
+    }
+}
+
 /// Records every message with its position and, for states, how many QoS 1 messages were still
 /// unacknowledged when it was handed over. A QoS 1 message is acknowledged when one handed over
 /// after it is awaited (`publish`): the broker acknowledges in order.
@@ -56,16 +89,42 @@ private final class InOrderAckBroker: BrokerConnection, Sendable {
     private struct State {
         var sent: [Sent] = []
         var unacknowledged = 0
+        var open: Bool
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     var sent: [Sent] { state.withLock { $0.sent } }
+    /// Awaited publishes held by the gate.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
+    /// - Parameter gated: awaited publishes wait until ``open()``.
+    init(gated: Bool = false) {
+        state = Mutex(State(open: !gated))
+    }
+
+    /// Lets every held and later awaited publish complete.
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
     var isConnected: Bool { true }
     let supportsProperties = true
     let brokerDescription = "memory://in-order"
 
     func publish(_ message: OutboundMessage) async throws {
         record(message)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let open = state.withLock { state in
+                if !state.open { state.waiters.append(continuation) }
+                return state.open
+            }
+            if open { continuation.resume() }
+        }
         // The awaited message is acknowledged, and with it everything before it.
         state.withLock { $0.unacknowledged = 0 }
     }
