@@ -33,6 +33,9 @@ public actor DiscoveryPublisher {
     private var current: [String: Announced] = [:]
     /// Configs handed over since the last one that waited for its acknowledgement.
     private var handedOver = 0
+    /// The last config handed over while the broker was not connected (to the client's offline
+    /// queue, sent after the connect behind the receive maximum): see ``settleOffline()``.
+    private var lastOffline: OutboundMessage?
 
     public init(context: DiscoveryContext, broker: any BrokerConnection, logger: Logger) {
         self.context = context
@@ -188,11 +191,22 @@ public actor DiscoveryPublisher {
 
     private func handOver(_ message: OutboundMessage) {
         handedOver += 1
+        if !broker.isConnected { lastOffline = message }
         do {
             try broker.enqueue(message)
         } catch {
             logger.warning("Could not publish discovery", metadata: ["mqtt.topic": "\(message.topic)", "error": "\(error)"])
         }
+    }
+
+    /// Once connected after configs went to the offline queue: sends the last of them again and
+    /// waits for its acknowledgement, so that states published next do not overtake the queue
+    /// (the connect's republish does the same, but a document can come first). A config sent
+    /// twice is the same retained message twice.
+    public func settleOffline() async {
+        guard let message = lastOffline, broker.isConnected else { return }
+        lastOffline = nil
+        await publishAwaited(message)
     }
 
     /// `<prefix>/<component>/<device>/<entity>/config` → `<device>`.

@@ -79,9 +79,11 @@ extension SourcePublisher {
     /// have started one for devices this one only updates (a refresh while the first poll's
     /// configs go out), and their states must not overtake it.
     func discoveryDone() async {
-        guard let pending = pendingDiscovery else { return }
-        await pending.value
-        if pendingDiscovery == pending { pendingDiscovery = nil }
+        if let pending = pendingDiscovery {
+            await pending.value
+            if pendingDiscovery == pending { pendingDiscovery = nil }
+        }
+        await discovery.settleOffline()
     }
 
     /// The entities of a child kind, the same array (one storage) every time it is asked for.

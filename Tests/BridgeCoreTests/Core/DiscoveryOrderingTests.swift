@@ -76,6 +76,31 @@ extension DiscoveryOrderingTests {
     }
 }
 
+extension DiscoveryOrderingTests {
+    @Test("configs handed over before the connection was up: the first states after the connect wait until the broker has them")
+    func configsFromBeforeTheConnect() async throws {
+        let broker = InOrderAckBroker()
+        broker.setConnected(false)
+        let context = DiscoveryContext(baseTopic: CoreTestSupport.base, discoveryPrefix: CoreTestSupport.prefix)
+        let bridge = SourcePublisher(
+            configuration: CoreTestSupport.source(), mapping: try CoreTestSupport.mapping(), context: context,
+            settings: PublishSettings(), broker: broker,
+            discovery: DiscoveryPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
+            availability: AvailabilityPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
+            logger: CoreTestSupport.logger)
+        let connectors = (1...30).map { #"{"id":"c\#($0)","label":"C\#($0)","power":\#($0)}"# }.joined(separator: ",")
+        await bridge.ingest(endpoint: "points", document: CoreTestSupport.json(#"{"connectors":[\#(connectors)]}"#))
+        broker.setConnected(true)
+        let again = (1...30).map { #"{"id":"c\#($0)","label":"C\#($0)","power":\#($0 + 100)}"# }.joined(separator: ",")
+        await bridge.ingest(endpoint: "points", document: CoreTestSupport.json(#"{"connectors":[\#(again)]}"#))
+        let states = broker.sent.filter { $0.connected && $0.topic.hasPrefix("api2mqtt/han_c") && !$0.topic.hasSuffix("/availability") }
+        #expect(Set(states.map(\.topic)).count == 30)
+        for state in states {
+            #expect(state.unacknowledgedConfigs == 0, "\(state.topic) went out with \(state.unacknowledgedConfigs) configs unacknowledged")
+        }
+    }
+}
+
 /// Records every message with its position and, for states, how many QoS 1 messages were still
 /// unacknowledged when it was handed over. A QoS 1 message is acknowledged when one handed over
 /// after it is awaited (`publish`): the broker acknowledges in order.
@@ -84,6 +109,8 @@ private final class InOrderAckBroker: BrokerConnection, Sendable {
         var index: Int
         var topic: String
         var unacknowledgedConfigs: Int
+        /// Whether the broker was connected (offline, a client drops states).
+        var connected: Bool
     }
 
     private struct State {
@@ -91,6 +118,7 @@ private final class InOrderAckBroker: BrokerConnection, Sendable {
         var unacknowledged = 0
         var open: Bool
         var waiters: [CheckedContinuation<Void, Never>] = []
+        var connected = true
     }
 
     private let state: Mutex<State>
@@ -112,7 +140,8 @@ private final class InOrderAckBroker: BrokerConnection, Sendable {
         }
         for waiter in waiters { waiter.resume() }
     }
-    var isConnected: Bool { true }
+    var isConnected: Bool { state.withLock { $0.connected } }
+    func setConnected(_ connected: Bool) { state.withLock { $0.connected = connected } }
     let supportsProperties = true
     let brokerDescription = "memory://in-order"
 
@@ -133,7 +162,8 @@ private final class InOrderAckBroker: BrokerConnection, Sendable {
 
     private func record(_ message: OutboundMessage) {
         state.withLock { state in
-            state.sent.append(Sent(index: state.sent.count, topic: message.topic, unacknowledgedConfigs: state.unacknowledged))
+            state.sent.append(
+                Sent(index: state.sent.count, topic: message.topic, unacknowledgedConfigs: state.unacknowledged, connected: state.connected))
             if message.qos > 0, message.topic.hasSuffix("/config") { state.unacknowledged += 1 }
         }
     }
