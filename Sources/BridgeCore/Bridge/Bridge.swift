@@ -111,7 +111,7 @@ public final class Bridge: Service {
             baseTopic: configuration.mqtt.baseTopic, discoveryPrefix: configuration.homeassistant.discoveryPrefix,
             output: configuration.publish.output, build: buildInfo)
         self.discovery = DiscoveryPublisher(context: context, broker: broker, logger: logger)
-        self.availability = AvailabilityPublisher(context: context, broker: broker, logger: logger)
+        self.availability = AvailabilityPublisher(context: context, broker: broker, heldUntilOpened: true, logger: logger)
         self.router = CommandRouter(
             base: configuration.mqtt.baseTopic, broker: broker, discoveryPrefix: configuration.homeassistant.discoveryPrefix,
             logger: logger)
@@ -133,6 +133,8 @@ public final class Bridge: Service {
         await registerBridgeDeviceCommands()
         try await broker.subscribe(topics.requestFilter)
         try await router.subscribe()
+        // Only now may a device show `online`: a command sent on seeing it finds a subscription.
+        await availability.open()
         if configuration.homeassistant.enabled {
             try await broker.subscribe(configuration.homeassistant.statusTopic)
             await publishBridgeDevice()

@@ -52,6 +52,41 @@ struct BridgeStatusTests {
     }
 }
 
+/// A device shown `online` takes commands: no availability goes out before the command
+/// subscriptions (an automation that sends a command on seeing `online` lost it to a broker that
+/// had no subscription yet: TinyBMSEndToEndTests' retained-restart case, 1 run in 12 under load).
+@Suite("Bridge start order")
+struct BridgeStartOrderTests {
+    @Test("availability set before the bridge runs goes out only after the command filters are subscribed")
+    func availabilityAfterCommandSubscriptions() async throws {
+        let configuration = try ConfigLoader.load(
+            yaml: """
+                mqtt:
+                  url: mqtt://127.0.0.1:1883
+                sources:
+                  - id: han
+                    type: cozify_han
+                    url: http://127.0.0.1:1
+                """, file: "test.yaml", environment: [:])
+        let broker = InMemoryBroker()
+        let service = Bridge(
+            configuration: configuration, broker: broker, infoInterval: .seconds(3600), logger: CoreTestSupport.logger)
+        // A source that came online before the bridge service ran (they start side by side).
+        await service.availability.set("han", online: true)
+        #expect(broker.published(on: "api2mqtt/han/availability").isEmpty, "online before any command subscription")
+
+        let group = ServiceGroup(configuration: .init(services: [service], logger: CoreTestSupport.logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let online = { broker.published(on: "api2mqtt/han/availability").map(\.payload) == [Array("online".utf8)] }
+            #expect(await CoreTestSupport.spin(upTo: .seconds(60), until: online), "published once the bridge runs")
+            #expect(Set(CommandTopic.filters(base: "api2mqtt")).isSubset(of: Set(broker.subscriptions)))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
+
 /// A status the test changes while the service reads it.
 final class Status: Sendable {
     private let state = Mutex("online")

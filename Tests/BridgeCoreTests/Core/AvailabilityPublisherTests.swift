@@ -54,6 +54,25 @@ struct AvailabilityPublisherTests {
         #expect(texts("han_b") == ["online", "", "online"], "a device that comes back is announced again")
     }
 
+    @Test("held until opened: recorded but not published (not even by republishAll), then the latest of each goes out once")
+    func heldUntilOpened() async {
+        let held = AvailabilityPublisher(
+            context: DiscoveryContext(baseTopic: "api2mqtt", discoveryPrefix: "homeassistant"), broker: broker,
+            heldUntilOpened: true, logger: CoreTestSupport.logger)
+        await held.set("han", online: false)
+        await held.set("han", online: true)
+        await held.set("bms", online: false)
+        await held.republishAll()
+        #expect(broker.published.isEmpty)
+        #expect(await held.isOnline("han") == true)
+        await held.open()
+        await held.open()
+        #expect(texts("han") == ["online"])
+        #expect(texts("bms") == ["offline"])
+        await held.set("han", online: false)
+        #expect(texts("han") == ["online", "offline"])
+    }
+
     @Test("republishAll sends every known availability again")
     func republishAll() async {
         await publisher.set("han", online: true)
