@@ -149,6 +149,14 @@ class Stack:
             stop()
         self.stoppers = []
 
+    def close(self):
+        """Stops everything, then removes the scratch directory (kept with KEEP_LOGS=1, and said where)."""
+        self.stop()
+        if os.environ.get("KEEP_LOGS"):
+            print(f"logs kept in {self.scratch}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
 
 def counter(stack, port, topics):
     """A mosquitto_sub counting what the bridges publish during the window."""
@@ -374,11 +382,7 @@ def main():
     try:
         {"five": run_five, "han": run_han}[args.mode](args, stack)
     finally:
-        stack.stop()
-        if os.environ.get("KEEP_LOGS"):
-            print(f"logs kept in {scratch}", file=sys.stderr)
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
+        stack.close()
 
 
 if __name__ == "__main__":

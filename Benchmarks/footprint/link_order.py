@@ -104,11 +104,7 @@ def main():
             f.write("".join(name + "\n" for name in names))
         print(f"{args.out}: {len(names)} functions")
     finally:
-        stack.stop()
-        if os.environ.get("KEEP_LOGS"):
-            print(f"logs kept in {scratch}", file=sys.stderr)
-        else:
-            shutil.rmtree(scratch, ignore_errors=True)
+        stack.close()
 
 
 if __name__ == "__main__":
