@@ -21,6 +21,7 @@ public final class ManualClock: Clock, Sendable {
         var sleepers: [Sleeper] = []
         var nextID: UInt64 = 0
         var cancelled: Set<UInt64> = []
+        var requested: [Duration] = []
     }
 
     private let state = Mutex(State())
@@ -33,6 +34,10 @@ public final class ManualClock: Clock, Sendable {
     /// How many tasks are sleeping on this clock right now.
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
+    /// Every sleep asked of this clock so far, in order, as the time from then to its deadline:
+    /// a test can check which pauses code chose without racing the tasks that chose them.
+    public var requestedSleeps: [Duration] { state.withLock { $0.requested } }
+
     /// How long from now each sleeper sleeps, soonest first.
     public var sleepsLeft: [Duration] {
         state.withLock { state in state.sleepers.map { state.now.duration(to: $0.deadline) }.sorted() }
@@ -41,6 +46,7 @@ public final class ManualClock: Clock, Sendable {
     public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = state.withLock { state in
             defer { state.nextID += 1 }
+            state.requested.append(state.now.duration(to: deadline))
             return state.nextID
         }
         try await withTaskCancellationHandler {

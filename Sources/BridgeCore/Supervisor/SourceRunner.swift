@@ -25,7 +25,14 @@ public final class SourceRunner: Service, CommandExecutor {
 
     struct State {
         var health: SourceHealth
+        /// Reads begun and reads done (answer handled): tests that drive a manual clock wait
+        /// until no read is between its deadline timer and the device before moving time on.
+        var readsBegun = 0
+        var readsDone = 0
     }
+
+    /// How many reads this runner has begun, and finished with (see ``State``).
+    var readCounts: (begun: Int, done: Int) { state.withLock { ($0.readsBegun, $0.readsDone) } }
 
     /// The endpoints of one poll round: those on the adapter's shortest schedule (fallback
     /// schedules included, as they are what is read while the stream is down). When each has
@@ -189,6 +196,8 @@ public final class SourceRunner: Service, CommandExecutor {
         let adapter = self.adapter
         let timeout = readTimeout
         let clock = self.clock
+        state.withLock { $0.readsBegun += 1 }
+        defer { state.withLock { $0.readsDone += 1 } }
         let outcome: Result<JSONValue?, SourceFailure> = await withDeadline(
             timeout, clock: clock, fallback: .failure(.failed("no answer within \(timeout)"))
         ) {

@@ -1,4 +1,4 @@
-import BridgeCore
+@testable import BridgeCore
 import Foundation
 import Logging
 import Synchronization
@@ -21,6 +21,10 @@ final class ScriptedAdapter: SourceAdapter, Sendable {
     let snapshotOnly: Bool
     let streamSilence: Duration?
     let streamsOpened = Mutex(0)
+    /// Reads parked here for good (hanging until their deadline cancels them, or stuck).
+    let parkedReads = Mutex(0)
+    /// The calls a `stuck` adapter never returns from.
+    static let wedged = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     init(
         _ behaviour: Behaviour, polls: [PollSchedule], fallback: [PollSchedule] = [], streams: [[JSONValue]]? = nil,
@@ -50,10 +54,14 @@ final class ScriptedAdapter: SourceAdapter, Sendable {
         case .throwing:
             throw Failure()
         case .hanging:
+            parkedReads.withLock { $0 += 1 }
+            defer { parkedReads.withLock { $0 -= 1 } }
             try await Task.sleep(for: .seconds(3600))
             return nil
         case .stuck:
-            await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+            parkedReads.withLock { $0 += 1 }
+            // Kept, never resumed: a leaked continuation would print a misuse warning.
+            await withCheckedContinuation { continuation in Self.wedged.withLock { $0.append(continuation) } }
             return nil
         case .noData:
             throw SourceFailure.noDataYet("503 before the first telegram")
@@ -117,10 +125,23 @@ struct SourceRunnerTests {
     /// the clock (the 1 s tick and a poll, backoff or silence timer), so simulated time never runs
     /// ahead of tasks a loaded machine has not scheduled yet: the outcome depends on the steps,
     /// not on how fast the machine is. The wall-clock bound only turns a hang into a failure.
-    func drive(_ clock: ManualClock, parked: Int = 2, steps: Int = 600, until condition: () -> Bool) async {
+    ///
+    /// With `runner` and `adapter`, it also waits while a read is between its deadline timer and
+    /// the device, or between the device's answer and its end (unless the device parked it for
+    /// good, when only the deadline ends it): the deadline timer and the tick are two sleepers
+    /// too, and a step then would time out a read that was answered on a slow machine.
+    func drive(
+        _ clock: ManualClock, parked: Int = 2, steps: Int = 600, runner: SourceRunner? = nil, adapter: ScriptedAdapter? = nil,
+        until condition: () -> Bool
+    ) async {
+        func readsSettled() -> Bool {
+            guard let runner, let adapter else { return true }
+            let (begun, done) = runner.readCounts
+            return begun == adapter.reads.withLock { $0.count } && (done == begun || adapter.parkedReads.withLock { $0 } > 0)
+        }
         for _ in 0..<steps where !condition() {
             let hang = ContinuousClock.now + .seconds(120)
-            while clock.sleeperCount < parked && !condition() && ContinuousClock.now < hang {
+            while (clock.sleeperCount < parked || !readsSettled()) && !condition() && ContinuousClock.now < hang {
                 await Task.yield()
                 try? await Task.sleep(for: .microseconds(200))
             }
@@ -209,7 +230,7 @@ struct SourceRunnerTests {
         let states = { broker.published(on: "api2mqtt/fast").map { String(decoding: $0.payload, as: UTF8.self) } }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await runner.run() }
-            await drive(clock, steps: 5) { false }
+            await drive(clock, steps: 5, runner: runner, adapter: adapter) { false }
             #expect(clock.now.offset == .seconds(5))
             await settle { states().count >= 2 }
             #expect(states() == [#"{"value":1}"#, #"{"value":3}"#])
@@ -233,7 +254,7 @@ struct SourceRunnerTests {
             await settle { service.health.streamUp == false }
             await settle { broker.published(on: "api2mqtt/han").contains { $0.payload == Array(#"{"value":1}"#.utf8) } }
             // The supervisor backs off 1 s before reconnecting; advance until it has.
-            await drive(clock) { broker.published(on: "api2mqtt/han").contains(where: { $0.payload == Array(#"{"value":200}"#.utf8) }) }
+            await drive(clock, runner: service, adapter: adapter) { broker.published(on: "api2mqtt/han").contains(where: { $0.payload == Array(#"{"value":200}"#.utf8) }) }
             group.cancelAll()
         }
         let values = broker.published(on: "api2mqtt/han").map { String(decoding: $0.payload, as: UTF8.self) }
@@ -260,7 +281,7 @@ struct SourceRunnerTests {
             group.addTask { try? await service.run() }
             await settle { adapter.reads.withLock { $0.count } >= 1 }
             // Time passes in small steps until the fallback has polled twice more.
-            await drive(clock) { adapter.reads.withLock { $0.count } >= 3 }
+            await drive(clock, runner: service, adapter: adapter) { adapter.reads.withLock { $0.count } >= 3 }
             group.cancelAll()
         }
         #expect(service.health.streamUp != true)
@@ -280,7 +301,7 @@ struct SourceRunnerTests {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await service.run() }
             // Time passes in small steps until the silent stream was ended and opened again.
-            await drive(clock) { adapter.streamsOpened.withLock { $0 } >= 2 }
+            await drive(clock, runner: service, adapter: adapter) { adapter.streamsOpened.withLock { $0 } >= 2 }
             group.cancelAll()
         }
         #expect(adapter.streamsOpened.withLock { $0 } >= 2, "the silent stream was ended and reconnected")
@@ -298,17 +319,21 @@ struct SourceRunnerTests {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await service.run() }
             await settle { adapter.reads.withLock { $0.count } >= 1 }
-            await drive(clock) { adapter.reads.withLock { $0.count } >= 3 }
-            let elapsed = clock.now.offset
-            // Reads at 0, 5 and 15 s: the third read comes 15 simulated seconds in, not an hour.
-            #expect(elapsed <= .seconds(16), "\(elapsed)")
+            await drive(clock, runner: service, adapter: adapter) { adapter.reads.withLock { $0.count } >= 3 }
+            // Reads at 0, 5 and 15 s: the poll paused 5, then 10 s, never the hourly interval.
+            // (The pauses the runner asked for, not the clock's time: `drive` may step a second
+            // past the read while the read's own deadline timer is parked beside the tick.)
+            let pauses = clock.requestedSleeps.filter { $0 >= .seconds(5) && $0 < .seconds(86_400) }
+            #expect(Array(pauses.prefix(2)) == [.seconds(5), .seconds(10)], "\(clock.requestedSleeps)")
+            #expect(!pauses.contains(.seconds(3600)), "\(clock.requestedSleeps)")
+            #expect(clock.now.offset < .seconds(60), "\(clock.now.offset)")
             #expect(service.health.status != .offline)
             #expect(service.health.consecutiveFailures == 0)
             adapter.behaviour.withLock { $0 = .healthy }
-            await drive(clock) { !broker.published(on: "api2mqtt/han").isEmpty }
+            await drive(clock, runner: service, adapter: adapter) { !broker.published(on: "api2mqtt/han").isEmpty }
             let answered = adapter.reads.withLock { $0.count }
             // After the first answer the endpoint is back on its hourly schedule.
-            await drive(clock, steps: 120) { adapter.reads.withLock { $0.count } > answered }
+            await drive(clock, steps: 120, runner: service, adapter: adapter) { adapter.reads.withLock { $0.count } > answered }
             #expect(adapter.reads.withLock { $0.count } == answered)
             group.cancelAll()
         }
@@ -325,9 +350,9 @@ struct SourceRunnerTests {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await service.run() }
             await settle { adapter.reads.withLock { $0.count } >= 1 }
-            await drive(clock, steps: 89) { adapter.reads.withLock { $0.count } >= 2 }
+            await drive(clock, steps: 89, runner: service, adapter: adapter) { adapter.reads.withLock { $0.count } >= 2 }
             #expect(adapter.reads.withLock { $0.count } == 1, "no read before Retry-After")
-            await drive(clock, steps: 5) { adapter.reads.withLock { $0.count } >= 2 }
+            await drive(clock, steps: 5, runner: service, adapter: adapter) { adapter.reads.withLock { $0.count } >= 2 }
             #expect(adapter.reads.withLock { $0.count } == 2)
             group.cancelAll()
         }
@@ -347,15 +372,15 @@ struct SourceRunnerTests {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await service.run() }
             await settle { adapter.reads.withLock { $0.count } >= 1 }
-            await drive(clock, steps: 59) { adapter.reads.withLock { $0.count } >= 2 }
+            await drive(clock, steps: 59, runner: service, adapter: adapter) { adapter.reads.withLock { $0.count } >= 2 }
             #expect(adapter.reads.withLock { $0.count } == 1, "not before 60 s (Retry-After 30 s, floor 60 s)")
-            await drive(clock, steps: 5) { adapter.reads.withLock { $0.count } >= 2 }
+            await drive(clock, steps: 5, runner: service, adapter: adapter) { adapter.reads.withLock { $0.count } >= 2 }
             #expect(adapter.reads.withLock { $0.count } == 2, "read again within about a minute")
             // Answered now: back on the daily schedule.
             adapter.behaviour.withLock { $0 = .healthy }
-            await drive(clock, steps: 65) { adapter.reads.withLock { $0.count } >= 3 }
+            await drive(clock, steps: 65, runner: service, adapter: adapter) { adapter.reads.withLock { $0.count } >= 3 }
             #expect(adapter.reads.withLock { $0.count } == 3, "the retry after the second 429")
-            await drive(clock, steps: 600) { adapter.reads.withLock { $0.count } >= 4 }
+            await drive(clock, steps: 600, runner: service, adapter: adapter) { adapter.reads.withLock { $0.count } >= 4 }
             #expect(adapter.reads.withLock { $0.count } == 3, "then daily, not every minute")
             group.cancelAll()
         }
