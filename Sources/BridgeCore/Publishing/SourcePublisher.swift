@@ -72,6 +72,9 @@ public actor SourcePublisher {
     var counterGuard: CounterGuard
     var online: Bool?
     var discoveryStarted = false
+    /// A document is being ingested; the next ones wait in `turnWaiters`, first come first served.
+    var ingesting = false
+    var turnWaiters: [CheckedContinuation<Void, Never>] = []
     /// Mapping issues already logged (logged once per entity and message, not per document).
     var loggedIssues: Set<String> = []
     /// Presence of `device_tracker` children, by tracker entity.
@@ -130,6 +133,8 @@ public actor SourcePublisher {
     /// What the readings send waits until availability and discovery of new children went out,
     /// then each changed device's state is published once.
     public func ingest(endpoint: String, document: JSONValue, sourceSaysReset: Bool = false) async {
+        await takeTurn()
+        defer { passTurn() }
         let instant = now()
         var mapped = engine.readings(endpoint: endpoint, document: document, mapping: mapping)
         let gone = presences.isEmpty ? [] : applyPresence(to: &mapped, endpoint: endpoint, document: document, at: instant)
@@ -208,6 +213,27 @@ public actor SourcePublisher {
         }
         publishDevices(batch.changed, after: batch.messages)
         if !gone.isEmpty { await removeChildren(gone) }
+    }
+
+    /// One document at a time, in the order they came: `ingest` awaits the broker (availability,
+    /// discovery) part-way, and a second document taken meanwhile would publish the devices'
+    /// states, with its values, before the first one's; the first's values were then never sent
+    /// (a stream's document racing a fallback poll lost its reading).
+    private func takeTurn() async {
+        guard ingesting else {
+            ingesting = true
+            return
+        }
+        await withCheckedContinuation { turnWaiters.append($0) }
+    }
+
+    /// Hands the turn to the next waiting document, if any.
+    private func passTurn() {
+        if turnWaiters.isEmpty {
+            ingesting = false
+        } else {
+            turnWaiters.removeFirst().resume()
+        }
     }
 
     /// Sets every device of this source `online` or `offline` (from the source's health).
