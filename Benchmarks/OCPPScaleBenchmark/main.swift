@@ -36,6 +36,15 @@ let logger: Logger = {
 }()
 
 let arguments = CommandLine.arguments
+if arguments.count >= 3, arguments[1] == "--ingest" {
+    // The bridge's own work on a first poll, without broker or executable (IngestOnly.swift).
+    let file = "Mappings/ocpp_csms.yaml"
+    let mapping = try MappingLoader.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file)
+    try await ingestOnly(
+        chargePoints: Int(arguments[2]) ?? 1000, publishers: arguments.count > 3 ? Int(arguments[3]) ?? 1 : 1, mapping: mapping,
+        logger: logger)
+    exit(0)
+}
 guard arguments.count >= 2 else {
     print("usage: OCPPScaleBenchmark <api2mqtt binary>[,<binary>…] [sizes] [rounds] [polls measured] [poll interval s]")
     exit(2)
@@ -125,6 +134,9 @@ let bridgeEnvironment: [String: String] = {
     return environment
 }()
 
+/// `BRIDGE_CONFIG_EXTRA`: YAML appended to the bridge's configuration (e.g. a `publish:` section).
+let extraConfiguration = ProcessInfo.processInfo.environment["BRIDGE_CONFIG_EXTRA"] ?? ""
+
 // MARK: One round
 
 /// What the subscriber saw, stamped on arrival.
@@ -137,6 +149,10 @@ final class Arrivals: Sendable {
         var messages = 0
         /// Payload bytes of the configs last received per topic.
         var sizes: [String: Int] = [:]
+        /// Configs received so far, by device.
+        var deviceConfigs: [Substring: Int] = [:]
+        /// How many of its configs a device had when its first state (`api2mqtt/<device>`) arrived.
+        var configsAtFirstState: [Substring: Int] = [:]
     }
 
     let expected: Int
@@ -153,6 +169,12 @@ final class Arrivals: Sendable {
             return
         }
         let levels = message.topic.split(separator: "/", omittingEmptySubsequences: false)
+        if levels.count == 2, levels[0] == "api2mqtt", levels[1] == "csms" || levels[1].hasPrefix("csms_") {
+            state.withLock { state in
+                if state.configsAtFirstState[levels[1]] == nil { state.configsAtFirstState[levels[1]] = state.deviceConfigs[levels[1], default: 0] }
+            }
+            return
+        }
         guard levels.count >= 4, levels.last == "config" else { return }
         let device = levels[levels.count - 3]
         guard device == "csms" || device.hasPrefix("csms_") else { return }
@@ -161,7 +183,7 @@ final class Arrivals: Sendable {
             if message.payload.isEmpty {
                 state.topics.remove(message.topic)
             } else {
-                state.topics.insert(message.topic)
+                if state.topics.insert(message.topic).inserted { state.deviceConfigs[device, default: 0] += 1 }
                 state.sizes[message.topic] = message.payload.count
             }
             if state.firstConfig == nil { state.firstConfig = instant }
@@ -180,6 +202,8 @@ struct RoundResult {
     var fromStart: Double
     var fromConnect: Double
     var fromFirstRead: Double
+    /// Devices whose first state arrived before the last of their configs (design.md: none).
+    var statesBeforeConfigs: Int
     /// CPU ms between the spawn and the last config: the bridge, this process (simulator and
     /// subscriber), the broker.
     var bridgeCPU: Double
@@ -246,14 +270,18 @@ func runRound(binary api2mqtt: String, chargePoints count: Int, pool: HTTPClient
             password: bridge-password
             remote_start_id_tag: TAG001
             poll_interval: \(pollSeconds)s
+        \(extraConfiguration)
         """.write(to: config, atomically: true, encoding: .utf8)
 
     let result = try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await subscriber.run() }
         group.addTask { for await message in subscriber.messages { arrivals.receive(message) } }
         try await subscriber.waitUntilConnected(timeout: .seconds(10))
-        try await subscriber.subscribe("homeassistant/#")
-        try await subscriber.subscribe("api2mqtt/bridge/state")
+        // QoS 0, as Home Assistant subscribes to discovery and state: what arrives in which order
+        // is then the order the broker got it from the bridge.
+        try await subscriber.subscribe("homeassistant/#", qos: .atMostOnce)
+        try await subscriber.subscribe("api2mqtt/bridge/state", qos: .atMostOnce)
+        try await subscriber.subscribe("api2mqtt/+", qos: .atMostOnce)
         let brokerStart = brokerPID().flatMap(ProcessFigures.cpuSeconds).map { $0 * 1000 } ?? .nan
         let benchStart = ownCPUMilliseconds()
 
@@ -319,6 +347,9 @@ func runRound(binary api2mqtt: String, chargePoints count: Int, pool: HTTPClient
             fromStart: seconds(complete - start),
             fromConnect: seen.connected.map { seconds(complete - $0) } ?? .nan,
             fromFirstRead: firstRead.map { seconds(complete - $0) } ?? .nan,
+            statesBeforeConfigs: arrivals.state.withLock { state in
+                state.configsAtFirstState.filter { device, count in count < state.deviceConfigs[device, default: 0] }.count
+            },
             bridgeCPU: bridgeCPU, benchCPU: benchCPU, brokerCPU: brokerCPU,
             rssMB: median(rss), anonMB: median(anon), fileMB: median(file), peakMB: peak,
             cpuPerInterval: (cpuAfter - cpuBefore) / Double(polls),
@@ -361,7 +392,7 @@ for round in 1...rounds {
                     + "file \(format(result.fileMB, 1)), peak \(format(result.peakMB, 1))); CPU \(format(result.cpuPerInterval, 1)) ms per \(pollSeconds)s interval, "
                     + "\(result.readRounds) /chp reads in \(polls) intervals → \(format(result.cpuPerRound, 1)) ms per read round; "
                     + "simulator answers /chp in \(format(result.chpMilliseconds, 1)) ms, /transactions/active in \(format(result.activeMilliseconds, 1)) ms; "
-                    + "bridge log \(result.logLines) lines")
+                    + "bridge log \(result.logLines) lines; \(result.statesBeforeConfigs) devices had a state before all their configs")
         }
     }
 }

@@ -109,6 +109,9 @@ public final class CountingConnection: BrokerConnection {
     }
 
     public func subscribe(_ filter: String) async throws { try await connection.subscribe(filter) }
+    public func subscribeIgnoringOwnMessages(_ filter: String) async throws {
+        try await connection.subscribeIgnoringOwnMessages(filter)
+    }
     public func unsubscribe(_ filter: String) { connection.unsubscribe(filter) }
     public var isConnected: Bool { connection.isConnected }
     public var supportsProperties: Bool { connection.supportsProperties }

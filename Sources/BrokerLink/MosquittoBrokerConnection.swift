@@ -27,6 +27,10 @@ public struct MosquittoBrokerConnection: BrokerConnection {
         try await client.subscribe(filter, qos: .atLeastOnce)
     }
 
+    public func subscribeIgnoringOwnMessages(_ filter: String) async throws {
+        try await client.subscribe(filter, qos: .atLeastOnce, noLocal: true)
+    }
+
     public func unsubscribe(_ filter: String) {
         client.unsubscribe(filter)
     }

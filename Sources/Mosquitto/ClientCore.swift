@@ -61,7 +61,7 @@ final class ClientCore: Sendable {
         var cancelledTokens: Set<UInt64> = []
         var offline: OfflineQueue<PendingPublish>
         /// Subscriptions restored on every connect, in the order they were made.
-        var subscriptions: [(filter: String, qos: QoS)] = []
+        var subscriptions: [(filter: String, qos: QoS, options: Int32)] = []
         var connectWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
         var refusal: MosquittoError?
         /// Set while the deadline ticker sleeps because nothing waits with a deadline; whoever

@@ -260,19 +260,23 @@ public final class MosquittoClient: Sendable {
 
     /// Subscribes to a topic filter, now if connected and again on every reconnect.
     /// Returns once the broker granted it (or at once while disconnected).
+    /// - Parameter noLocal: MQTT 5's No Local option: the broker does not send this client what
+    ///   it publishes itself (messages retained before the subscription still arrive). Ignored
+    ///   with MQTT 3.1.1, which has no such option.
     /// - Throws: `.rejected` when the broker refuses the filter, `.timeout` without a SUBACK.
-    public func subscribe(_ filter: String, qos: QoS = .atLeastOnce) async throws {
+    public func subscribe(_ filter: String, qos: QoS = .atLeastOnce, noLocal: Bool = false) async throws {
+        let options = subscriptionOptions(noLocal: noLocal)
         let token = core.makeToken()
         let timeout = configuration.publishTimeout
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let error: MosquittoError?? = core.state.withLock { state in
                     state.subscriptions.removeAll { $0.filter == filter }
-                    state.subscriptions.append((filter, qos))
+                    state.subscriptions.append((filter, qos, options))
                     guard state.phase == .connected else { return .some(nil) }
                     var mid: Int32 = 0
                     core.awaitedAcknowledgements.add(1, ordering: .releasing)
-                    let rc = mosquitto_subscribe_v5(handle, &mid, filter, qos.rawValue, 0, nil)
+                    let rc = mosquitto_subscribe_v5(handle, &mid, filter, qos.rawValue, options, nil)
                     network.wake()
                     guard rc == MOSQ_ERR_SUCCESS.rawValue else {
                         core.awaitedAcknowledgements.subtract(1, ordering: .releasing)
@@ -296,6 +300,12 @@ public final class MosquittoClient: Sendable {
         }
     }
 
+    /// The MQTT 5 subscription options byte (none with MQTT 3.1.1, whose SUBSCRIBE has no room for them).
+    private func subscriptionOptions(noLocal: Bool) -> Int32 {
+        guard noLocal, configuration.protocolVersion == .v5 else { return 0 }
+        return Int32(MQTT_SUB_OPT_NO_LOCAL.rawValue)
+    }
+
     /// Removes a subscription (and stops restoring it on reconnect).
     public func unsubscribe(_ filter: String) {
         core.state.withLock { state in
@@ -311,7 +321,8 @@ public final class MosquittoClient: Sendable {
     func restoreSubscriptions() {
         core.state.withLock { state in
             for subscription in state.subscriptions {
-                _ = mosquitto_subscribe_v5(handle, nil, subscription.filter, subscription.qos.rawValue, 0, nil)
+                _ = mosquitto_subscribe_v5(
+                    handle, nil, subscription.filter, subscription.qos.rawValue, subscription.options, nil)
             }
         }
         network.wake()

@@ -123,6 +123,34 @@ struct MosquittoClientTests {
         }
     }
 
+    @Test("noLocal: a client does not get back what it publishes; messages retained before, and other clients' messages, still arrive")
+    func noLocal() async throws {
+        try await MosquittoBroker.with { broker in
+            // Retained by an earlier connection of the same client id (the bridge's previous run).
+            try await withClient(try configuration(for: broker, clientID: "no-local")) { client in
+                try await client.publish("nl/old", string: "retained", qos: .atLeastOnce, retain: true)
+            }
+            try await MQTTProbe.with(broker, clientID: "no-local") { probe in
+                try await probe.client.subscribe("nl/#", qos: .atLeastOnce, noLocal: true)
+                #expect(try await probe.first(on: "nl/old", payload: "retained").retain)
+                try await probe.client.publish("nl/own", string: "mine", qos: .atLeastOnce, retain: true)
+                // Published after ours was acknowledged: the broker would have sent ours first.
+                try await withClient(try configuration(for: broker)) { other in
+                    try await other.publish("nl/other", string: "theirs", qos: .atLeastOnce)
+                }
+                _ = try await probe.first(on: "nl/other", payload: "theirs")
+                #expect(probe.messages(on: "nl/own").isEmpty)
+            }
+            // MQTT 3.1.1 has no such option: the subscription is made, and own messages come back.
+            try await MQTTProbe.with(broker, protocolVersion: .v311) { probe in
+                try await probe.client.subscribe("nl/#", qos: .atLeastOnce, noLocal: true)
+                _ = try await probe.first(on: "nl/own", payload: "mine")
+                try await probe.client.publish("nl/v311", string: "back", qos: .atLeastOnce)
+                _ = try await probe.first(on: "nl/v311", payload: "back")
+            }
+        }
+    }
+
     @Test("MQTT 3.1.1 connects, publishes and receives (properties are not sent)")
     func v311() async throws {
         try await MosquittoBroker.with { broker in

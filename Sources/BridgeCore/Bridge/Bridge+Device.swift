@@ -10,7 +10,10 @@ extension Bridge {
         guard window > .zero else { return }
         collectedDiscovery.withLock { $0 = [] }
         do {
-            try await broker.subscribe(context.configFilter)
+            // Not our own configs: a first poll within the window would otherwise send every
+            // config it publishes back to us (32,000 at 1,000 OCPP charge points), to be received,
+            // handed through the message stream and dropped, doubling the broker's work.
+            try await broker.subscribeIgnoringOwnMessages(context.configFilter)
         } catch {
             collectedDiscovery.withLock { $0 = nil }
             logger.warning("Could not read back discovery for cleanup", metadata: ["error": "\(error)"])

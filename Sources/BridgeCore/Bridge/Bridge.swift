@@ -85,6 +85,9 @@ public final class Bridge: Service {
     let foreignInstances = Mutex<[String: Bool]>([:])
     /// Retained discovery messages collected during the stale-cleanup window (nil outside it).
     let collectedDiscovery = Mutex<[InboundMessage]?>(nil)
+    /// Set by the first ``brokerConnected()``: `run()` then leaves the connection to the message
+    /// pump, which announces every connect.
+    let connectHandled = Mutex(false)
     /// Source status changes to reflect in `bridge/sources`, `bridge/info` and the bridge device.
     let statusChanges: AsyncStream<Void>
     let statusContinuation: AsyncStream<Void>.Continuation
@@ -140,7 +143,11 @@ public final class Bridge: Service {
             await publishBridgeDevice()
             await cleanStaleDiscovery()
         }
-        if broker.isConnected { await brokerConnected() }
+        // Only when nothing announced the connection yet (a broker without connection events): the
+        // pump has normally done so long before the stale-discovery window ended, and doing it
+        // again here republished every config the first poll had published by then (32,000 at
+        // 1,000 OCPP charge points, three seconds after the start).
+        if broker.isConnected, !connectHandled.withLock({ $0 }) { await brokerConnected() }
         await cancelWhenGracefulShutdown { await self.publishStatusUpdates() }
         await router.shutDown(inFlightDeadline: Self.commandShutdownDeadline)
     }
@@ -179,6 +186,7 @@ public final class Bridge: Service {
 
     /// Called after every (re)connect: info, bridge device state, discovery, availability, state.
     public func brokerConnected() async {
+        connectHandled.withLock { $0 = true }
         await publishInfo()
         await publishBridgeState()
         guard configuration.homeassistant.enabled else { return }

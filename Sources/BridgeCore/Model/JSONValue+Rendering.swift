@@ -148,14 +148,19 @@ extension JSONValue {
 
     private static func writeString(_ string: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        // Fast path: most keys and values need no escaping and are copied whole.
-        let utf8 = string.utf8
-        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) {
-            output.append(contentsOf: utf8)
+        // Fast path: most keys and values need no escaping and are copied whole. Scanned as
+        // contiguous bytes (every native string): through the UTF-8 view's iterator the scan cost
+        // about 45 instructions a byte, a fifth of a first poll's work at 1,000 OCPP charge points.
+        let copied = string.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
             output.append(UInt8(ascii: "\""))
             return
         }
-        for byte in utf8 {
+        for byte in string.utf8 {
             switch byte {
             case 0x22: output.append(contentsOf: #"\""#.utf8)
             case 0x5C: output.append(contentsOf: #"\\"#.utf8)

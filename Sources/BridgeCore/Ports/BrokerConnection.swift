@@ -7,6 +7,9 @@ public protocol BrokerConnection: Sendable {
     func enqueue(_ message: OutboundMessage) throws
     /// Subscribes now and after every reconnect.
     func subscribe(_ filter: String) async throws
+    /// Subscribes without receiving what this connection publishes itself (MQTT 5's No Local;
+    /// messages retained before still arrive). Where the protocol cannot, like ``subscribe(_:)``.
+    func subscribeIgnoringOwnMessages(_ filter: String) async throws
     /// Stops a subscription.
     func unsubscribe(_ filter: String)
     /// True while the broker connection is up.
@@ -15,6 +18,13 @@ public protocol BrokerConnection: Sendable {
     var supportsProperties: Bool { get }
     /// `mqtt://host:port` — for logs and `bridge/info`, never with credentials.
     var brokerDescription: String { get }
+}
+
+extension BrokerConnection {
+    /// Connections that cannot tell their own messages apart receive them like any other.
+    public func subscribeIgnoringOwnMessages(_ filter: String) async throws {
+        try await subscribe(filter)
+    }
 }
 
 /// A message to publish.

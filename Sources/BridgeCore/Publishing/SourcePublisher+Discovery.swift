@@ -51,15 +51,39 @@ extension SourcePublisher {
     }
 
     /// Publishes discovery for the main device (when `main`) and the given children (only what
-    /// changed goes out; the discovery publisher renders each payload as it sends it).
+    /// changed goes out; the discovery publisher renders each payload as it sends it). Returns
+    /// once the broker has every config, so that the states the caller publishes next come after
+    /// them (design.md: Home Assistant gets a device's configs before its first state).
     func publishDiscovery(main: Bool, children childIDs: [String]) async {
-        if main { await discovery.update(device: mainDevice, entities: entities(forChildKind: nil)) }
+        var devices: [(device: DiscoveryDevice, entities: [DiscoveryEntity])] = []
+        devices.reserveCapacity(childIDs.count + 1)
+        if main { devices.append((mainDevice, entities(forChildKind: nil))) }
         // The entities of a kind are the same for each of its children: one array, which the
         // discovery publisher keeps once for all of them.
         for childID in childIDs {
             guard let child = children[childID]?.child else { continue }
-            await discovery.update(device: childDevice(child), entities: kindEntities(child.kind))
+            devices.append((childDevice(child), kindEntities(child.kind)))
         }
+        // After any discovery still on its way: this actor takes the next document while one
+        // waits for the broker, and ``discoveryDone()`` waits for the last of them.
+        let previous = pendingDiscovery
+        let task = Task { [discovery] in
+            await previous?.value
+            await discovery.update(devices)
+        }
+        pendingDiscovery = task
+        await task.value
+    }
+
+    /// Waits until every discovery this source started is acknowledged: another document may
+    /// have started one for devices this one only updates (a refresh while the first poll's
+    /// configs go out), and their states must not overtake it.
+    func discoveryDone() async {
+        if let pending = pendingDiscovery {
+            await pending.value
+            if pendingDiscovery == pending { pendingDiscovery = nil }
+        }
+        await discovery.settleOffline()
     }
 
     /// The entities of a child kind, the same array (one storage) every time it is asked for.

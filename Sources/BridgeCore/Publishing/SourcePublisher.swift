@@ -83,6 +83,8 @@ public actor SourcePublisher {
     let presenceKinds: Set<String>
     /// The discovery entities of each child kind, worked out once (see `kindEntities`).
     var discoveryEntitiesByKind: [String: [DiscoveryEntity]] = [:]
+    /// The last discovery started, which waits for the ones before it (see `discoveryDone`).
+    var pendingDiscovery: Task<Void, Never>?
 
     public init(
         configuration: SourceConfiguration, mapping: MappingFile, context: DiscoveryContext, settings: PublishSettings,
@@ -211,6 +213,7 @@ public actor SourcePublisher {
         } else if batch.mainDiscoveryChanged || !batch.discoveryChildren.isEmpty {
             await publishDiscovery(main: batch.mainDiscoveryChanged, children: batch.discoveryChildren)
         }
+        await discoveryDone()
         publishDevices(batch.changed, after: batch.messages)
         if !gone.isEmpty { await removeChildren(gone) }
     }

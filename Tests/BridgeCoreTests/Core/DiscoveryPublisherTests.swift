@@ -171,6 +171,47 @@ struct DiscoveryPublisherTests {
         #expect(await publisher.topics == [current.topic])
     }
 
+    @Test("clearStale keeps the configs of a device published under a node other than its id (an instance's bridge device on another base topic)")
+    func clearStaleKeepsOtherNode() async throws {
+        let context = DiscoveryContext(baseTopic: "api2mqtt_b", discoveryPrefix: "homeassistant")
+        let publisher = DiscoveryPublisher(context: context, broker: broker, logger: CoreTestSupport.logger)
+        var bridge = device("bridge")
+        bridge.discoveryNode = "api2mqtt_b_bridge"
+        await publisher.update(device: bridge, entities: [entity("version"), entity("restart", component: .button)])
+        let gone = context.message(device: bridge, entity: entity("uptime"))
+        let retained = (broker.retainedMessages(matching: context.configFilter) + [
+            InboundMessage(topic: gone.topic, payload: gone.payload.jsonBytes, retain: true)
+        ])
+        #expect(retained.count == 3)
+        #expect(retained.allSatisfy { $0.topic.contains("/api2mqtt_b_bridge/") }, "\(retained.map(\.topic))")
+        broker.clearPublished()
+
+        let cleared = await publisher.clearStale(retained: retained)
+        #expect(cleared == [gone.topic], "only the entity no longer produced")
+        #expect(broker.published.map(\.topic) == [gone.topic])
+    }
+
+    @Test("every call returns after the broker acknowledged its last config: several devices at once, removal, republish")
+    func callsEndAcknowledged() async throws {
+        let recorder = RecordingBroker()
+        let publisher = DiscoveryPublisher(context: context, broker: recorder, logger: CoreTestSupport.logger)
+        await publisher.update([
+            (device("han"), [entity("power"), entity("voltage")]), (device("han_a"), [entity("connector_power")]),
+            (device("han_b"), [entity("connector_power")]),
+        ])
+        #expect(recorder.calls.map(\.awaited) == [false, false, false, true])
+        #expect(recorder.calls.last?.topic == message("han_b", "connector_power").topic)
+
+        // Nothing changed: nothing sent, nothing awaited.
+        await publisher.update([(device("han"), [entity("power"), entity("voltage")])])
+        #expect(recorder.calls.count == 4)
+
+        await publisher.remove(devices: ["han_a", "han_b"])
+        #expect(recorder.calls.dropFirst(4).map(\.awaited) == [false, true])
+        #expect(await publisher.republishAll() == 2)
+        #expect(recorder.calls.dropFirst(6).map(\.awaited) == [false, true])
+    }
+
     @Test("clearStale with nothing stale publishes nothing")
     func clearStaleNothing() async {
         await publisher.update(device: device("han"), entities: [entity("power")])
@@ -181,7 +222,7 @@ struct DiscoveryPublisherTests {
         #expect(broker.published.isEmpty)
     }
 
-    @Test("a burst of configs waits for an acknowledgement every window, so the client never holds more than a window")
+    @Test("a burst of configs waits for an acknowledgement every window and for its last one, so the client never holds more than a window")
     func burstIsPaced() async throws {
         let recorder = RecordingBroker()
         let publisher = DiscoveryPublisher(context: context, broker: recorder, logger: CoreTestSupport.logger)
@@ -191,7 +232,7 @@ struct DiscoveryPublisherTests {
         let calls = recorder.calls
         #expect(calls.count == count)
         let awaited = calls.indices.filter { calls[$0].awaited }
-        #expect(awaited == [DiscoveryPublisher.window, 2 * DiscoveryPublisher.window + 1])
+        #expect(awaited == [DiscoveryPublisher.window, 2 * DiscoveryPublisher.window + 1, count - 1])
         #expect(Set(calls.map(\.topic)).count == count, "every config once")
 
         // Offline nothing waits: the client's offline queue takes them.

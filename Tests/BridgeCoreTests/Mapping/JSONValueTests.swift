@@ -38,6 +38,19 @@ struct JSONValueTests {
         #expect(JSONValue.number(.nan).jsonString == "null")
     }
 
+    @Test("Strings: copied whole when nothing needs escaping, escaped byte by byte otherwise (short, long, non-ASCII)")
+    func stringEscaping() {
+        let long = String(repeating: "Connector CP0001_1 ", count: 40)
+        #expect(JSONValue.string("plain").jsonString == #""plain""#)
+        #expect(JSONValue.string(long).jsonString == "\"" + long + "\"")
+        #expect(JSONValue.string("Zähler ⚡️ 1").jsonString == "\"Zähler ⚡️ 1\"")
+        #expect(JSONValue.string(long + "\"\\\u{1}\t\u{7F}").jsonString == "\"" + long + #"\"\\\u0001\t\u007f""#)
+        #expect(JSONValue.string("a\"b").jsonString == #""a\"b""#)
+        // A substring's copy and a string built from a character array take the same paths.
+        #expect(JSONValue.string(String(long.dropFirst(10))).jsonString == "\"" + long.dropFirst(10) + "\"")
+        #expect(JSONValue.string(String(Array("ab\ncd"))).jsonString == #""ab\ncd""#)
+    }
+
     @Test("Plain text of scalars")
     func plainText() {
         #expect(JSONValue.number(3).text == "3")
