@@ -1,6 +1,7 @@
 import HTTPTypes
 import Logging
 import NIOCore
+import NIOPosix
 import Synchronization
 import WSClient
 
@@ -11,7 +12,9 @@ extension SourceHTTPClient {
     /// The upgrade request carries the auth strategy's headers and the default headers and
     /// draws on the rate budget. Protocol pings keep the connection alive (a missing pong
     /// closes it); ``WebSocketOptions/greeting`` is sent after every connect and
-    /// ``WebSocketOptions/keepAlive`` periodically. Any end of a connection — a server close,
+    /// ``WebSocketOptions/keepAlive`` periodically. The connect (TCP, TLS and the HTTP upgrade) must
+    /// finish within the configuration's `timeout`, else it fails with ``SourceError/timeout(after:)``
+    /// like a request that gets no answer. Any end of a connection — a server close,
     /// the peer vanishing (WSClient then returns without a close frame), the idle timeout —
     /// leads to a reconnect. The stream finishes with an error after
     /// ``WebSocketOptions/maxConsecutiveFailures`` connects that delivered nothing.
@@ -85,15 +88,48 @@ extension SourceHTTPClient {
             validateUTF8: true
         )
         let start = ContinuousClock.now
+        let limit = configuration.timeout
+        // WSClient puts no limit on the upgrade and does not notice cancellation while it waits
+        // for the server's answer, so a server that accepts the connection and never answers
+        // would hold this connect forever. Each connection therefore runs on an event loop of its
+        // own, which a watchdog shuts down (closing the connection, which fails the upgrade) when
+        // the upgrade has not completed within the source's timeout.
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let upgrade = UpgradeWatch()
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            if upgrade.end(.expired) { try? await loop.shutdownGracefully() }
+        }
         do {
-            let closeFrame = try await WebSocketClient.connect(
-                url: url,
-                configuration: wsConfiguration,
-                tlsConfiguration: configuration.tls.makeConfiguration(),
-                logger: logger
-            ) { inbound, outbound, _ in
-                try await Self.serve(inbound: inbound, outbound: outbound, options: options, delivered: delivered, continuation: continuation)
+            let closeFrame: WebSocketCloseFrame?
+            do {
+                let tls = configuration.tls.makeConfiguration()
+                let logger = self.logger
+                closeFrame = try await withTaskCancellationHandler {
+                    try await WebSocketClient.connect(
+                        url: url,
+                        configuration: wsConfiguration,
+                        tlsConfiguration: tls,
+                        eventLoopGroup: loop,
+                        logger: logger
+                    ) { inbound, outbound, _ in
+                        // Upgraded too late: the connection is being closed already.
+                        guard upgrade.open() else { return }
+                        try await Self.serve(
+                            inbound: inbound, outbound: outbound, options: options, delivered: delivered, continuation: continuation)
+                    }
+                } onCancel: {
+                    // Cancelled while still connecting: close now rather than at the time limit.
+                    // (Once open, WSClient itself closes the socket with a close frame.)
+                    if upgrade.end(.cancelled) { Task { try? await loop.shutdownGracefully() } }
+                }
+            } catch {
+                await Self.finish(watchdog: watchdog, loop: loop)
+                try upgrade.check(limit: limit)
+                throw error
             }
+            await Self.finish(watchdog: watchdog, loop: loop)
+            try upgrade.check(limit: limit)
             counters.withLock { $0.record(status: 101, latency: ContinuousClock.now - start) }
             // WSClient returns without a close frame when the peer vanished: an abnormal close.
             guard closeFrame != nil else { throw SourceError.streamEnded }
@@ -106,6 +142,41 @@ extension SourceHTTPClient {
             if failure != .streamEnded, failure != .cancelled { counters.withLock { $0.record(failure: failure) } }
             throw failure
         }
+    }
+
+    /// Whether a connection's upgrade completed before its time limit or a cancellation;
+    /// whichever comes first wins.
+    private final class UpgradeWatch: Sendable {
+        enum Phase { case connecting, open, expired, cancelled }
+        private let phase = Mutex(Phase.connecting)
+
+        /// The upgrade completed: true unless the limit or a cancellation came first.
+        func open() -> Bool { end(.open) }
+
+        /// Moves from connecting to `phase`; false when it was no longer connecting.
+        func end(_ next: Phase) -> Bool {
+            phase.withLock { phase in
+                guard phase == .connecting else { return false }
+                phase = next
+                return true
+            }
+        }
+
+        /// Throws the reason the connect was cut short, if it was.
+        func check(limit: Duration) throws(SourceError) {
+            switch phase.withLock({ $0 }) {
+            case .expired: throw .timeout(after: limit)
+            case .cancelled: throw .cancelled
+            case .connecting, .open: return
+            }
+        }
+    }
+
+    /// Stops the connection's watchdog and shuts its event loop down (its connection has ended).
+    private static func finish(watchdog: Task<Void, any Error>, loop: MultiThreadedEventLoopGroup) async {
+        watchdog.cancel()
+        _ = await watchdog.result
+        try? await loop.shutdownGracefully()
     }
 
     /// Runs inside a connection: greeting, then reading, keep-alive and idle watch side by side.

@@ -46,6 +46,30 @@ struct FritzNetworkFaultTests {
         }
     }
 
+    /// A real server's limiter counts a request when it arrives. Counting the requests a timeout
+    /// held when they are let go instead filled the minute after the fault with requests the
+    /// client had given up on long before, and its next request got 429 (the bridge then waited 60 s).
+    @Test("a request held by the timeout counts against the rate limit when it arrived, not when it is let go")
+    func timeoutCountsOnArrival() async throws {
+        try await withFritz(.test(rateLimit: 2)) { simulator, http in
+            simulator.faults.activate(.timeout, on: .paths(["/api/v1/fritzbox/wan"]))
+            let first = PendingRequest { try await http.get("/api/v1/fritzbox/wan", headers: fritzKey) }
+            let second = PendingRequest { try await http.get("/api/v1/fritzbox/wan", headers: fritzKey) }
+            defer {
+                first.cancel()
+                second.cancel()
+            }
+            try await eventually("both held requests to arrive") { simulator.requests.count(path: "/api/v1/fritzbox/wan") == 2 }
+            #expect(try await http.get("/api/v1/fritzbox/bandwidth", headers: fritzKey).status == 429, "the held two fill the minute")
+
+            simulator.advance(by: .seconds(61))
+            simulator.faults.deactivate(.timeout)
+            #expect(try await first.result().status == 200)
+            #expect(try await second.result().status == 200)
+            #expect(try await http.get("/api/v1/fritzbox/bandwidth", headers: fritzKey).status == 200, "their minute is over")
+        }
+    }
+
     @Test("down: stopAbruptly refuses connections, start serves again on the same port with the same state")
     func down() async throws {
         try await withFritz(keepAlive: false) { simulator, http in

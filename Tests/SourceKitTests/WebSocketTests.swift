@@ -168,4 +168,50 @@ struct WebSocketTests {
             }
         }
     }
+
+    /// A device that accepts the TCP connection and never answers the upgrade: WSClient alone
+    /// waits for the answer forever. The connect is bounded by the source's `timeout`.
+    @Test("a server that accepts the connection but never answers the upgrade fails the connect with the source's timeout",
+          .timeLimit(.minutes(1)))
+    func upgradeNeverAnswered() async throws {
+        let listener = try SilentListener()
+        defer { listener.close() }
+        try await withPool { pool in
+            let clock = TestClock()
+            let client = try makeClient("http://127.0.0.1:\(listener.port)", pool: pool, clock: clock, timeout: .milliseconds(300))
+            var options = WebSocketOptions(maxConsecutiveFailures: 2)
+            options.reconnects = true
+            let consumer = Task {
+                var received = 0
+                for try await _ in client.webSocket("/ws", options: options) { received += 1 }
+                return received
+            }
+            // Two connects, each given up after the timeout; the stream then ends with the timeout.
+            try await listener.accept()
+            try await listener.accept()
+            await #expect(throws: SourceError.timeout(after: .milliseconds(300))) { _ = try await consumer.value }
+            try await listener.closedByPeer()
+            #expect(clock.sleeps == [.seconds(1)], "one reconnect backoff between the two connects")
+            #expect(client.statistics.failures == 2)
+        }
+    }
+
+    @Test("cancelling the consumer while the upgrade is unanswered ends the stream without waiting for the timeout",
+          .timeLimit(.minutes(1)))
+    func cancelWhileConnecting() async throws {
+        let listener = try SilentListener()
+        defer { listener.close() }
+        try await withPool { pool in
+            // A timeout far beyond the test's time limit: only the cancellation can end the connect.
+            let client = try makeClient("http://127.0.0.1:\(listener.port)", pool: pool, timeout: .seconds(3600))
+            let consumer = Task {
+                for try await _ in client.webSocket("/ws", options: WebSocketOptions(maxConsecutiveFailures: 1)) {}
+            }
+            try await listener.accept()
+            consumer.cancel()
+            _ = await consumer.result
+            // The consumer's loop ends at once either way; the connection must end too.
+            try await listener.closedByPeer()
+        }
+    }
 }

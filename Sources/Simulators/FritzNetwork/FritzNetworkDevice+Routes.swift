@@ -68,14 +68,31 @@ extension FritzNetworkDevice {
         return guarded(request, authentication: .any) { _ in body() }
     }
 
-    /// Rate limit (per identity, before auth), then authentication, then `body`.
+    /// The rate limit's decision on a request, made when it arrived.
+    struct Admission: Sendable {
+        var admitted: Bool
+        var retryAfter: Int
+        var decision: (Bool, Int) { (admitted, retryAfter) }
+    }
+
+    /// The decision ``FritzRecordingMiddleware`` made when the request arrived, before any fault
+    /// held it: a real server's limiter counts a request on arrival, so one that hangs (the
+    /// timeout fault) and is given up by its client still counts then, not when it is let go.
+    @TaskLocal static var arrival: Admission?
+
+    /// Counts `request` against its identity's rolling minute (unless refused).
+    func admit(_ request: Request) -> Admission {
+        let identity = Self.identity(of: request)
+        return store.withLock { store in
+            let admitted = store.admit(identity)
+            return Admission(admitted: admitted, retryAfter: store.retryAfter(identity))
+        }
+    }
+
+    /// Rate limit (per identity, before auth; decided on arrival), then authentication, then `body`.
     func guarded(_ request: Request, authentication: Authentication, _ body: (FritzCaller?) -> Response) -> Response {
         let path = request.uri.path
-        let identity = Self.identity(of: request)
-        let (admitted, retryAfter) = store.withLock { store in
-            let admitted = store.admit(identity)
-            return (admitted, store.retryAfter(identity))
-        }
+        let (admitted, retryAfter) = (Self.arrival ?? admit(request)).decision
         guard admitted else {
             if faults.isEnabled(.plainRateLimitError) {
                 return Self.json(.object(["error": .string("Rate limit exceeded")]), status: .tooManyRequests)

@@ -121,15 +121,17 @@ final class FritzNetworkDevice: Sendable {
     }
 }
 
-/// Records every request (with its status) in the simulator's timed log, before faults apply.
+/// Records every request (with its status) in the simulator's timed log and counts it against the
+/// rate limit, both on arrival, before faults apply.
 struct FritzRecordingMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let device: FritzNetworkDevice
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let index = device.record(request)
+        let admission = device.admit(request)
         do {
-            let response = try await next(request, context)
+            let response = try await FritzNetworkDevice.$arrival.withValue(admission) { try await next(request, context) }
             device.finish(index, status: Int(response.status.code))
             return response
         } catch let error as any HTTPResponseError {
