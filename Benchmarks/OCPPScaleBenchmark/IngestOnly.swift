@@ -62,12 +62,9 @@ func processCPUMilliseconds() -> Double {
         + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000
 }
 
-func ingestOnly(chargePoints count: Int, publishers: Int, mapping: MappingFile, logger: Logger) async throws {
-    let simulator = OCPPCSMSSimulator(
-        configuration: .init(chargePoints: OCPPCSMSSimulator.ChargePointSpec.fleet(count: count, connectors: 2)))
-    let port = try await simulator.start()
-    let pool = HTTPClientPool(logger: logger)
-    let reader = SourceHTTPClient(
+/// A client of the simulator on `port`, logged in as its second account (not the bridge's).
+func simulatorReader(port: Int, pool: HTTPClientPool, logger: Logger) throws -> SourceHTTPClient {
+    SourceHTTPClient(
         configuration: .init(baseURL: try SourceURL("http://127.0.0.1:\(port)")),
         auth: LoginBearerAuth(
             login: LoginForm(
@@ -75,6 +72,14 @@ func ingestOnly(chargePoints count: Int, publishers: Int, mapping: MappingFile, 
                 fields: ["username": Credential("driver@example.com"), "password": Credential("driver-password")]),
             options: .init(readsJWTExpiry: false)),
         pool: pool, logger: logger)
+}
+
+func ingestOnly(chargePoints count: Int, publishers: Int, mapping: MappingFile, logger: Logger) async throws {
+    let simulator = OCPPCSMSSimulator(
+        configuration: .init(chargePoints: OCPPCSMSSimulator.ChargePointSpec.fleet(count: count, connectors: 2)))
+    let port = try await simulator.start()
+    let pool = HTTPClientPool(logger: logger)
+    let reader = try simulatorReader(port: port, pool: pool, logger: logger)
     let points = try JSONValue.parse(try await reader.get("/api/v1/chp").body)
     await pool.shutdown()
     await simulator.stop()

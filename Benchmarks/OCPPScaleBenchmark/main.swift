@@ -327,14 +327,7 @@ func runRound(binary api2mqtt: String, chargePoints count: Int, pool: HTTPClient
         let peak = (ProcessFigures.statusKB(bridge.pid, "VmHWM").map(Double.init) ?? .nan) / 1024
 
         // The simulator's answer times for the two lists a poll reads (another account's login).
-        let reader = SourceHTTPClient(
-            configuration: .init(baseURL: try SourceURL("http://127.0.0.1:\(port)")),
-            auth: LoginBearerAuth(
-                login: LoginForm(
-                    path: "/api/v1/users/authenticate",
-                    fields: ["username": Credential("driver@example.com"), "password": Credential("driver-password")]),
-                options: .init(readsJWTExpiry: false)),
-            pool: pool, logger: logger)
+        let reader = try simulatorReader(port: port, pool: pool, logger: logger)
         let chp = try await timeReads(reader, "/api/v1/chp", count: 5)
         let active = try await timeReads(reader, "/api/v1/transactions/active", count: 5)
 

@@ -11,16 +11,21 @@ import Testing
 /// unacknowledged whenever a state went out.
 @Suite("Discovery before state")
 struct DiscoveryOrderingTests {
+    /// The test mapping's publisher, with its own discovery and availability, on `broker`.
+    fileprivate static func publisher(on broker: InOrderAckBroker) throws -> SourcePublisher {
+        let context = DiscoveryContext(baseTopic: CoreTestSupport.base, discoveryPrefix: CoreTestSupport.prefix)
+        return SourcePublisher(
+            configuration: CoreTestSupport.source(), mapping: try CoreTestSupport.mapping(), context: context,
+            settings: PublishSettings(), broker: broker,
+            discovery: DiscoveryPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
+            availability: AvailabilityPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
+            logger: CoreTestSupport.logger)
+    }
+
     @Test("a document's new devices: every config is acknowledged before the first state goes out")
     func configsAcknowledgedBeforeStates() async throws {
         let broker = InOrderAckBroker()
-        let context = DiscoveryContext(baseTopic: CoreTestSupport.base, discoveryPrefix: CoreTestSupport.prefix)
-        let discovery = DiscoveryPublisher(context: context, broker: broker, logger: CoreTestSupport.logger)
-        let bridge = SourcePublisher(
-            configuration: CoreTestSupport.source(), mapping: try CoreTestSupport.mapping(), context: context,
-            settings: PublishSettings(), broker: broker, discovery: discovery,
-            availability: AvailabilityPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
-            logger: CoreTestSupport.logger)
+        let bridge = try Self.publisher(on: broker)
         await bridge.setOnline(true)
         let connectors = (1...300).map { #"{"id":"c\#($0)","label":"C\#($0)","power":\#($0)}"# }.joined(separator: ",")
         await bridge.ingest(endpoint: "points", document: CoreTestSupport.json(#"{"connectors":[\#(connectors)]}"#))
@@ -47,13 +52,7 @@ extension DiscoveryOrderingTests {
     @Test("a document taken while another's discovery waits for the broker holds its states back until that is acknowledged")
     func documentDuringDiscovery() async throws {
         let broker = InOrderAckBroker(gated: true)
-        let context = DiscoveryContext(baseTopic: CoreTestSupport.base, discoveryPrefix: CoreTestSupport.prefix)
-        let bridge = SourcePublisher(
-            configuration: CoreTestSupport.source(), mapping: try CoreTestSupport.mapping(), context: context,
-            settings: PublishSettings(), broker: broker,
-            discovery: DiscoveryPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
-            availability: AvailabilityPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
-            logger: CoreTestSupport.logger)
+        let bridge = try Self.publisher(on: broker)
         await bridge.setOnline(true)
         let connectors = (1...50).map { #"{"id":"c\#($0)","label":"C\#($0)","power":\#($0)}"# }.joined(separator: ",")
         let isState = { (topic: String) in
@@ -81,13 +80,7 @@ extension DiscoveryOrderingTests {
     func configsFromBeforeTheConnect() async throws {
         let broker = InOrderAckBroker()
         broker.setConnected(false)
-        let context = DiscoveryContext(baseTopic: CoreTestSupport.base, discoveryPrefix: CoreTestSupport.prefix)
-        let bridge = SourcePublisher(
-            configuration: CoreTestSupport.source(), mapping: try CoreTestSupport.mapping(), context: context,
-            settings: PublishSettings(), broker: broker,
-            discovery: DiscoveryPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
-            availability: AvailabilityPublisher(context: context, broker: broker, logger: CoreTestSupport.logger),
-            logger: CoreTestSupport.logger)
+        let bridge = try Self.publisher(on: broker)
         let connectors = (1...30).map { #"{"id":"c\#($0)","label":"C\#($0)","power":\#($0)}"# }.joined(separator: ",")
         await bridge.ingest(endpoint: "points", document: CoreTestSupport.json(#"{"connectors":[\#(connectors)]}"#))
         broker.setConnected(true)
