@@ -64,26 +64,7 @@ extension SourcePublisher {
             guard let child = children[childID]?.child else { continue }
             devices.append((childDevice(child), kindEntities(child.kind)))
         }
-        // After any discovery still on its way: this actor takes the next document while one
-        // waits for the broker, and ``discoveryDone()`` waits for the last of them.
-        let previous = pendingDiscovery
-        let task = Task { [discovery] in
-            await previous?.value
-            await discovery.update(devices)
-        }
-        pendingDiscovery = task
-        await task.value
-    }
-
-    /// Waits until every discovery this source started is acknowledged: another document may
-    /// have started one for devices this one only updates (a refresh while the first poll's
-    /// configs go out), and their states must not overtake it.
-    func discoveryDone() async {
-        if let pending = pendingDiscovery {
-            await pending.value
-            if pendingDiscovery == pending { pendingDiscovery = nil }
-        }
-        await discovery.settleOffline()
+        await discovery.update(devices)
     }
 
     /// The entities of a child kind, the same array (one storage) every time it is asked for.

@@ -83,8 +83,6 @@ public actor SourcePublisher {
     let presenceKinds: Set<String>
     /// The discovery entities of each child kind, worked out once (see `kindEntities`).
     var discoveryEntitiesByKind: [String: [DiscoveryEntity]] = [:]
-    /// The last discovery started, which waits for the ones before it (see `discoveryDone`).
-    var pendingDiscovery: Task<Void, Never>?
 
     public init(
         configuration: SourceConfiguration, mapping: MappingFile, context: DiscoveryContext, settings: PublishSettings,
@@ -213,7 +211,8 @@ public actor SourcePublisher {
         } else if batch.mainDiscoveryChanged || !batch.discoveryChildren.isEmpty {
             await publishDiscovery(main: batch.mainDiscoveryChanged, children: batch.discoveryChildren)
         }
-        await discoveryDone()
+        // Configs handed to the offline queue before the connect: the broker has them first too.
+        await discovery.settleOffline()
         publishDevices(batch.changed, after: batch.messages)
         if !gone.isEmpty { await removeChildren(gone) }
     }
@@ -221,7 +220,8 @@ public actor SourcePublisher {
     /// One document at a time, in the order they came: `ingest` awaits the broker (availability,
     /// discovery) part-way, and a second document taken meanwhile would publish the devices'
     /// states, with its values, before the first one's; the first's values were then never sent
-    /// (a stream's document racing a fallback poll lost its reading).
+    /// (a stream's document racing a fallback poll lost its reading), and its states could
+    /// overtake configs the first one's discovery still had on their way.
     private func takeTurn() async {
         guard ingesting else {
             ingesting = true
