@@ -7,18 +7,7 @@ import TestSupport
 @Suite("Bridge start")
 struct BridgeStartTests {
     func bridge(_ broker: InMemoryBroker) throws -> Bridge {
-        let configuration = try ConfigLoader.load(
-            yaml: """
-                mqtt:
-                  url: mqtt://127.0.0.1:1883
-                publish:
-                  stale_cleanup_window: 0s
-                sources:
-                  - id: han
-                    type: cozify_han
-                    url: http://127.0.0.1:1
-                """, file: "test.yaml", environment: [:])
-        return Bridge(configuration: configuration, broker: broker, infoInterval: .seconds(3600), logger: CoreTestSupport.logger)
+        try CoreTestSupport.bridge(on: broker, settings: "publish:\n  stale_cleanup_window: 0s\n")
     }
 
     /// Runs the bridge until it has published its device, then shuts it down.

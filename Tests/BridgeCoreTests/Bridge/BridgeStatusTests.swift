@@ -11,20 +11,8 @@ import TestSupport
 struct BridgeStatusTests {
     @Test("a source status change republishes bridge/sources and the connectivity sensor at once")
     func statusChangeRepublishes() async throws {
-        let configuration = try ConfigLoader.load(
-            yaml: """
-                mqtt:
-                  url: mqtt://127.0.0.1:1883
-                homeassistant:
-                  enabled: false
-                sources:
-                  - id: han
-                    type: cozify_han
-                    url: http://127.0.0.1:1
-                """, file: "test.yaml", environment: [:])
         let broker = InMemoryBroker()
-        let service = Bridge(
-            configuration: configuration, broker: broker, infoInterval: .seconds(3600), logger: CoreTestSupport.logger)
+        let service = try CoreTestSupport.bridge(on: broker, settings: "homeassistant:\n  enabled: false\n")
         let status = Status()
         service.attach(
             Bridge.SourceControl(
@@ -59,18 +47,8 @@ struct BridgeStatusTests {
 struct BridgeStartOrderTests {
     @Test("availability set before the bridge runs goes out only after the command filters are subscribed")
     func availabilityAfterCommandSubscriptions() async throws {
-        let configuration = try ConfigLoader.load(
-            yaml: """
-                mqtt:
-                  url: mqtt://127.0.0.1:1883
-                sources:
-                  - id: han
-                    type: cozify_han
-                    url: http://127.0.0.1:1
-                """, file: "test.yaml", environment: [:])
         let broker = InMemoryBroker()
-        let service = Bridge(
-            configuration: configuration, broker: broker, infoInterval: .seconds(3600), logger: CoreTestSupport.logger)
+        let service = try CoreTestSupport.bridge(on: broker)
         // A source that came online before the bridge service ran (they start side by side).
         await service.availability.set("han", online: true)
         #expect(broker.published(on: "api2mqtt/han/availability").isEmpty, "online before any command subscription")

@@ -176,20 +176,8 @@ struct BridgeDeviceButtonTests {
 
     @Test("the restart button restarts the sources only for PRESS; garbage gets an error result and no restart")
     func restartOnlyOnPress() async throws {
-        let configuration = try ConfigLoader.load(
-            yaml: """
-                mqtt:
-                  url: mqtt://127.0.0.1:1883
-                homeassistant:
-                  enabled: false
-                sources:
-                  - id: han
-                    type: cozify_han
-                    url: http://127.0.0.1:1
-                """, file: "test.yaml", environment: [:])
         let broker = InMemoryBroker()
-        let service = Bridge(
-            configuration: configuration, broker: broker, infoInterval: .seconds(3600), logger: CoreTestSupport.logger)
+        let service = try CoreTestSupport.bridge(on: broker, settings: "homeassistant:\n  enabled: false\n")
         let restarts = Restarts()
         service.attach(
             Bridge.SourceControl(

@@ -27,6 +27,15 @@ enum CoreTestSupport {
     /// A logger that keeps quiet.
     static let logger = Logger(label: "core-test") { _ in SwiftLogNoOpLogHandler() }
 
+    /// A bridge on `broker` with one HAN source (nothing listens at its URL) and no periodic
+    /// `bridge/info`; `settings` are top-level YAML sections added to its configuration.
+    static func bridge(on broker: InMemoryBroker, settings: String = "") throws -> Bridge {
+        let yaml = "mqtt:\n  url: mqtt://127.0.0.1:1883\n" + settings
+            + "sources:\n  - id: han\n    type: cozify_han\n    url: http://127.0.0.1:1\n"
+        let configuration = try ConfigLoader.load(yaml: yaml, file: "test.yaml", environment: [:])
+        return Bridge(configuration: configuration, broker: broker, infoInterval: .seconds(3600), logger: logger)
+    }
+
     /// A small mapping with the parts the core tests exercise: scaled and rounded values, a
     /// debounced entity, an energy counter, a writable number (entity + command of the same id),
     /// a select that is a command with `state:`, a button action, and a connector child list
