@@ -140,6 +140,17 @@ final class NetworkLoop: Sendable {
     private func run() {
         var backoff = ReconnectBackoff(maxDelay: maxDelay)
         var stopDeadline: ContinuousClock.Instant?
+        // libmosquitto 2.0.11 (Debian 12) takes a system-call error in the TLS handshake (the
+        // connection refused or reset while connecting) for "try again": it keeps the dead
+        // socket, which reports an error at every wait, so the loop would spin until the
+        // keepalive check gave up on the attempt, a whole keepalive interval later (later
+        // versions close it). An attempt that is not connected yet and whose socket still
+        // reports a hang-up after two reads is abandoned here: the next one follows after the
+        // usual wait. Two reads, because once connected libmosquitto closes a hung-up socket
+        // itself on the read that finds the end, and the client may not count itself
+        // connected yet when the broker's acknowledgement was the last thing it read.
+        var hungUpTurns = 0
+        var deadAttempt = false
         while true {
             let socket = mosquitto_socket(handle.pointer)
             if isStopping {
@@ -148,25 +159,35 @@ final class NetworkLoop: Sendable {
                 let deadline = stopDeadline ?? .now + .seconds(1)
                 stopDeadline = deadline
                 if socket < 0 || !mosquitto_want_write(handle.pointer) || ContinuousClock.now >= deadline { break }
-            } else if socket < 0 {
+            } else if socket < 0 || deadAttempt {
                 waitForReconnect(seconds: backoff.nextDelay())
                 if isStopping { break }
                 // Failures (refused, unreachable, TLS set-up) show as a socket that stays or
-                // becomes invalid, and the next turn waits again.
+                // becomes invalid, and the next turn waits again. A dead attempt's socket is
+                // still open: reconnecting closes it first.
+                deadAttempt = false
+                hungUpTurns = 0
                 _ = mosquitto_reconnect_async(handle.pointer)
                 continue
             }
             // Asked while the socket is open: once the socket is gone the client no longer
             // counts itself connected, and a reset there never happened.
             if backoff.isBackingOff && connected() { backoff.connectionWorked() }
-            turn(socket: socket)
+            if turn(socket: socket) && !connected() {
+                hungUpTurns += 1
+                deadAttempt = hungUpTurns >= 2
+            } else {
+                hungUpTurns = 0
+            }
         }
         finished.store(true, ordering: .releasing)
     }
 
     /// One wait on the socket and the wake-up (at most `idleWait`), and the reading, keepalive
     /// and writing it calls for.
-    private func turn(socket: Int32) {
+    /// - Returns: whether the socket reported an error or hang-up and libmosquitto kept it open.
+    @discardableResult
+    private func turn(socket: Int32) -> Bool {
         let wantsWrite = mosquitto_want_write(handle.pointer)
         var descriptors = [
             pollfd(fd: socket, events: Int16(POLLIN) | (wantsWrite ? Int16(POLLOUT) : 0), revents: 0),
@@ -177,7 +198,7 @@ final class NetworkLoop: Sendable {
             // EINTR: the next turn waits again. Anything else (no memory) would fail again at
             // once: pause, rather than spin.
             if errno != EINTR { usleep(10_000) }
-            return
+            return false
         }
         var woken = false
         if descriptors[1].revents != 0 {
@@ -192,11 +213,12 @@ final class NetworkLoop: Sendable {
             // own loop calls the same on writable); otherwise it finds nothing to read.
             _ = mosquitto_loop_read(handle.pointer, 1)
         }
-        guard mosquitto_socket(handle.pointer) >= 0 else { return }
+        guard mosquitto_socket(handle.pointer) >= 0 else { return false }
         _ = mosquitto_loop_misc(handle.pointer)
         if woken || events & Int16(POLLOUT) != 0 || mosquitto_want_write(handle.pointer) {
             _ = mosquitto_loop_write(handle.pointer, 1)
         }
+        return events & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 && mosquitto_socket(handle.pointer) >= 0
     }
 
     /// Waits `seconds` before a reconnect, or less when asked to stop. A publish cannot end
