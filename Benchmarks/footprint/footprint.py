@@ -53,10 +53,55 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-class Sample:
-    """One reading of a process: kB of RSS, anonymous and file-backed RSS; CPU ticks."""
+class CPUAccount:
+    """CPU time of one process, every thread it ever had included, in nanoseconds, from a cgroup
+    of its own (cgroup v1 `cpuacct`, or v2 `cpu.stat`) when this user may create one; None
+    otherwise, and the samples fall back to /proc/PID/stat, whose utime + stime count in clock
+    ticks (10 ms: a quiet daemon's minute is a handful of them)."""
 
     def __init__(self, pid):
+        self.path = None
+        for root, kind in (("/sys/fs/cgroup/cpuacct", "v1"), ("/sys/fs/cgroup", "v2")):
+            if kind == "v2" and not os.path.exists(f"{root}/cgroup.controllers"):
+                continue
+            path = f"{root}/api2mqtt-footprint-{pid}"
+            try:
+                os.mkdir(path)
+                with open(f"{path}/cgroup.procs", "w") as f:
+                    f.write(str(pid))
+            except OSError:
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
+                continue
+            self.path, self.kind = path, kind
+            return
+
+    def nanoseconds(self):
+        if self.path is None:
+            return None
+        if self.kind == "v1":
+            with open(f"{self.path}/cpuacct.usage") as f:
+                return int(f.read())
+        with open(f"{self.path}/cpu.stat") as f:
+            usage = dict(line.split() for line in f)
+        return int(usage["usage_usec"]) * 1000
+
+    def remove(self):
+        """After the process exited (an empty group can go)."""
+        if self.path:
+            try:
+                os.rmdir(self.path)
+            except OSError:
+                pass
+
+
+class Sample:
+    """One reading of a process: kB of RSS, anonymous and file-backed RSS; CPU (nanoseconds from
+    its cgroup, else clock ticks)."""
+
+    def __init__(self, pid, account=None):
         with open(f"/proc/{pid}/status") as f:
             fields = dict(line.split(":", 1) for line in f if ":" in line)
         kb = lambda name: int(fields[name].split()[0])
@@ -65,7 +110,11 @@ class Sample:
         with open(f"/proc/{pid}/stat") as f:
             stat = f.read().rsplit(")", 1)[1].split()
         self.ticks = int(stat[11]) + int(stat[12])  # utime, stime (fields 14, 15)
+        self.nanoseconds = account.nanoseconds() if account else None
         self.time = time.monotonic()
+
+    def cpu_seconds(self):
+        return self.nanoseconds / 1e9 if self.nanoseconds is not None else self.ticks / TICKS
 
 
 class Measured:
@@ -73,21 +122,22 @@ class Measured:
 
     def __init__(self, name, process):
         self.name, self.process, self.samples = name, process, []
+        self.account = CPUAccount(process.pid)
 
     def sample(self):
         if self.process.poll() is not None:
             raise RuntimeError(f"{self.name} exited early ({self.process.returncode})")
-        self.samples.append(Sample(self.process.pid))
+        self.samples.append(Sample(self.process.pid, self.account))
 
     def figures(self):
         first, last = self.samples[0], self.samples[-1]
         elapsed = last.time - first.time
-        cpu = (last.ticks - first.ticks) / TICKS
+        cpu = last.cpu_seconds() - first.cpu_seconds()
         return {
             "rss_start": first.rss, "rss_end": last.rss, "rss_max": max(s.rss for s in self.samples),
             "anon_start": first.anon, "anon_end": last.anon, "anon_max": max(s.anon for s in self.samples),
             "file_end": last.file, "threads": last.threads,
-            "cpu": cpu, "cpu_percent": 100 * cpu / elapsed, "cpu_before": first.ticks / TICKS, "elapsed": elapsed,
+            "cpu": cpu, "cpu_percent": 100 * cpu / elapsed, "cpu_before": first.cpu_seconds(), "elapsed": elapsed,
         }
 
 
@@ -122,8 +172,13 @@ class Stack:
     def start(self, name, argv, env=None, log=None):
         out = open(os.path.join(self.scratch, log or f"{name}.log"), "w")
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self.stoppers.append(lambda: self.terminate(process))
-        return Measured(name, process)
+        measured = Measured(name, process)
+
+        def stop():
+            self.terminate(process)
+            measured.account.remove()
+        self.stoppers.append(stop)
+        return measured
 
     @staticmethod
     def quit_simulator(process):
@@ -187,6 +242,8 @@ def measure(processes, seconds, step):
     """Samples every process every `step` s for `seconds` (the first sample starts the window)."""
     for process in processes:
         process.sample()
+        how = "its own cgroup (ns)" if process.samples[0].nanoseconds is not None else "/proc/PID/stat (10 ms ticks)"
+        print(f"  {process.name}: CPU from {how}", flush=True)
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         time.sleep(min(step, max(0.0, end - time.monotonic())))
@@ -207,17 +264,43 @@ def bridge_config(path, mqtt_port, http_port, sources, base="api2mqtt", client_i
         f.write("\n".join(lines) + "\n")
 
 
-def five_once(args, stack, binary, name):
-    """One five-source run of `binary` on a fresh broker and simulators; its figures and what it published."""
+def config_with_only(path, source_type, scratch):
+    """A copy of the configuration at `path` keeping only the source of `source_type` (its entry
+    in the `sources:` list, with the comment lines above it)."""
+    with open(path) as f:
+        head, _, listed = f.read().partition("\nsources:\n")
+    entries, comments = [], []
+    for line in listed.splitlines():
+        if line.startswith("  #"):
+            comments.append(line)
+        elif line.startswith("  - "):
+            entries.append(comments + [line])
+            comments = []
+        elif entries:
+            entries[-1].append(line)
+    kept = [lines for lines in entries if f"    type: {source_type}" in lines or f"  - type: {source_type}" in lines]
+    if len(kept) != 1:
+        raise RuntimeError(f"{path}: expected one {source_type} source, found {len(kept)}")
+    copy = os.path.join(scratch, f"only-{source_type}.yaml")
+    with open(copy, "w") as f:
+        f.write(head + "\nsources:\n" + "\n".join(kept[0]) + "\n")
+    return copy
+
+
+def five_once(args, stack, binary, name, only=None):
+    """One five-source run of `binary` on a fresh broker and simulators (or, with `only`, that
+    source type alone against its simulator); its figures and what it published."""
+    intervals = {only: DEFAULT_INTERVALS[only]} if only else DEFAULT_INTERVALS
+    config = config_with_only(args.config, only, stack.scratch) if only else os.path.abspath(args.config)
     mqtt_port, http_port = stack.broker(), free_port()
     env = dict(os.environ, MQTT_URL=f"mqtt://127.0.0.1:{mqtt_port}", HTTP_PORT=str(http_port))
-    for source_type, interval in DEFAULT_INTERVALS.items():
+    for source_type, interval in intervals.items():
         port = stack.simulator(args.simulators, source_type, interval)
         env[URL_VARIABLES[source_type]] = f"http://127.0.0.1:{port}"
-    bridge = stack.start(name, [binary, "run", "--config", os.path.abspath(args.config)], env=env)
+    bridge = stack.start(name, [binary, "run", "--config", config], env=env)
     time.sleep(args.warmup)
     count = counter(stack, mqtt_port, ["api2mqtt/#"])
-    print(f"{name} ({binary}): simulators {', '.join(f'{t} every {i} s' for t, i in DEFAULT_INTERVALS.items())}; "
+    print(f"{name} ({binary}): simulators {', '.join(f'{t} every {i} s' for t, i in intervals.items())}; "
           f"{args.warmup} s warm-up, then {args.seconds} s sampled every {args.step} s; load average {loadavg()}",
           flush=True)
     measure([bridge], args.seconds, args.step)
@@ -230,7 +313,7 @@ def five_once(args, stack, binary, name):
 def five_row(label, f):
     return (f"| {label} | {mb(f['rss_start'])} MB | {mb(f['rss_end'])} MB | {mb(f['rss_max'])} MB | "
             f"{mb(f['anon_start'])} MB | {mb(f['anon_end'])} MB | {mb(f['anon_max'])} MB | {mb(f['file_end'])} MB | "
-            f"{f['threads']} | {f['cpu']:.2f} | {f['cpu_percent']:.3f} % |")
+            f"{f['threads']} | {f['cpu']:.3f} | {f['cpu_percent']:.3f} % |")
 
 
 FIVE_HEADER = ("| api2mqtt run, five sources | RSS start | RSS end | RSS max | anon start | anon end | anon max | file end | threads | CPU s | % of a core |\n"
@@ -252,7 +335,7 @@ def run_five(args, stack):
             print(f"  round {round_number}/{args.rounds} {name}: load average at the end {loadavg()}; sources: {statuses}; "
                   f"messages under api2mqtt/# in the window (not retained): {published}")
             print(f"  {name}: RSS max {mb(f['rss_max'])} MB, anon max {mb(f['anon_max'])} MB, file {mb(f['file_end'])} MB, "
-                  f"CPU {f['cpu']:.2f} s ({f['cpu_percent']:.3f} % of a core)", flush=True)
+                  f"CPU {f['cpu']:.3f} s ({f['cpu_percent']:.3f} % of a core)", flush=True)
 
     def median(name, key):
         return statistics.median(r[key] for r in results[name])
@@ -280,6 +363,28 @@ def run_five(args, stack):
           f"({'met' if cpu <= TARGET_FIVE_CPU_PERCENT else 'not met'})")
     for _, binary in binaries:
         binary_target(binary)
+
+
+def run_each(args, stack):
+    """Each source of the configuration alone against its simulator, one after the other: where
+    the five-source CPU goes. Each run has its own broker, simulator and bridge process, so every
+    row also carries what one bridge costs with nothing to do (MQTT keepalive, timers)."""
+    rows = []
+    for source_type in DEFAULT_INTERVALS:
+        f, sources, published = five_once(args, stack, args.bin, source_type, only=source_type)
+        statuses = ", ".join(f"{n} {source.get('status')}" for n, source in sorted(sources.items()))
+        print(f"  {source_type}: sources: {statuses}; messages under api2mqtt/# in the window (not retained): {published}", flush=True)
+        rows.append((source_type, f, published))
+    print()
+    print(f"each source alone, {args.seconds} s; CPU in the window, after start-up and warm-up")
+    print("| source (simulator cadence) | messages | RSS max | anon max | CPU s | % of a core | CPU per message |")
+    print("|---|---|---|---|---|---|---|")
+    for source_type, f, published in rows:
+        per = f"{f['cpu'] * 1000 / published:.1f} ms" if published else "-"
+        print(f"| {source_type} (every {DEFAULT_INTERVALS[source_type]} s) | {published} | {mb(f['rss_max'])} MB | "
+              f"{mb(f['anon_max'])} MB | {f['cpu']:.3f} | {f['cpu_percent']:.4f} % | {per} |")
+    print(f"sum of the five: {sum(f['cpu_percent'] for _, f, _ in rows):.4f} % of a core "
+          f"(target for all five in one process: <= {TARGET_FIVE_CPU_PERCENT} %)")
 
 
 def run_han(args, stack):
@@ -321,7 +426,7 @@ def run_han(args, stack):
         for name in names:
             f = results[-1][name]
             print(f"  {name}: RSS max {mb(f['rss_max'])} MB, anon max {mb(f['anon_max'])} MB, file {mb(f['file_end'])} MB, "
-                  f"CPU {f['cpu']:.2f} s ({f['cpu_percent']:.3f} % of a core)", flush=True)
+                  f"CPU {f['cpu']:.3f} s ({f['cpu_percent']:.3f} % of a core)", flush=True)
         stack.stop()
 
     def median(name, key):
@@ -336,7 +441,7 @@ def run_han(args, stack):
     for name in names:
         print(f"| {labels[name]} | {mb(median(name, 'rss_start'))} MB | {mb(median(name, 'rss_end'))} MB | "
               f"{mb(median(name, 'rss_max'))} MB | {mb(median(name, 'anon_end'))} MB | {mb(median(name, 'anon_max'))} MB | "
-              f"{mb(median(name, 'file_end'))} MB | {int(median(name, 'threads'))} | {median(name, 'cpu'):.2f} | "
+              f"{mb(median(name, 'file_end'))} MB | {int(median(name, 'threads'))} | {median(name, 'cpu'):.3f} | "
               f"{median(name, 'cpu_percent'):.3f} % | {median(name, 'cpu_before'):.2f} s |")
     print()
     if args.compare_bin:
@@ -365,7 +470,7 @@ def binary_target(path):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["five", "han"])
+    parser.add_argument("mode", choices=["five", "each", "han"])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--simulators", required=True, help="the api2mqtt-simulators executable")
     parser.add_argument("--seconds", type=int, required=True)
@@ -380,7 +485,7 @@ def main():
     scratch = tempfile.mkdtemp(prefix="api2mqtt-footprint-")
     stack = Stack(scratch)
     try:
-        {"five": run_five, "han": run_han}[args.mode](args, stack)
+        {"five": run_five, "each": run_each, "han": run_han}[args.mode](args, stack)
     finally:
         stack.close()
 
