@@ -67,12 +67,28 @@ public final class UnansweredPort: @unchecked Sendable {
     /// Connection attempts to `port` still waiting for an answer (TCP state SYN_SENT), from
     /// `/proc/net/tcp`.
     public static func attemptsUnderWay(to port: Int) -> Int {
-        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return 0 }
+        guard let table = readWhole("/proc/net/tcp") else { return 0 }
         let remote = String(format: ":%04X", port)
         return table.split(separator: "\n").dropFirst().count { line in
             let fields = line.split(separator: " ")
             // sl, local_address, rem_address, st, …
             return fields.count > 3 && fields[2].hasSuffix(remote) && fields[3] == "02"
+        }
+    }
+
+    /// A proc file read to its end. (Foundation reads one page of a file whose size shows as 0,
+    /// as proc files' do: a busy machine's socket table is longer.)
+    private static func readWhole(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return count == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+            bytes.append(contentsOf: chunk[0..<count])
         }
     }
 }
