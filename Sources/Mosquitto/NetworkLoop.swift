@@ -155,10 +155,10 @@ final class NetworkLoop: Sendable {
             let socket = mosquitto_socket(handle.pointer)
             if isStopping {
                 // Write out what is queued (the DISCONNECT, which closes the socket once
-                // written) for at most a second, then end.
+                // written) for at most a second, then end; a dead attempt has nothing to write to.
                 let deadline = stopDeadline ?? .now + .seconds(1)
                 stopDeadline = deadline
-                if socket < 0 || !mosquitto_want_write(handle.pointer) || ContinuousClock.now >= deadline { break }
+                if socket < 0 || deadAttempt || !mosquitto_want_write(handle.pointer) || ContinuousClock.now >= deadline { break }
             } else if socket < 0 || deadAttempt {
                 waitForReconnect(seconds: backoff.nextDelay())
                 if isStopping { break }
