@@ -150,9 +150,9 @@ final class NetworkLoop: Sendable {
         // itself on the read that finds the end, and the client may not count itself
         // connected yet when the broker's acknowledgement was the last thing it read.
         var hungUpTurns = 0
-        var deadAttempt = false
         while true {
             let socket = mosquitto_socket(handle.pointer)
+            let deadAttempt = hungUpTurns >= 2
             if isStopping {
                 // Write out what is queued (the DISCONNECT, which closes the socket once
                 // written) for at most a second, then end; a dead attempt has nothing to write to.
@@ -165,7 +165,6 @@ final class NetworkLoop: Sendable {
                 // Failures (refused, unreachable, TLS set-up) show as a socket that stays or
                 // becomes invalid, and the next turn waits again. A dead attempt's socket is
                 // still open: reconnecting closes it first.
-                deadAttempt = false
                 hungUpTurns = 0
                 _ = mosquitto_reconnect_async(handle.pointer)
                 continue
@@ -173,12 +172,7 @@ final class NetworkLoop: Sendable {
             // Asked while the socket is open: once the socket is gone the client no longer
             // counts itself connected, and a reset there never happened.
             if backoff.isBackingOff && connected() { backoff.connectionWorked() }
-            if turn(socket: socket) && !connected() {
-                hungUpTurns += 1
-                deadAttempt = hungUpTurns >= 2
-            } else {
-                hungUpTurns = 0
-            }
+            hungUpTurns = turn(socket: socket) && !connected() ? hungUpTurns + 1 : 0
         }
         finished.store(true, ordering: .releasing)
     }
@@ -186,7 +180,6 @@ final class NetworkLoop: Sendable {
     /// One wait on the socket and the wake-up (at most `idleWait`), and the reading, keepalive
     /// and writing it calls for.
     /// - Returns: whether the socket reported an error or hang-up and libmosquitto kept it open.
-    @discardableResult
     private func turn(socket: Int32) -> Bool {
         let wantsWrite = mosquitto_want_write(handle.pointer)
         var descriptors = [

@@ -29,10 +29,7 @@ public final class UnansweredPort: @unchecked Sendable {
         }
         var reuse: Int32 = 1
         _ = setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var address = FreePort.loopback(port: port)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -64,10 +61,10 @@ public final class UnansweredPort: @unchecked Sendable {
         listener = -1
     }
 
-    /// Connection attempts to `port` still waiting for an answer (TCP state SYN_SENT), from
-    /// `/proc/net/tcp`.
-    public static func attemptsUnderWay(to port: Int) -> Int {
-        guard let table = readWhole("/proc/net/tcp") else { return 0 }
+    /// Connection attempts to the port still waiting for an answer (TCP state SYN_SENT), from
+    /// `/proc/net/tcp`; also after ``close()``.
+    public var attemptsUnderWay: Int {
+        guard let table = Self.readWhole("/proc/net/tcp") else { return 0 }
         let remote = String(format: ":%04X", port)
         return table.split(separator: "\n").dropFirst().count { line in
             let fields = line.split(separator: " ")

@@ -184,10 +184,10 @@ struct MosquittoAuthTests {
                 broker.stop()
                 let port = try UnansweredPort(port: broker.port)
                 // The client's next attempt waits for an answer (its SYN is dropped)…
-                try await waitUntil(timeout: .seconds(60)) { UnansweredPort.attemptsUnderWay(to: broker.port) >= 1 }
+                try await waitUntil(timeout: .seconds(60)) { port.attemptsUnderWay >= 1 }
                 port.close()
                 // …and is refused at its next retransmission, under the handshake.
-                try await waitUntil(timeout: .seconds(60)) { UnansweredPort.attemptsUnderWay(to: broker.port) == 0 }
+                try await waitUntil(timeout: .seconds(60)) { port.attemptsUnderWay == 0 }
                 #expect(!client.isConnected)
                 try await broker.restart()
                 try await client.waitUntilConnected(timeout: .seconds(60))
