@@ -83,16 +83,13 @@ struct TwoInstancesEndToEndTests {
         return bridge
     }
 
-    /// The entries of `before` missing or changed in `after` (an instance may add entries as data arrives).
-    static func damaged(_ before: [String: String], _ after: [String: String]) -> [String] {
-        before.filter { after[$0.key] != $0.value }.map(\.key).sorted()
-    }
-
-    /// What differs for each damaged entry: the payload before and after (or that it is missing).
+    /// The entries of `before` missing or changed in `after` (an instance may add entries as data
+    /// arrives), one line each, with what it was and what it is now; "" when none is.
     static func damage(_ before: [String: String], _ after: [String: String]) -> String {
-        damaged(before, after).map { topic in
-            "\(topic):\n  before: \(before[topic] ?? "-")\n  after:  \(after[topic].map { $0.isEmpty ? "(empty)" : $0 } ?? "(missing)")"
-        }.joined(separator: "\n")
+        before.filter { after[$0.key] != $0.value }.map { topic, payload in
+            guard let now = after[topic] else { return "\(topic) missing (was \(payload))" }
+            return "\(topic) changed from \(payload) to \(now.isEmpty ? "empty" : now)"
+        }.sorted().joined(separator: "\n")
     }
 
     /// Discovery topics of `entries` on which the probe ever saw an empty payload: an instance
@@ -149,7 +146,7 @@ struct TwoInstancesEndToEndTests {
             // B's bridge device has discovery topics of its own; A's entries are all still there, unchanged.
             #expect(bAlone["homeassistant/sensor/api2mqtt_b_bridge/version/config"] != nil)
             #expect(bAlone.keys.contains { $0.hasPrefix("homeassistant/sensor/bms/") })
-            #expect(Self.damaged(aAlone, world).isEmpty, "A's discovery changed when B started:\n\(Self.damage(aAlone, world))")
+            #expect(Self.damage(aAlone, world).isEmpty, "A's discovery changed when B started:\n\(Self.damage(aAlone, world))")
             #expect(world["api2mqtt/bridge/state"] == "online" && world["api2mqtt_b/bridge/state"] == "online")
 
             // A command to A's device: exactly one result, from A (a sentinel after it orders the check).
@@ -176,8 +173,8 @@ struct TwoInstancesEndToEndTests {
             a.stopAndRemoveFiles()
             a = try await Self.start(yamlA, base: "api2mqtt", device: "han", probe: probe)
             world = try await Self.retained(broker, filters)
-            #expect(Self.damaged(bAlone, world).isEmpty, "B's discovery changed when A restarted:\n\(Self.damage(bAlone, world))")
-            #expect(Self.damaged(aAlone, world).isEmpty, "A's discovery changed when A restarted:\n\(Self.damage(aAlone, world))")
+            #expect(Self.damage(bAlone, world).isEmpty, "B's discovery changed when A restarted:\n\(Self.damage(bAlone, world))")
+            #expect(Self.damage(aAlone, world).isEmpty, "A's discovery changed when A restarted:\n\(Self.damage(aAlone, world))")
 
             await Self.stop(b)
             // B took its restart press only, none of A's commands.
@@ -185,11 +182,11 @@ struct TwoInstancesEndToEndTests {
             b.stopAndRemoveFiles()
             b = try await Self.start(yamlB, base: "api2mqtt_b", device: "bms", probe: probe)
             world = try await Self.retained(broker, filters)
-            #expect(Self.damaged(aAlone, world).isEmpty, "A's discovery changed when B restarted:\n\(Self.damage(aAlone, world))")
-            #expect(Self.damaged(bAlone, world).isEmpty, "B's discovery changed when B restarted:\n\(Self.damage(bAlone, world))")
+            #expect(Self.damage(aAlone, world).isEmpty, "A's discovery changed when B restarted:\n\(Self.damage(aAlone, world))")
+            #expect(Self.damage(bAlone, world).isEmpty, "B's discovery changed when B restarted:\n\(Self.damage(bAlone, world))")
             await Self.stop(b)
             world = try await Self.retained(broker, filters)
-            #expect(Self.damaged(aAlone, world).isEmpty, "A's discovery changed when B stopped:\n\(Self.damage(aAlone, world))")
+            #expect(Self.damage(aAlone, world).isEmpty, "A's discovery changed when B stopped:\n\(Self.damage(aAlone, world))")
             #expect(world["api2mqtt/bridge/state"] == "online" && world["api2mqtt_b/bridge/state"] == "offline")
             #expect(world["api2mqtt/han/availability"] == "online")
             #expect(!a.log.contains("Another bridge instance"))
@@ -219,7 +216,7 @@ struct TwoInstancesEndToEndTests {
             #expect(b.log.contains("Removed no stale discovery"))
             try await eventually { a.log.contains("Another bridge instance publishes under this base topic") }
             let world = Self.discovery(of: "api2mqtt", in: try await Self.retained(broker, filters))
-            #expect(Self.damaged(hanEntries, world).isEmpty, "B removed or changed A's discovery:\n\(Self.damage(hanEntries, world))")
+            #expect(Self.damage(hanEntries, world).isEmpty, "B removed or changed A's discovery:\n\(Self.damage(hanEntries, world))")
 
             // Each instance answers its own device's command; the other leaves it alone.
             try await probe.client.publish("api2mqtt/han/fixed_price/set", string: #"{"value":0.2,"transaction":"a1"}"#, qos: .atLeastOnce)
