@@ -55,38 +55,25 @@ def loadavg():
 
 class CPUAccount:
     """CPU time of one process, every thread it ever had included, in nanoseconds, from a cgroup
-    of its own (cgroup v1 `cpuacct`, or v2 `cpu.stat`) when this user may create one; None
-    otherwise, and the samples fall back to /proc/PID/stat, whose utime + stime count in clock
-    ticks (10 ms: a quiet daemon's minute is a handful of them)."""
+    v1 `cpuacct` group of its own when this user may create one (this machine: root, cgroup v1);
+    None otherwise, and the samples fall back to /proc/PID/stat, whose utime + stime count in
+    clock ticks (10 ms: a quiet daemon's minute is a handful of them)."""
 
     def __init__(self, pid):
-        self.path = None
-        for root, kind in (("/sys/fs/cgroup/cpuacct", "v1"), ("/sys/fs/cgroup", "v2")):
-            if kind == "v2" and not os.path.exists(f"{root}/cgroup.controllers"):
-                continue
-            path = f"{root}/api2mqtt-footprint-{pid}"
-            try:
-                os.mkdir(path)
-                with open(f"{path}/cgroup.procs", "w") as f:
-                    f.write(str(pid))
-            except OSError:
-                try:
-                    os.rmdir(path)
-                except OSError:
-                    pass
-                continue
-            self.path, self.kind = path, kind
-            return
+        self.path = f"/sys/fs/cgroup/cpuacct/api2mqtt-footprint-{pid}"
+        try:
+            os.mkdir(self.path)
+            with open(f"{self.path}/cgroup.procs", "w") as f:
+                f.write(str(pid))
+        except OSError:
+            self.remove()
+            self.path = None
 
     def nanoseconds(self):
         if self.path is None:
             return None
-        if self.kind == "v1":
-            with open(f"{self.path}/cpuacct.usage") as f:
-                return int(f.read())
-        with open(f"{self.path}/cpu.stat") as f:
-            usage = dict(line.split() for line in f)
-        return int(usage["usage_usec"]) * 1000
+        with open(f"{self.path}/cpuacct.usage") as f:
+            return int(f.read())
 
     def remove(self):
         """After the process exited (an empty group can go)."""
@@ -266,17 +253,14 @@ def bridge_config(path, mqtt_port, http_port, sources, base="api2mqtt", client_i
 
 def config_with_only(path, source_type, scratch):
     """A copy of the configuration at `path` keeping only the source of `source_type` (its entry
-    in the `sources:` list, with the comment lines above it)."""
+    in the `sources:` list, which ends the file, as in Config/demo.yaml)."""
     with open(path) as f:
         head, _, listed = f.read().partition("\nsources:\n")
-    entries, comments = [], []
+    entries = []
     for line in listed.splitlines():
-        if line.startswith("  #"):
-            comments.append(line)
-        elif line.startswith("  - "):
-            entries.append(comments + [line])
-            comments = []
-        elif entries:
+        if line.startswith("  - "):
+            entries.append([line])
+        elif entries and not line.startswith("  #"):
             entries[-1].append(line)
     kept = [lines for lines in entries if f"    type: {source_type}" in lines or f"  - type: {source_type}" in lines]
     if len(kept) != 1:
